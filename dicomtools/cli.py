@@ -1,0 +1,135 @@
+"""The ``dicomtools`` command. Each subcommand is a few lines over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import DicomToolsError, ValidationFailed
+
+EPILOG = """exit codes:
+  0  success
+  1  unexpected internal error (please report it)
+  2  bad input (findings JSON, a value outside the vocabulary, a wrong unit)
+  3  source images unusable (none found, mixed patients or studies)
+  4  not a readable DICOM SR (missing, truncated, not DICOM, not SR)
+  5  validation found errors / the demo found a mismatch
+"""
+
+
+def _cmd_build(args) -> int:
+    from .demo import build_from_files
+    from .sr.write import write_sr
+    report = build_from_files(Path(args.findings), Path(args.source))
+    path = write_sr(report, args.output)
+    print(f"wrote {path} ({len(report.findings)} finding(s), {report.procedure})")
+    return 0
+
+
+def _cmd_read(args) -> int:
+    from .demo import _finding_text
+    from .sr.read import read_sr
+    report = read_sr(args.sr)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(f"{args.sr}: {report.procedure or 'unknown procedure'} "
+              f"({report.modality or '?'}), impression {report.impression or '-'}")
+        for finding in report.findings:
+            print(f"  {finding.tracking_id or '-'}: " + _finding_text(
+                type(report)(modality=report.modality, procedure=report.procedure,
+                             findings=(finding,))))
+        for warning in report.warnings:
+            print(f"  warning: {warning}")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .sr.validate import ALL_TOOLS, validate
+    tools = tuple(t for t in ALL_TOOLS if t not in (args.skip or []))
+    failed = False
+    results = []
+    for path in args.sr:
+        result = validate(path, tools)
+        results.append(result.to_json())
+        failed |= not result.ok
+        if not args.json:
+            print(f"{path}: {'OK' if result.ok else 'ERRORS'} (ran: {', '.join(result.ran)})")
+            for p in result.problems:
+                print(f"  {p.severity:7} {p.tool:10} {p.message}")
+            for tool, why in result.skipped.items():
+                print(f"  skipped {tool}: {why}")
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0], indent=2))
+    return ValidationFailed.exit_code if failed else 0
+
+
+def _cmd_demo(args) -> int:
+    from . import demo
+    samples = Path(args.samples) if args.samples else demo.default_samples()
+    if not samples.is_dir():
+        raise DicomToolsError(f"{samples}: sample cases not found (use --samples DIR)")
+    tools = () if args.no_validate else (
+        ("dicomtools", "dciodvfy", "dsrdump") if args.quick else
+        ("dicomtools", "dciodvfy", "dsrdump", "pixelmed"))
+    print(f"building seed-case SRs from {samples} into {args.out}")
+    results = demo.run(samples, Path(args.out), tools, sys.stdout)
+    print(demo.summary(results))
+    bad = [r for r in results if not r.roundtrip_ok or (r.validation and not r.validation.ok)]
+    print(f"{len(results) - len(bad)}/{len(results)} SRs built, valid and read back unchanged")
+    return ValidationFailed.exit_code if bad else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="dicomtools", description=__doc__, epilog=EPILOG,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version=f"dicomtools {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="findings JSON + source DICOM -> SR", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("findings", help="findings JSON (procedure, impression, findings[])")
+    p.add_argument("--source", required=True, help="DICOM file or directory of the source images")
+    p.add_argument("-o", "--output", required=True, help="SR file to write")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("read", help="SR -> findings", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sr")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_read)
+
+    p = sub.add_parser("validate", help="our checks + dciodvfy + dsrdump + PixelMed", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sr", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--skip", action="append", choices=["dciodvfy", "dsrdump", "pixelmed"],
+                   help="leave out one validator (repeatable)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("demo", help="the main job on the shipped sample data", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--samples", help="folder of case folders (default: sample_data/cases)")
+    p.add_argument("--out", default="out", help="where to write the SRs (default: out)")
+    p.add_argument("--quick", action="store_true", help="skip PixelMed (~10 s per file)")
+    p.add_argument("--no-validate", action="store_true", help="skip validation")
+    p.set_defaults(func=_cmd_demo)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DicomToolsError as exc:
+        print(f"dicomtools: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

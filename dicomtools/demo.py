@@ -1,0 +1,96 @@
+"""The main job on the shipped sample data: build every seed-case SR, validate it, read it
+back, compare with the findings it was built from, and print a summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from .levels import format_levels
+from .model import Report
+from .source import attach_source, load_source
+from .sr.read import read_sr
+from .sr.validate import ValidationResult, is_expected_warning, validate
+from .sr.write import assign_tracking, write_sr
+
+
+def default_samples() -> Path:
+    """sample_data/cases of the source checkout this package runs from."""
+    return Path(__file__).resolve().parents[1] / "sample_data" / "cases"
+
+
+@dataclass
+class CaseResult:
+    case: str
+    exam: str
+    sr_path: Path
+    report: Report
+    roundtrip_ok: bool
+    validation: ValidationResult | None
+
+
+def load_findings(path: Path) -> tuple[str, Report]:
+    """A findings JSON file -> (case label, Report without source context)."""
+    from .errors import InputError
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return str(data.get("case", path.parent.name)), Report.from_json(data, where=str(path))
+
+
+def build_from_files(findings: Path, source: Path) -> Report:
+    """Findings JSON + source images -> Report ready to write (tracking assigned)."""
+    _, report = load_findings(findings)
+    return assign_tracking(attach_source(report, load_source(source), where=str(findings)))
+
+
+def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO) -> list[CaseResult]:
+    results = []
+    for findings_file in sorted(samples.glob("*/*.json")):
+        source = findings_file.with_suffix("")
+        case, _ = load_findings(findings_file)
+        report = build_from_files(findings_file, source)
+        sr_path = write_sr(report, out / findings_file.parent.name / f"{findings_file.stem}.dcm")
+        back = read_sr(sr_path)
+        expected = report.with_findings_in_context()
+        roundtrip_ok = replace(back, sr=None) == expected and not back.warnings
+        validation = validate(sr_path, tools) if tools else None
+        results.append(CaseResult(case, findings_file.stem, sr_path, back, roundtrip_ok, validation))
+        print(f"  wrote {sr_path}", file=log)
+    return results
+
+
+def _finding_text(report: Report) -> str:
+    parts = []
+    for f in report.findings:
+        state = {True: "POSITIVE", False: "negative", None: "equivocal"}[f.present]
+        where = " ".join(x for x in (f.laterality, f.site, format_levels(f.vertebral_levels or ())) if x)
+        size = " x ".join(f"{d:g}" for d in f.dimensions_mm or ()) + " mm" if f.dimensions_mm else ""
+        extra = f"{f.tracer} {f.activity_mbq:g} MBq" if f.tracer and f.activity_mbq else (f.tracer or "")
+        parts.append(", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x))
+    return "; ".join(parts) or "no findings"
+
+
+def summary(results: list[CaseResult]) -> str:
+    lines = [f"{'case':7} {'exam':8} {'procedure':34} {'round-trip':10} {'validation':24} findings"]
+    for r in results:
+        if r.validation is None:
+            verdict = "not run"
+        else:
+            warnings = [p for p in r.validation.problems
+                        if p.severity == "warning" and not is_expected_warning(p)]
+            verdict = ("OK" if r.validation.ok else f"{len(r.validation.errors)} ERRORS") + \
+                (f", {len(warnings)} warn" if warnings else "")
+        lines.append(f"{r.case:7} {r.exam:8} {r.report.procedure:34} "
+                     f"{'OK' if r.roundtrip_ok else 'MISMATCH':10} {verdict:24} {_finding_text(r.report)}")
+    ran = sorted({t for r in results if r.validation for t in r.validation.ran})
+    skipped = {t: why for r in results if r.validation for t, why in r.validation.skipped.items()}
+    lines.append(f"validators run: {', '.join(ran) or 'none'}")
+    for tool, why in sorted(skipped.items()):
+        lines.append(f"validator skipped: {tool}: {why}")
+    return "\n".join(lines)

@@ -1,0 +1,335 @@
+"""The common language: small frozen dataclasses for findings and reports, and their JSON form.
+
+The JSON form of a finding is a public contract: every key below is always present, null when
+unknown. No pydicom object lives in the model. Invalid values are refused at construction with
+an :class:`~dicomtools.errors.InputError` that names the field and the value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from . import vocab
+from .errors import InputError
+from .levels import expand_levels, normalise_level
+
+MODALITIES = ("MR", "CT", "NM", "PT", "US")
+CERTAINTIES = ("definite", "possible")
+SIGNALS = tuple(vocab.SIGNAL)
+ENHANCEMENTS = tuple(vocab.ENHANCEMENT)
+IMPRESSIONS = tuple(vocab.IMPRESSION)
+
+# Plausibility limits: values outside are almost surely a unit error (cm given as mm, etc.).
+_MAX_DIAMETER_MM = 1000.0
+_MAX_VOLUME_ML = 50_000.0
+_MAX_ACTIVITY_MBQ = 20_000.0
+
+
+def _fail(where: str, name: str, value: Any, expected: str) -> InputError:
+    return InputError(f"{where}: field '{name}' has value {value!r}; expected {expected}")
+
+
+def _choice(where: str, name: str, value: Any, allowed) -> None:
+    if value is not None and value not in allowed:
+        raise _fail(where, name, value, "one of " + ", ".join(map(str, allowed)) + " or null")
+
+
+def _boolean(where: str, name: str, value: Any) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise _fail(where, name, value, "true, false or null")
+
+
+def _number(where: str, name: str, value: Any, low: float, high: float) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(where, name, value, "a finite number or null")
+    if not low < value <= high:
+        raise _fail(where, name, value, f"a number in ({low:g}, {high:g}]")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One imaging finding, positive (present=True), explicitly negative (False) or equivocal (None).
+
+    ``dimensions_mm`` keep the order in which the report gave them; no anatomical axis is
+    implied. ``vertebral_levels`` are expanded ("T11-L1" -> T11, T12, L1).
+    """
+
+    modality: str | None = None
+    procedure: str | None = None
+    present: bool | None = True
+    certainty: str | None = None
+    finding: str | None = None
+    site: str | None = None
+    laterality: str | None = None
+    vertebral_levels: tuple[str, ...] | None = None
+    dimensions_mm: tuple[float, ...] | None = None
+    volume_ml: float | None = None
+    t1_signal: str | None = None
+    t2_signal: str | None = None
+    diffusion_restricted: bool | None = None
+    adc_value: float | None = None
+    adc_unit: str | None = None
+    enhancement: str | None = None
+    enhancement_pattern: str | None = None
+    contrast_agent: str | None = None
+    tracer: str | None = None
+    activity_mbq: float | None = None
+    tracking_id: str | None = None
+    tracking_uid: str | None = None
+
+    def __post_init__(self) -> None:
+        self.validate("finding")
+
+    def validate(self, where: str) -> None:
+        """Check every field; ``where`` prefixes the error (e.g. 'case1.json: findings[2]')."""
+        set_ = object.__setattr__
+        _choice(where, "modality", self.modality, MODALITIES)
+        _choice(where, "procedure", self.procedure, vocab.PROCEDURES)
+        _boolean(where, "present", self.present)
+        _choice(where, "certainty", self.certainty, CERTAINTIES)
+        _choice(where, "finding", self.finding, vocab.FINDING_TYPES)
+        _choice(where, "site", self.site, vocab.SITES)
+        _choice(where, "laterality", self.laterality, vocab.LATERALITY)
+        _choice(where, "t1_signal", self.t1_signal, SIGNALS)
+        _choice(where, "t2_signal", self.t2_signal, SIGNALS)
+        _boolean(where, "diffusion_restricted", self.diffusion_restricted)
+        _choice(where, "enhancement", self.enhancement, ENHANCEMENTS)
+        _choice(where, "enhancement_pattern", self.enhancement_pattern, vocab.ENHANCEMENT_PATTERN)
+        _choice(where, "contrast_agent", self.contrast_agent, vocab.CONTRAST_AGENTS)
+        _choice(where, "tracer", self.tracer, vocab.TRACERS)
+        _choice(where, "adc_unit", self.adc_unit, vocab.ADC_UNITS)
+        set_(self, "volume_ml", _number(where, "volume_ml", self.volume_ml, 0.0, _MAX_VOLUME_ML))
+        set_(self, "adc_value", _number(where, "adc_value", self.adc_value, 0.0, 1e9))
+        set_(self, "activity_mbq",
+             _number(where, "activity_mbq", self.activity_mbq, 0.0, _MAX_ACTIVITY_MBQ))
+        if (self.adc_value is None) != (self.adc_unit is None):
+            raise _fail(where, "adc_unit", self.adc_unit,
+                        "a unit exactly when adc_value is given (one of "
+                        + ", ".join(vocab.ADC_UNITS) + ")")
+        set_(self, "vertebral_levels", self._levels(where))
+        set_(self, "dimensions_mm", self._dimensions(where))
+        for name in ("tracking_id", "tracking_uid"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise _fail(where, name, value, "a non-empty string or null")
+        if self.tracking_id is not None and len(self.tracking_id) > 64:
+            raise _fail(where, "tracking_id", self.tracking_id, "at most 64 characters")
+        if self.tracking_uid is not None and not _is_uid(self.tracking_uid):
+            raise _fail(where, "tracking_uid", self.tracking_uid, "a DICOM UID (digits and dots)")
+
+    def _levels(self, where: str) -> tuple[str, ...] | None:
+        levels = self.vertebral_levels
+        if levels is None:
+            return None
+        try:
+            if isinstance(levels, str):
+                out = expand_levels(levels)
+            else:
+                out = tuple(normalise_level(str(lvl)) for lvl in levels)
+        except InputError as exc:
+            raise _fail(where, "vertebral_levels", levels, str(exc)) from None
+        if len(set(out)) != len(out):
+            raise _fail(where, "vertebral_levels", levels, "no level repeated")
+        return out or None
+
+    def _dimensions(self, where: str) -> tuple[float, ...] | None:
+        dims = self.dimensions_mm
+        if dims is None:
+            return None
+        if isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__"):
+            raise _fail(where, "dimensions_mm", dims, "a list of 1-3 numbers in mm")
+        out = tuple(_number(where, "dimensions_mm", d, 0.0, _MAX_DIAMETER_MM) for d in dims)
+        if not 1 <= len(out) <= 3 or None in out:
+            raise _fail(where, "dimensions_mm", dims, "a list of 1-3 numbers in mm")
+        return out  # type: ignore[return-value]
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON form: every key present, null when unknown."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "finding") -> "Finding":
+        """Build from the JSON form; unknown keys are refused (a typo must not drop data)."""
+        if not isinstance(data, dict):
+            raise InputError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}"
+                             f"{_unit_hint(unknown)}; known keys: {', '.join(sorted(known))}")
+        if "present" not in data:
+            raise InputError(f"{where}: field 'present' is required "
+                             "(true = found, false = explicitly absent, null = equivocal)")
+        try:
+            return cls(**data)
+        except InputError as exc:
+            raise InputError(str(exc).replace("finding:", f"{where}:", 1)) from None
+
+
+def _unit_hint(keys: list[str]) -> str:
+    for key in keys:
+        for stem, canonical in (("dimension", "dimensions_mm"), ("volume", "volume_ml"),
+                                ("activity", "activity_mbq"), ("adc", "adc_value + adc_unit")):
+            if key.startswith(stem):
+                return f" (wrong unit? the model uses '{canonical}')"
+    return ""
+
+
+def _is_uid(text: str) -> bool:
+    return (len(text) <= 64 and all(c.isdigit() or c == "." for c in text)
+            and not text.startswith(".") and not text.endswith(".") and ".." not in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """Patient context, taken from the source images (or an SR when read)."""
+
+    id: str | None = None
+    name: str | None = None
+    issuer: str | None = None
+    birth_date: str | None = None
+    sex: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """Study context: the SR joins the study of the images it reports on."""
+
+    instance_uid: str | None = None
+    date: str | None = None
+    time: str | None = None
+    id: str | None = None
+    accession_number: str | None = None
+    description: str | None = None
+    patient_age: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A referenced source image (Image Library + evidence)."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    series_instance_uid: str
+    study_instance_uid: str
+
+
+@dataclass(frozen=True, slots=True)
+class SRIdentity:
+    """Where an SR read from file came from (filled by the reader, ignored by the writer)."""
+
+    sop_instance_uid: str
+    series_instance_uid: str
+    sop_class_uid: str
+    content_date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One imaging report: one procedure on one patient, its findings and its source images."""
+
+    modality: str | None
+    procedure: str | None
+    findings: tuple[Finding, ...] = ()
+    impression: str | None = None
+    observer: str | None = None
+    patient: Patient = field(default_factory=Patient)
+    study: Study = field(default_factory=Study)
+    source_images: tuple[ImageRef, ...] = ()
+    sr: SRIdentity | None = None
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        self.validate("report")
+
+    def validate(self, where: str) -> None:
+        # modality/procedure may be unknown only in reports read from foreign SRs.
+        _choice(where, "modality", self.modality, MODALITIES)
+        _choice(where, "procedure", self.procedure, vocab.PROCEDURES)
+        if self.procedure is not None:
+            expected = vocab.PROCEDURES[self.procedure].modality
+            if expected != self.modality:
+                raise _fail(where, "modality", self.modality,
+                            f"{expected} for procedure {self.procedure!r}")
+        _choice(where, "impression", self.impression, IMPRESSIONS)
+        object.__setattr__(self, "findings", tuple(self.findings))
+        for i, f in enumerate(self.findings):
+            if not isinstance(f, Finding):
+                raise InputError(f"{where}: findings[{i}] is {type(f).__name__}, not a Finding")
+            for name, value in (("modality", self.modality), ("procedure", self.procedure)):
+                if getattr(f, name) not in (None, value):
+                    raise _fail(f"{where}: findings[{i}]", name, getattr(f, name),
+                                f"{value!r} (the report's) or null")
+        # One order for the same set of images, whatever order they were found in.
+        refs = {(r.study_instance_uid, r.series_instance_uid, r.sop_instance_uid): r
+                for r in self.source_images}
+        object.__setattr__(self, "source_images", tuple(refs[k] for k in sorted(refs)))
+        uids = [f.tracking_uid for f in self.findings if f.tracking_uid]
+        if len(uids) != len(set(uids)):
+            raise InputError(f"{where}: two findings share a tracking_uid")
+
+    def with_findings_in_context(self) -> "Report":
+        """Findings with modality/procedure filled from the report (as the reader returns them)."""
+        return replace(self, findings=tuple(
+            replace(f, modality=self.modality, procedure=self.procedure) for f in self.findings))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "modality": self.modality,
+            "procedure": self.procedure,
+            "impression": self.impression,
+            "observer": self.observer,
+            "patient": _plain(self.patient),
+            "study": _plain(self.study),
+            "source_images": [_plain(ref) for ref in self.source_images],
+            "sr": _plain(self.sr) if self.sr else None,
+            "findings": [f.to_json() for f in self.findings],
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "report") -> "Report":
+        """Build from JSON: a full report, or a findings file (patient/study/images omitted)."""
+        if not isinstance(data, dict):
+            raise InputError(f"{where}: expected a JSON object with 'procedure' and 'findings'")
+        allowed = {"modality", "procedure", "impression", "observer", "patient", "study",
+                   "source_images", "sr", "findings", "warnings", "case", "description"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                             f"known keys: {', '.join(sorted(allowed))}")
+        procedure = data.get("procedure")
+        if procedure not in vocab.PROCEDURES:
+            raise _fail(where, "procedure", procedure, "one of " + ", ".join(vocab.PROCEDURES))
+        modality = data.get("modality") or vocab.PROCEDURES[procedure].modality
+        raw_findings = data.get("findings", [])
+        if not isinstance(raw_findings, list):
+            raise _fail(where, "findings", raw_findings, "a list of finding objects")
+        findings = tuple(Finding.from_json(f, f"{where}: findings[{i}]")
+                         for i, f in enumerate(raw_findings))
+        try:
+            return cls(
+                modality=modality, procedure=procedure, findings=findings,
+                impression=data.get("impression"), observer=data.get("observer"),
+                patient=Patient(**(data.get("patient") or {})),
+                study=Study(**(data.get("study") or {})),
+                source_images=tuple(ImageRef(**r) for r in data.get("source_images") or ()),
+                sr=SRIdentity(**data["sr"]) if data.get("sr") else None,
+            )
+        except TypeError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        except InputError as exc:
+            raise InputError(str(exc).replace("report:", f"{where}:", 1)) from None
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}

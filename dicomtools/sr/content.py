@@ -1,0 +1,84 @@
+"""A tiny in-memory form of an SR content tree, between the model and the DICOM bytes.
+
+The writer maps a Report to Items (write.py) and the codec turns Items into ContentSequence
+bytes (codec.py); the reader goes the other way. Keeping the tree plain (no pydicom Dataset
+per node) is what makes reading and writing fast: see benchmarks/bench_sr.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ..vocab import Code
+
+CONTAINS = "CONTAINS"
+HAS_OBS_CONTEXT = "HAS OBS CONTEXT"
+HAS_CONCEPT_MOD = "HAS CONCEPT MOD"
+HAS_ACQ_CONTEXT = "HAS ACQ CONTEXT"
+INFERRED_FROM = "INFERRED FROM"
+HAS_PROPERTIES = "HAS PROPERTIES"
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    """A NUM value: the number and its UCUM unit."""
+
+    value: float
+    unit: Code
+
+
+@dataclass(frozen=True, slots=True)
+class ImageValue:
+    """An IMAGE value: a reference to one SOP instance."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+
+
+@dataclass(slots=True)
+class Item:
+    """One content item. ``value`` is a Code (CODE), Num (NUM), str (TEXT, UIDREF, PNAME,
+    DATE, TIME, DATETIME), ImageValue (IMAGE), or None (CONTAINER; unknown value types)."""
+
+    value_type: str
+    name: Code | None
+    relationship: str | None = None
+    value: Any = None
+    children: list["Item"] = field(default_factory=list)
+    template: str | None = None  # TID of a CONTAINER, e.g. "1500"
+    continuous: bool = False  # ContinuityOfContent of a CONTAINER
+
+    def find(self, name: Code) -> Iterator["Item"]:
+        """Direct children with this concept name."""
+        return (child for child in self.children if child.name == name)
+
+    def first(self, name: Code) -> "Item | None":
+        return next(self.find(name), None)
+
+
+def container(name: Code, relationship: str | None, children: list[Item],
+              template: str | None = None) -> Item:
+    return Item("CONTAINER", name, relationship, None, children, template)
+
+
+def code_item(name: Code, value: Code, relationship: str = CONTAINS,
+              children: list[Item] | None = None) -> Item:
+    return Item("CODE", name, relationship, value, children or [])
+
+
+def num_item(name: Code, value: float, unit: Code, relationship: str = CONTAINS) -> Item:
+    return Item("NUM", name, relationship, Num(float(value), unit))
+
+
+def text_item(name: Code, value: str, relationship: str = CONTAINS) -> Item:
+    return Item("TEXT", name, relationship, value)
+
+
+def walk(items: list[Item]) -> Iterator[Item]:
+    """Every item of a forest, depth first."""
+    stack = list(reversed(items))
+    while stack:
+        item = stack.pop()
+        yield item
+        stack.extend(reversed(item.children))

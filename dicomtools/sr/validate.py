@@ -1,0 +1,187 @@
+"""One validation API: our template checks plus dciodvfy, dsrdump and PixelMed's
+DicomSRValidator, merged into one list of problems.
+
+Each external tool reports differently (dciodvfy on stderr with exit 1 only for errors; dsrdump
+with W:/E:/F: lines; PixelMed always exits 0 and needs three JVM flags on Java 17), so each has
+a small parser here. A tool that is not installed is reported as skipped, never as passed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pydicom
+
+from .. import vocab
+from ..errors import SRReadError
+from .codec import CONTENT_SEQ
+from .read import read_sr
+from .templates import template_for
+
+PIXELMED_JARS = ("/usr/share/java/pixelmed.jar", "/usr/share/java/commons-codec.jar")
+_JAVA_FLAGS = ("-Djdk.xml.xpathExprOpLimit=0", "-Djdk.xml.xpathExprGrpLimit=0",
+               "-Djdk.xml.xpathTotalOpLimit=0")
+ALL_TOOLS = ("dicomtools", "dciodvfy", "dsrdump", "pixelmed")
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "error" or "warning"
+    tool: str
+    message: str
+
+
+@dataclass
+class ValidationResult:
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # tool -> why
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "ok": self.ok, "ran": self.ran, "skipped": self.skipped,
+                "problems": [asdict(p) for p in self.problems]}
+
+
+def _run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
+
+
+def check_dicomtools(path: Path) -> list[Problem]:
+    """Our own checks: TID 1500 structure, template fields, codes and value encodings."""
+    problems: list[Problem] = []
+    add = lambda sev, msg: problems.append(Problem(sev, "dicomtools", msg))  # noqa: E731
+    report = read_sr(path)  # SRReadError propagates: not an SR at all
+    for message in report.warnings:
+        add("warning", message)
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    templates = ds.get("ContentTemplateSequence")
+    if not templates or str(templates[0].get("TemplateIdentifier", "")) != "1500":
+        add("error", "root container does not declare TID 1500 (ContentTemplateSequence)")
+    if report.procedure is None:
+        add("error", "Procedure reported (TID 1500 row 4) does not map to a known procedure")
+    if report.modality:
+        template = template_for(report.modality)
+        for finding in report.findings:
+            label = finding.tracking_id or "(untracked finding)"
+            if not finding.tracking_id or not finding.tracking_uid:
+                add("error", f"{label}: TID 1501 group lacks Tracking Identifier or Tracking UID")
+            for name in template.required_fields:
+                if getattr(finding, name) is None:
+                    add("error", f"{label}: {name} is required in a {template.name} report")
+            extra = [k for k, v in finding.to_json().items()
+                     if v is not None and k not in template.finding_fields
+                     and k not in ("modality", "procedure")]
+            if extra:
+                add("warning", f"{label}: {', '.join(extra)} unusual in a {template.name} report")
+            if report.modality != "MR":
+                wrong = [k for k in template.mr_only_fields if getattr(finding, k) is not None]
+                if wrong:
+                    add("error", f"{label}: {', '.join(wrong)} only apply to MR")
+    raw = ds.get_item(CONTENT_SEQ)
+    used_local = raw is not None and getattr(raw, "is_raw", False) and \
+        vocab.LOCAL_SCHEME.encode() in bytes(raw.value or b"")
+    declared = {str(item.get("CodingSchemeDesignator", ""))
+                for item in ds.get("CodingSchemeIdentificationSequence") or ()}
+    if used_local and vocab.LOCAL_SCHEME not in declared:
+        add("error", f"private scheme {vocab.LOCAL_SCHEME} used but not declared in "
+                     "Coding Scheme Identification Sequence (0008,0110)")
+    return problems
+
+
+def check_dciodvfy(path: Path) -> list[Problem]:
+    proc = _run(["dciodvfy", str(path)])
+    problems = []
+    for line in (proc.stderr + proc.stdout).splitlines():
+        if line.startswith("Error"):
+            problems.append(Problem("error", "dciodvfy", line))
+        elif line.startswith("Warning"):
+            problems.append(Problem("warning", "dciodvfy", line))
+    if proc.returncode != 0 and not any(p.severity == "error" for p in problems):
+        problems.append(Problem("error", "dciodvfy", f"exit code {proc.returncode}"))
+    return problems
+
+
+def check_dsrdump(path: Path) -> list[Problem]:
+    proc = _run(["dsrdump", str(path)])
+    problems = []
+    for line in proc.stderr.splitlines():
+        if line.startswith(("E:", "F:")):
+            problems.append(Problem("error", "dsrdump", line))
+        elif line.startswith("W:"):
+            problems.append(Problem("warning", "dsrdump", line))
+    if proc.returncode != 0 and not any(p.severity == "error" for p in problems):
+        problems.append(Problem("error", "dsrdump", f"exit code {proc.returncode}"))
+    return problems
+
+
+def check_pixelmed(path: Path) -> list[Problem]:
+    """PixelMed DicomSRValidator with template checking (slow: ~10 s of JVM per file)."""
+    proc = _run(["java", *_JAVA_FLAGS, "-cp", ":".join(PIXELMED_JARS),
+                 "com.pixelmed.validate.DicomSRValidator", "-checktemplateid",
+                 "-checkcontentitemorder", "-checkambiguoustemplate", str(path)], timeout=300)
+    problems = []
+    for line in proc.stdout.splitlines():
+        if line.startswith("Error"):
+            problems.append(Problem("error", "pixelmed", line))
+        elif line.startswith("Warning"):
+            problems.append(Problem("warning", "pixelmed", line))
+    if "IOD validation complete" not in proc.stdout:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        problems.append(Problem("error", "pixelmed", f"validator did not complete: {tail}"))
+    return problems
+
+
+def _available(tool: str) -> str | None:
+    """None when the tool can run, else why not."""
+    if tool == "pixelmed":
+        if not shutil.which("java"):
+            return "java not installed (apt-get install default-jre-headless)"
+        missing = [jar for jar in PIXELMED_JARS if not Path(jar).exists()]
+        return f"{missing[0]} missing (apt-get install libpixelmed-java)" if missing else None
+    if tool in ("dciodvfy", "dsrdump") and not shutil.which(tool):
+        package = "dicom3tools" if tool == "dciodvfy" else "dcmtk"
+        return f"{tool} not installed (apt-get install {package})"
+    return None
+
+
+_CHECKS = {"dicomtools": check_dicomtools, "dciodvfy": check_dciodvfy,
+           "dsrdump": check_dsrdump, "pixelmed": check_pixelmed}
+
+
+def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> ValidationResult:
+    """Validate one SR file with the named checks. Raises SRReadError if it is not an SR."""
+    path = Path(path)
+    if not path.is_file():
+        raise SRReadError(f"{path}: no such file")
+    result = ValidationResult(str(path))
+    for tool in tools:
+        if tool not in _CHECKS:
+            raise ValueError(f"unknown validator {tool!r}; choose from {', '.join(ALL_TOOLS)}")
+        why_not = _available(tool)
+        if why_not:
+            result.skipped[tool] = why_not
+            continue
+        result.problems.extend(_CHECKS[tool](path))
+        result.ran.append(tool)
+    return result
+
+
+_NOISE = re.compile(r"Unrecognized defined term <99DCMTLS>")
+
+
+def is_expected_warning(problem: Problem) -> bool:
+    """Warnings every dicomtools SR carries by design (the declared private scheme)."""
+    return problem.severity == "warning" and bool(_NOISE.search(problem.message))

@@ -1,0 +1,1 @@
+"""Declarative report templates (data); loaded by dicomtools.sr.templates."""
