@@ -232,7 +232,7 @@ _PET_PROC = Code("44139-4", "LN", "PET whole body")
 PROCEDURES: dict[str, Procedure] = {
     "whole-body MRI": Procedure(
         "MR", _dcm("126022", "Multiparametric MRI of whole body"),
-        _sct("426252008", "Magnetic resonance imaging of whole body")),
+        _sct("426252008", "Magnetic resonance imaging of whole body (procedure)")),
     "MRI": Procedure("MR", _MR_PROC, _MR_PROC),
     "CT": Procedure("CT", Code("25045-6", "LN", "CT unspecified body region"),
                     Code("25045-6", "LN", "CT unspecified body region")),
@@ -262,7 +262,7 @@ IMPRESSION: dict[str, Code] = {
 # ---------------------------------------------------------------------------------------
 # Units (UCUM)
 # ---------------------------------------------------------------------------------------
-UNIT_MM = _ucum("mm", "millimeter")
+UNIT_MM = _ucum("mm", "mm")
 UNIT_CM3 = _ucum("cm3", "cubic centimeter")  # 1 mL; "ml" is not in CID 7462
 UNIT_MBQ = _ucum("MBq", "megabecquerel")
 # ADC units accepted by the model (CID 7277), value -> factor to um2/s for comparisons.

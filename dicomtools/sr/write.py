@@ -20,6 +20,7 @@ highdicom#324)::
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import tempfile
 from dataclasses import replace
@@ -206,10 +207,9 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     sop_uid = generate_uid()
 
     raw = encode_content_value(content_tree(report))
-    header_text = [report.patient.name, report.patient.id, report.patient.issuer,
-                   report.study.description, report.study.id, report.study.accession_number]
-    # UTF-8 only when needed: DCMTK's VR checker warns about ISO_IR 192.
-    ascii_only = raw.isascii() and all(t is None or t.isascii() for t in header_text)
+    # UTF-8 only when needed: DCMTK's VR checker warns about ISO_IR 192. Every string the SR
+    # holds is in the report's JSON form or in vocab (ASCII, checked in tests).
+    ascii_only = json.dumps(report.to_json(), ensure_ascii=False).isascii()
     charset = None if ascii_only else "ISO_IR 192"
 
     ds = Dataset()
