@@ -1,0 +1,159 @@
+"""Property: for random valid reports, write -> read gives back an equal report, every field."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dicomtools import vocab
+from dicomtools.errors import InputError
+from dicomtools.levels import ALL_LEVELS
+from dicomtools.model import Finding, ImageRef, Patient, Report, Study
+from dicomtools.sr import assign_tracking, read_sr, write_sr
+
+uids = st.lists(st.integers(1, 10**12), min_size=2, max_size=5).map(
+    lambda parts: "1.2." + ".".join(map(str, parts)))
+# Text that survives DICOM: no control characters or backslash, no edge whitespace.
+texts = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+                              blacklist_characters="\\"), min_size=1, max_size=40).map(str.strip) \
+    .filter(bool)
+sizes = st.floats(0.1, 999.0, allow_nan=False).map(lambda x: round(x, 3))
+
+
+@st.composite
+def level_lists(draw):
+    start = draw(st.integers(0, len(ALL_LEVELS) - 1))
+    length = draw(st.integers(1, min(5, len(ALL_LEVELS) - start)))
+    levels = ALL_LEVELS[start:start + length]
+    return levels if draw(st.booleans()) else tuple(draw(st.permutations(levels)))
+
+
+def maybe(strategy):
+    return st.none() | strategy
+
+
+@st.composite
+def findings(draw, modality: str, nm: bool):
+    site = draw(maybe(st.sampled_from(sorted(vocab.SITES))))
+    mr = modality == "MR"
+    adc = draw(maybe(st.tuples(st.floats(1, 5000, allow_nan=False), st.sampled_from(sorted(vocab.ADC_UNITS)))))
+    return Finding(
+        present=draw(st.sampled_from([True, False, None])),
+        certainty=draw(maybe(st.sampled_from(["definite", "possible"]))),
+        finding=draw(maybe(st.sampled_from(sorted(vocab.FINDING_TYPES)))),
+        site=site,
+        laterality=draw(maybe(st.sampled_from(sorted(vocab.LATERALITY)))) if site else None,
+        vertebral_levels=draw(maybe(level_lists())),
+        dimensions_mm=draw(maybe(st.lists(sizes, min_size=1, max_size=3).map(tuple))),
+        volume_ml=draw(maybe(st.floats(0.001, 10000, allow_nan=False))),
+        t1_signal=draw(maybe(st.sampled_from(["hyper", "iso", "hypo"]))) if mr else None,
+        t2_signal=draw(maybe(st.sampled_from(["hyper", "iso", "hypo"]))) if mr else None,
+        diffusion_restricted=draw(maybe(st.booleans())) if mr else None,
+        adc_value=adc[0] if adc and mr else None,
+        adc_unit=adc[1] if adc and mr else None,
+        enhancement=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT)))) if not nm else None,
+        enhancement_pattern=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT_PATTERN)))) if not nm else None,
+        contrast_agent=draw(maybe(st.sampled_from(sorted(vocab.CONTRAST_AGENTS)))) if not nm else None,
+        tracer=draw(st.sampled_from(sorted(vocab.TRACERS))) if nm else None,
+        activity_mbq=draw(maybe(st.floats(0.5, 1000, allow_nan=False))) if nm else None,
+        tracking_id=draw(maybe(texts)),
+        tracking_uid=draw(maybe(uids)),
+    )
+
+
+@st.composite
+def reports(draw):
+    procedure = draw(st.sampled_from(sorted(vocab.PROCEDURES)))
+    modality = vocab.PROCEDURES[procedure].modality
+    study_uid = draw(uids)
+    images = draw(st.lists(st.builds(ImageRef, st.just("1.2.840.10008.5.1.4.1.1.4"), uids, uids,
+                                     st.sampled_from([study_uid, "1.2.3.4"])), max_size=4))
+    found = draw(st.lists(findings(modality, modality in ("NM", "PT")), max_size=4,
+                          unique_by=lambda f: f.tracking_uid or id(f)))
+    return Report(
+        modality=modality, procedure=procedure, findings=tuple(found),
+        impression=draw(maybe(st.sampled_from(["normal", "abnormal", "equivocal"]))),
+        observer=draw(maybe(st.sampled_from(["Doe^Jane", "Müller^Jörg", "山田^太郎"]))),
+        patient=Patient(id=draw(maybe(st.from_regex(r"[A-Z0-9-]{1,12}", fullmatch=True))),
+                        name=draw(maybe(st.sampled_from(["Case1^OMS", "Ærø^Ønskebørn"]))),
+                        issuer=draw(maybe(st.just("SITE-A"))), birth_date=draw(maybe(st.just("20130910"))),
+                        sex=draw(maybe(st.sampled_from(["F", "M", "O"])))),
+        study=Study(instance_uid=study_uid, date=draw(maybe(st.just("20150224"))),
+                    time=draw(maybe(st.just("101500"))), id=draw(maybe(st.just("S1"))),
+                    accession_number=draw(maybe(st.just("ACC1"))),
+                    description=draw(maybe(texts)), patient_age=draw(maybe(st.just("017M")))),
+        source_images=tuple(images),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(report=reports())
+def test_write_then_read_gives_the_same_report(tmp_path, report):
+    report = assign_tracking(report)
+    path = write_sr(report, tmp_path / "rt.dcm")
+    back = read_sr(path)
+    assert back.warnings == ()
+    assert replace(back, sr=None) == report.with_findings_in_context()
+
+
+def test_negative_range_bilateral_and_empty_reports_roundtrip(tmp_path):
+    cases = [
+        Report(modality="NM", procedure="I-123 mIBG scintigraphy", impression="normal", findings=(
+            Finding(present=False, finding="uptake", site="whole body", tracer="I-123 mIBG",
+                    activity_mbq=60),)),
+        Report(modality="MR", procedure="whole-body MRI", findings=(
+            Finding(finding="mass", site="paravertebral", laterality="right",
+                    vertebral_levels="T11 to L1", dimensions_mm=(29, 15, 54)),
+            Finding(finding="lesion", site="vertebra", vertebral_levels=["L2", "L3"]),
+            Finding(finding="mass", site="adrenal gland", laterality="bilateral", present=None,
+                    certainty="possible"))),
+        Report(modality="MR", procedure="whole-body MRI"),  # no finding, no impression
+        Report(modality="US", procedure="ultrasound", impression="normal"),
+    ]
+    for i, report in enumerate(cases):
+        report = assign_tracking(report)
+        back = read_sr(write_sr(report, tmp_path / f"{i}.dcm"))
+        assert back.study.instance_uid  # none given: the writer made a new study
+        expected = replace(report.with_findings_in_context(), study=back.study)
+        assert replace(back, sr=None) == expected, i
+
+
+def test_paravertebral_at_a_level_differs_from_a_lesion_in_the_vertebra(tmp_path):
+    at_level = Finding(finding="mass", site="paravertebral", vertebral_levels="T9/10")
+    in_bone = Finding(finding="lesion", site="vertebra", vertebral_levels="T9/10")
+    report = assign_tracking(Report(modality="MR", procedure="whole-body MRI",
+                                    findings=(at_level, in_bone)))
+    back = read_sr(write_sr(report, tmp_path / "levels.dcm"))
+    assert [(f.site, f.vertebral_levels) for f in back.findings] == \
+        [("paravertebral", ("T9", "T10")), ("vertebra", ("T9", "T10"))]
+
+
+def test_missing_tracking_is_assigned_and_read_back(tmp_path):
+    report = Report(modality="MR", procedure="MRI", findings=(Finding(finding="mass"), Finding()))
+    back = read_sr(write_sr(report, tmp_path / "t.dcm"))
+    assert [f.tracking_id for f in back.findings] == ["Mass 1", "Finding 2"]
+    assert all(f.tracking_uid for f in back.findings)
+
+
+def test_diameters_keep_reported_order_and_gain_no_axis(tmp_path):
+    import pydicom
+    report = Report(modality="MR", procedure="MRI", findings=(Finding(dimensions_mm=(10, 30, 20)),))
+    path = write_sr(report, tmp_path / "d.dcm")
+    assert read_sr(path).findings[0].dimensions_mm == (10.0, 30.0, 20.0)
+    names = {item.ConceptNameCodeSequence[0].CodeMeaning
+             for item in pydicom.dcmread(path).ContentSequence[-1].ContentSequence[0].ContentSequence
+             if item.ValueType == "NUM"}
+    assert names == {"Diameter"}  # no Width/Depth/Height or long/short axis invented
+
+
+def test_unwritable_report_leaves_no_file(tmp_path):
+    report = Report(modality="NM", procedure="I-123 mIBG scintigraphy",
+                    findings=(Finding(present=False, finding="uptake"),))  # no tracer
+    target = tmp_path / "never.dcm"
+    with pytest.raises(InputError, match="tracer"):
+        write_sr(report, target)
+    assert list(tmp_path.iterdir()) == []
