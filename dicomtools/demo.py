@@ -17,8 +17,9 @@ from .sr.write import assign_tracking, write_sr
 
 
 def default_samples() -> Path:
-    """sample_data/cases of the source checkout this package runs from."""
-    return Path(__file__).resolve().parents[1] / "sample_data" / "cases"
+    """sample_data/cases in the current folder, else beside the package's source checkout."""
+    here = Path.cwd() / "sample_data" / "cases"
+    return here if here.is_dir() else Path(__file__).resolve().parents[1] / "sample_data" / "cases"
 
 
 @dataclass
