@@ -16,7 +16,7 @@ ADC (um2/s), 2 CODE evaluations (T2 signal, degree of enhancement); MR_small.dcm
 Tracking UIDs are generated before timing and shared by the three implementations.
 Every read is verified (group count and the 4N numbers); a mismatch raises.
 
-Known anchors (../shared/reference/ecosystem.md §11, 2-core Debian 12, N=1000, similar workload):
+Known anchors (../shared/reference/ecosystem.md §11 relative to the repo root; 2-core Debian 12, N=1000, similar workload):
 highdicom ~21 s write / ~25 s read (~21/25 ms per group); dcmqi C++ tid1500writer/reader ~0.56 s / ~0.47 s;
 pydicom hand-built floor 6.7 s write / 3.5 s read.
 """

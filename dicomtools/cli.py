@@ -30,7 +30,7 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_read(args) -> int:
-    from .demo import _finding_text
+    from .demo import describe_finding
     from .sr.read import read_sr
     report = read_sr(args.sr)
     if args.json:
@@ -39,9 +39,7 @@ def _cmd_read(args) -> int:
         print(f"{args.sr}: {report.procedure or 'unknown procedure'} "
               f"({report.modality or '?'}), impression {report.impression or '-'}")
         for finding in report.findings:
-            print(f"  {finding.tracking_id or '-'}: " + _finding_text(
-                type(report)(modality=report.modality, procedure=report.procedure,
-                             findings=(finding,))))
+            print(f"  {finding.tracking_id or '-'}: {describe_finding(finding)}")
         for warning in report.warnings:
             print(f"  warning: {warning}")
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .levels import format_levels
-from .model import Report
+from .model import Finding, Report
 from .source import attach_source, load_source
 from .sr.read import read_sr
 from .sr.validate import ValidationResult, is_expected_warning, validate
@@ -66,15 +66,17 @@ def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO) -> list[C
     return results
 
 
+def describe_finding(f: Finding) -> str:
+    """One line for people: 'POSITIVE mass, left paravertebral T9/10, 26 x 11 x 22 mm'."""
+    state = {True: "POSITIVE", False: "negative", None: "equivocal"}[f.present]
+    where = " ".join(x for x in (f.laterality, f.site, format_levels(f.vertebral_levels or ())) if x)
+    size = " x ".join(f"{d:g}" for d in f.dimensions_mm or ()) + " mm" if f.dimensions_mm else ""
+    extra = f"{f.tracer} {f.activity_mbq:g} MBq" if f.tracer and f.activity_mbq else (f.tracer or "")
+    return ", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x)
+
+
 def _finding_text(report: Report) -> str:
-    parts = []
-    for f in report.findings:
-        state = {True: "POSITIVE", False: "negative", None: "equivocal"}[f.present]
-        where = " ".join(x for x in (f.laterality, f.site, format_levels(f.vertebral_levels or ())) if x)
-        size = " x ".join(f"{d:g}" for d in f.dimensions_mm or ()) + " mm" if f.dimensions_mm else ""
-        extra = f"{f.tracer} {f.activity_mbq:g} MBq" if f.tracer and f.activity_mbq else (f.tracer or "")
-        parts.append(", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x))
-    return "; ".join(parts) or "no findings"
+    return "; ".join(describe_finding(f) for f in report.findings) or "no findings"
 
 
 def summary(results: list[CaseResult]) -> str:

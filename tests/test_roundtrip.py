@@ -157,3 +157,20 @@ def test_unwritable_report_leaves_no_file(tmp_path):
     with pytest.raises(InputError, match="tracer"):
         write_sr(report, target)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("observer", ["Muller^Hans", "Müller^Hans"])
+def test_content_bytes_are_written_as_encoded_not_reparsed(observer):
+    """pydicom re-parses a raw ContentSequence when the declared character set does not match
+    its own (a 30x slowdown found by benchmarks/bench_sr.py); the raw element must survive."""
+    from io import BytesIO
+
+    from dicomtools.sr import to_dataset
+    from dicomtools.sr.codec import CONTENT_SEQ
+    ds = to_dataset(Report(modality="MR", procedure="MRI", observer=observer,
+                           findings=(Finding(finding="mass", dimensions_mm=(1, 2)),)))
+    raw = ds.get_item(CONTENT_SEQ).value
+    buffer = BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    assert ds.get_item(CONTENT_SEQ).is_raw  # __getitem__ would have replaced it
+    assert raw in buffer.getvalue()

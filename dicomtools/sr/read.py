@@ -55,9 +55,14 @@ _IGNORED_IN_GROUP = {Concept.RADIONUCLIDE, Code("276214006", "SCT", "Finding cat
 
 def read_sr(path: str | os.PathLike) -> Report:
     """Read an SR file into a Report. Raises SRReadError for files that are not readable SR."""
+    return report_from_dataset(open_dicom(path), source=str(path))
+
+
+def open_dicom(path: str | os.PathLike) -> Dataset:
+    """pydicom.dcmread with one clear SRReadError per kind of unreadable file."""
     path = Path(path)
     try:
-        ds = pydicom.dcmread(path)
+        return pydicom.dcmread(path)
     except FileNotFoundError:
         raise SRReadError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -66,7 +71,6 @@ def read_sr(path: str | os.PathLike) -> Report:
         raise SRReadError(f"{path}: not a DICOM file (no DICM preamble or recognisable header)") from None
     except Exception as exc:  # pydicom raises many types on damaged files
         raise SRReadError(f"{path}: not a readable DICOM file ({type(exc).__name__}: {exc})") from None
-    return report_from_dataset(ds, source=str(path))
 
 
 def _text_decoder(ds: Dataset):
@@ -78,7 +82,7 @@ def _text_decoder(ds: Dataset):
     return lambda raw: decode_bytes(bytes(raw), encodings, set())
 
 
-def _content_items(ds: Dataset, source: str) -> list[Item]:
+def _content_items(ds: Dataset) -> list[Item]:
     elem = ds.get_item(CONTENT_SEQ)
     if elem is None:
         return []
@@ -88,7 +92,7 @@ def _content_items(ds: Dataset, source: str) -> list[Item]:
     try:
         return items_from_pydicom(ds.ContentSequence)
     except Exception as exc:
-        raise SRReadError(f"{source}: content sequence cannot be parsed ({exc})") from None
+        raise SRReadError(f"content sequence cannot be parsed ({exc})") from None
 
 
 def report_from_dataset(ds: Dataset, source: str = "dataset") -> Report:
@@ -98,9 +102,9 @@ def report_from_dataset(ds: Dataset, source: str = "dataset") -> Report:
         name = getattr(ds.get("SOPClassUID"), "name", "") or "no SOP Class"
         raise SRReadError(f"{source}: not a DICOM SR (SOP Class {sop_class or '-'} {name})")
     try:
-        root_children = _content_items(ds, source)
+        root_children = _content_items(ds)
     except SRReadError as exc:
-        raise SRReadError(f"{source}: {exc}" if not str(exc).startswith(source) else str(exc)) from None
+        raise SRReadError(f"{source}: {exc}") from None
     try:
         return _Mapper(ds, source).report(root_children)
     except SRReadError:

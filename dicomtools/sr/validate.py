@@ -14,12 +14,10 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pydicom
-
 from .. import vocab
 from ..errors import SRReadError
 from .codec import CONTENT_SEQ
-from .read import read_sr
+from .read import open_dicom, report_from_dataset
 from .templates import template_for
 
 PIXELMED_JARS = ("/usr/share/java/pixelmed.jar", "/usr/share/java/commons-codec.jar")
@@ -63,10 +61,10 @@ def check_dicomtools(path: Path) -> list[Problem]:
     """Our own checks: TID 1500 structure, template fields, codes and value encodings."""
     problems: list[Problem] = []
     add = lambda sev, msg: problems.append(Problem(sev, "dicomtools", msg))  # noqa: E731
-    report = read_sr(path)  # SRReadError propagates: not an SR at all
+    ds = open_dicom(path)
+    report = report_from_dataset(ds, str(path))  # SRReadError propagates: not an SR at all
     for message in report.warnings:
         add("warning", message)
-    ds = pydicom.dcmread(path, stop_before_pixels=True)
     templates = ds.get("ContentTemplateSequence")
     if not templates or str(templates[0].get("TemplateIdentifier", "")) != "1500":
         add("error", "root container does not declare TID 1500 (ContentTemplateSequence)")

@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from pydicom.charset import convert_encodings, default_encoding
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -64,7 +65,7 @@ def assign_tracking(report: Report) -> Report:
     return replace(report, findings=tuple(findings))
 
 
-def _finding_group(finding: Finding, modality: str) -> Item:
+def _finding_group(finding: Finding) -> Item:
     items: list[Item] = [
         Item("TEXT", Concept.TRACKING_IDENTIFIER, HAS_OBS_CONTEXT, finding.tracking_id),
         Item("UIDREF", Concept.TRACKING_UID, HAS_OBS_CONTEXT, finding.tracking_uid),
@@ -144,7 +145,7 @@ def content_tree(report: Report) -> list[Item]:
         items.append(_image_library(report.source_images))
     if report.findings:
         items.append(container(Concept.IMAGING_MEASUREMENTS, CONTAINS,
-                               [_finding_group(f, report.modality) for f in report.findings]))
+                               [_finding_group(f) for f in report.findings]))
     if report.impression is not None or not report.findings:
         evaluations = ([code_item(Concept.IMPRESSION, vocab.IMPRESSION[report.impression])]
                        if report.impression is not None else [])
@@ -230,8 +231,7 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     if report.study.description:
         ds.StudyDescription = report.study.description
     ds.SeriesDescription = f"{report.procedure} report"
-    local = [code for code in vocab.LOCAL_CODES]
-    if local:
+    if vocab.LOCAL_SCHEME.encode() in raw:  # declare the private scheme where it is used
         scheme = Dataset()
         scheme.CodingSchemeDesignator = vocab.LOCAL_SCHEME
         scheme.CodingSchemeName = vocab.LOCAL_SCHEME_NAME
@@ -274,8 +274,10 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     ds.file_meta.MediaStorageSOPClassUID = COMPREHENSIVE_SR
     ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    # Declare the encoding we already used, so pydicom writes our raw bytes as they are.
-    ds.set_original_encoding(False, True, charset)
+    # Declare the encoding we already used, so pydicom writes our raw bytes as they are. The
+    # character set must equal pydicom's own reading of SpecificCharacterSet: if they differ,
+    # dcmwrite re-parses the raw ContentSequence into Datasets and re-encodes it (~30x slower).
+    ds.set_original_encoding(False, True, convert_encodings(charset) if charset else default_encoding)
     return ds
 
 
