@@ -41,6 +41,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+# Measure the checkout this script sits in, not whatever dicomtools is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dicomtools import Finding, Report, __version__ as dicomtools_version
 from dicomtools.model import ImageRef
 from dicomtools.sr import read_sr, write_sr

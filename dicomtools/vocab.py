@@ -11,7 +11,7 @@ used and declared in the SR's Coding Scheme Identification Sequence; each one is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LOCAL_SCHEME = "99DCMTLS"
 LOCAL_SCHEME_NAME = "dicomtools local codes"
@@ -27,10 +27,10 @@ class Code:
     value: str
     scheme: str
     meaning: str
+    key: tuple[str, str] = field(init=False, repr=False)  # (scheme, value), SRT read as SCT
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (_SCHEME_ALIASES.get(self.scheme, self.scheme), self.value)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (_SCHEME_ALIASES.get(self.scheme, self.scheme), self.value))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Code) and self.key == other.key

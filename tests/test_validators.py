@@ -114,3 +114,20 @@ def test_validate_api_catches_a_broken_sr(seed_srs, tmp_path):
     ds.save_as(broken)
     result = validate(broken, ("dicomtools", "dciodvfy", "dsrdump"))
     assert {p.tool for p in result.errors} == {"dicomtools", "dciodvfy", "dsrdump"}, result.problems
+
+
+@pytest.mark.slow
+def test_pixelmed_check_can_fail(seed_srs, tmp_path):
+    """LN 46358-8 'MRI whole body' is not in CID 100: PixelMed must report an Error."""
+    import pydicom
+    require_tool("java")
+    require_tool("pixelmed.jar", PIXELMED_JARS[0])
+    ds = pydicom.dcmread(seed_srs["case1/wbmri"])
+    procedure = next(item for item in ds.ContentSequence
+                     if item.ConceptNameCodeSequence[0].CodeValue == "121058")
+    code = procedure.ConceptCodeSequence[0]
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "46358-8", "LN", "MRI whole body"
+    broken = tmp_path / "ln_procedure.dcm"
+    ds.save_as(broken)
+    errors = [p for p in check_pixelmed(broken) if p.severity == "error"]
+    assert errors and any("46358-8" in p.message or "Procedure" in p.message for p in errors), errors

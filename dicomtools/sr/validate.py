@@ -99,43 +99,44 @@ def check_dicomtools(path: Path) -> list[Problem]:
     return problems
 
 
-def check_dciodvfy(path: Path) -> list[Problem]:
-    proc = _run(["dciodvfy", str(path)])
+def _classify(tool: str, text: str, errors: tuple[str, ...], warnings: tuple[str, ...]) -> list[Problem]:
+    """Lines of a tool's output that start with an error or warning prefix, as Problems."""
     problems = []
-    for line in (proc.stderr + proc.stdout).splitlines():
-        if line.startswith("Error"):
-            problems.append(Problem("error", "dciodvfy", line))
-        elif line.startswith("Warning"):
-            problems.append(Problem("warning", "dciodvfy", line))
-    if proc.returncode != 0 and not any(p.severity == "error" for p in problems):
-        problems.append(Problem("error", "dciodvfy", f"exit code {proc.returncode}"))
+    for line in text.splitlines():
+        if line.startswith(errors):
+            problems.append(Problem("error", tool, line))
+        elif line.startswith(warnings):
+            problems.append(Problem("warning", tool, line))
     return problems
+
+
+def _with_exit_code(tool: str, problems: list[Problem], returncode: int) -> list[Problem]:
+    if returncode != 0 and not any(p.severity == "error" for p in problems):
+        problems.append(Problem("error", tool, f"exit code {returncode}"))
+    return problems
+
+
+def check_dciodvfy(path: Path) -> list[Problem]:
+    """dicom3tools: IOD, module and VR checks; everything is on stderr, exit 1 on errors."""
+    proc = _run(["dciodvfy", str(path)])
+    problems = _classify("dciodvfy", proc.stderr + proc.stdout, ("Error",), ("Warning",))
+    return _with_exit_code("dciodvfy", problems, proc.returncode)
 
 
 def check_dsrdump(path: Path) -> list[Problem]:
+    """DCMTK: SR parsing and relationship constraints; W:/E:/F: lines on stderr."""
     proc = _run(["dsrdump", str(path)])
-    problems = []
-    for line in proc.stderr.splitlines():
-        if line.startswith(("E:", "F:")):
-            problems.append(Problem("error", "dsrdump", line))
-        elif line.startswith("W:"):
-            problems.append(Problem("warning", "dsrdump", line))
-    if proc.returncode != 0 and not any(p.severity == "error" for p in problems):
-        problems.append(Problem("error", "dsrdump", f"exit code {proc.returncode}"))
-    return problems
+    problems = _classify("dsrdump", proc.stderr, ("E:", "F:"), ("W:",))
+    return _with_exit_code("dsrdump", problems, proc.returncode)
 
 
 def check_pixelmed(path: Path) -> list[Problem]:
-    """PixelMed DicomSRValidator with template checking (slow: ~10 s of JVM per file)."""
+    """PixelMed DicomSRValidator with template checking (slow: ~10 s of JVM per file).
+    It always exits 0, so completion is read from its output."""
     proc = _run(["java", *_JAVA_FLAGS, "-cp", ":".join(PIXELMED_JARS),
                  "com.pixelmed.validate.DicomSRValidator", "-checktemplateid",
                  "-checkcontentitemorder", "-checkambiguoustemplate", str(path)], timeout=300)
-    problems = []
-    for line in proc.stdout.splitlines():
-        if line.startswith("Error"):
-            problems.append(Problem("error", "pixelmed", line))
-        elif line.startswith("Warning"):
-            problems.append(Problem("warning", "pixelmed", line))
+    problems = _classify("pixelmed", proc.stdout, ("Error",), ("Warning",))
     if "IOD validation complete" not in proc.stdout:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         problems.append(Problem("error", "pixelmed", f"validator did not complete: {tail}"))
