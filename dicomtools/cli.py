@@ -21,7 +21,7 @@ EPILOG = """exit codes:
 
 
 def _cmd_build(args) -> int:
-    from .demo import build_from_files
+    from .build import build_from_files
     from .sr.write import write_sr
     report = build_from_files(Path(args.findings), Path(args.source))
     path = write_sr(report, args.output)

@@ -3,17 +3,16 @@ back, compare with the findings it was built from, and print a summary."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
 from .levels import format_levels
 from .model import Finding, Report
-from .source import attach_source, load_source
+from .build import build_from_files, load_findings
 from .sr.read import read_sr
 from .sr.validate import ValidationResult, is_expected_warning, validate
-from .sr.write import assign_tracking, write_sr
+from .sr.write import write_sr
 
 
 def default_samples() -> Path:
@@ -30,24 +29,6 @@ class CaseResult:
     report: Report
     roundtrip_ok: bool
     validation: ValidationResult | None
-
-
-def load_findings(path: Path) -> tuple[str, Report]:
-    """A findings JSON file -> (case label, Report without source context)."""
-    from .errors import InputError
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    return str(data.get("case", path.parent.name)), Report.from_json(data, where=str(path))
-
-
-def build_from_files(findings: Path, source: Path) -> Report:
-    """Findings JSON + source images -> Report ready to write (tracking assigned)."""
-    _, report = load_findings(findings)
-    return assign_tracking(attach_source(report, load_source(source), where=str(findings)))
 
 
 def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO) -> list[CaseResult]:

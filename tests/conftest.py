@@ -29,7 +29,7 @@ def require_tool(name: str, path: str | None = None) -> str:
 @pytest.fixture(scope="session")
 def seed_srs(tmp_path_factory) -> dict[str, Path]:
     """Every seed-case SR, built once from sample_data: {'case1/wbmri': path, ...}."""
-    from dicomtools.demo import build_from_files
+    from dicomtools.build import build_from_files
     from dicomtools.sr import write_sr
 
     out = tmp_path_factory.mktemp("seed_srs")

@@ -8,6 +8,7 @@ Text SR) without raising: whatever has no place in the model becomes a warning o
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..model import Finding, ImageRef, Patient, Report, SRIdentity, Study
 from ..vocab import Code, Concept
 from .codec import CONTENT_SEQ, decode_content_value, items_from_pydicom
 from .content import Item, Num
-from .templates import group_template
+from .templates import CodedField, group_template
 
 SR_STORAGE = {
     "1.2.840.10008.5.1.4.1.1.88.11": "Basic Text SR",
@@ -51,6 +52,11 @@ _VOLUMES = {Concept.VOLUME, Code("121221", "DCM", "Volume of ellipsoid"),
             Code("126030", "DCM", "Volume of bounding three dimensional region")}
 _IGNORED_IN_GROUP = {Concept.RADIONUCLIDE, Code("276214006", "SCT", "Finding category"),
                      Code("C67447", "NCIt", "Activity Session")}
+
+
+@cache
+def _coded_fields() -> dict[Code, CodedField]:
+    return {f.concept: f for f in group_template().coded_fields}
 
 
 def read_sr(path: str | os.PathLike) -> Report:
@@ -192,7 +198,6 @@ class _Mapper:
         levels: list[str] = []
         site_levels: list[str] = []
         label = f"group {index}"
-        coded_by_concept = {f.concept: f for f in group_template().coded_fields}
         for item in group.children:
             name = item.name
             if name == Concept.TRACKING_IDENTIFIER:
@@ -204,8 +209,8 @@ class _Mapper:
                 values["finding"] = self._lookup(_FINDING_BY_CODE, item, label)
             elif name == Concept.FINDING_SITE:
                 self._site(item, values, site_levels, label)
-            elif name in coded_by_concept:
-                coded = coded_by_concept[name]
+            elif name in _coded_fields():
+                coded = _coded_fields()[name]
                 if item.value in coded.reverse:
                     values[coded.field] = coded.reverse[item.value]
                 else:

@@ -1,0 +1,36 @@
+"""Findings JSON + source images -> a Report ready to write as SR (the `build` step)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import InputError
+from .model import Report
+from .source import attach_source, load_source
+from .sr.write import assign_tracking
+
+
+def load_findings(path: Path) -> tuple[str, Report]:
+    """A findings JSON file -> (case label, Report without source context).
+
+    ``case`` and ``description`` are free annotations of the file (shown by the demo); they
+    are not written to the SR.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object with 'procedure' and 'findings'")
+    return str(data.get("case", Path(path).parent.name)), Report.from_json(data, where=str(path))
+
+
+def build_from_files(findings: Path, source: Path) -> Report:
+    """Findings JSON + source images -> Report with patient, study, images and tracking."""
+    _, report = load_findings(findings)
+    return assign_tracking(attach_source(report, load_source(source), where=str(findings)))
