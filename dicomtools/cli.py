@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -81,6 +82,9 @@ def _cmd_demo(args) -> int:
     return ValidationFailed.exit_code if bad else 0
 
 
+_PLUGIN_MODULES = ("dicomtools.text.cli", "dicomtools.pacs.cli", "dicomtools.concordance.cli")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dicomtools", description=__doc__, epilog=EPILOG,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -115,6 +119,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="skip PixelMed (~10 s per file)")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
     p.set_defaults(func=_cmd_demo)
+
+    # Each further step registers its own subcommands (text, pacs, concordance).
+    for module in _PLUGIN_MODULES:
+        try:
+            plugin = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        plugin.add_parsers(sub, EPILOG)
     return top
 
 

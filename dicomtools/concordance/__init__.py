@@ -1,0 +1,1 @@
+"""dicomtools.concordance (see its modules)."""

@@ -1,0 +1,1 @@
+"""dicomtools.pacs (see its modules)."""

@@ -1,0 +1,1 @@
+"""dicomtools.text (see its modules)."""
