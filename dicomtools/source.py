@@ -47,42 +47,18 @@ def _text(ds, keyword: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def load_source(path: str | os.PathLike) -> SourceContext:
-    """Read the headers of every DICOM file under ``path`` (pixel data is not read)."""
-    root = Path(path)
-    images: list[ImageRef] = []
-    skipped: list[str] = []
-    first = None
-    first_file = None
-    modalities: set[str] = set()
-    for file in _files(root):
-        try:
-            ds = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
-        except (InvalidDicomError, EOFError, OSError, ValueError):
-            skipped.append(str(file))
-            continue
-        if "SOPInstanceUID" not in ds or "StudyInstanceUID" not in ds:
-            skipped.append(str(file))
-            continue
-        if str(ds.SOPClassUID).startswith("1.2.840.10008.5.1.4.1.1.88."):
-            skipped.append(str(file))  # an SR is not a source image
-            continue
-        if first is None:
-            first, first_file = ds, file
-        else:
-            for keyword, what in (("PatientID", "patient"), ("IssuerOfPatientID", "patient issuer"),
-                                  ("StudyInstanceUID", "study")):
-                if ds.get(keyword) != first.get(keyword):
-                    # Name the files, not the identifiers (no patient data in messages).
-                    raise SourceError(f"{root}: images of more than one {what} "
-                                      f"({first_file.name} and {file.name} differ in {keyword}); "
-                                      "an SR reports on one study of one patient")
-        images.append(ImageRef(str(ds.SOPClassUID), str(ds.SOPInstanceUID),
-                               str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID)))
-        if ds.get("Modality"):
-            modalities.add(str(ds.Modality))
-    if first is None:
-        raise SourceError(f"{root}: no DICOM image found")
+def _context(root: Path, headers: list[tuple[Path, object]], skipped: list[str]) -> SourceContext:
+    first_file, first = headers[0]
+    for file, ds in headers[1:]:
+        for keyword, what in (("PatientID", "patient"), ("IssuerOfPatientID", "patient issuer")):
+            if ds.get(keyword) != first.get(keyword):
+                # Name the files, not the identifiers (no patient data in messages).
+                raise SourceError(f"{root}: images of more than one {what} "
+                                  f"({first_file.name} and {file.name} differ in {keyword}); "
+                                  "an SR reports on one patient")
+    images = tuple(ImageRef(str(ds.SOPClassUID), str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID),
+                            str(ds.StudyInstanceUID)) for _, ds in headers)
+    modalities = tuple(sorted({str(ds.Modality) for _, ds in headers if ds.get("Modality")}))
     patient = Patient(id=_text(first, "PatientID"), name=_text(first, "PatientName"),
                       issuer=_text(first, "IssuerOfPatientID"),
                       birth_date=_text(first, "PatientBirthDate"), sex=_text(first, "PatientSex"))
@@ -91,7 +67,48 @@ def load_source(path: str | os.PathLike) -> SourceContext:
                   accession_number=_text(first, "AccessionNumber"),
                   description=_text(first, "StudyDescription"),
                   patient_age=_text(first, "PatientAge"))
-    return SourceContext(patient, study, tuple(images), tuple(sorted(modalities)), tuple(skipped))
+    return SourceContext(patient, study, images, modalities, tuple(skipped))
+
+
+def _read_headers(root: Path) -> tuple[list[tuple[Path, object]], list[str]]:
+    headers, skipped = [], []
+    for file in _files(root):
+        try:
+            ds = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+        except (InvalidDicomError, EOFError, OSError, ValueError):
+            skipped.append(str(file))
+            continue
+        if ("SOPInstanceUID" not in ds or "StudyInstanceUID" not in ds
+                or str(ds.get("SOPClassUID", "")).startswith("1.2.840.10008.5.1.4.1.1.88.")):
+            skipped.append(str(file))  # not an image (an SR is not a source image)
+            continue
+        headers.append((file, ds))
+    if not headers:
+        raise SourceError(f"{root}: no DICOM image found")
+    return headers, skipped
+
+
+def load_studies(path: str | os.PathLike) -> list[SourceContext]:
+    """One context per study found under ``path`` (e.g. a patient folder holding the WB-MRI
+    and the mIBG study), ordered by study date. All must belong to one patient."""
+    root = Path(path)
+    headers, skipped = _read_headers(root)
+    _context(root, headers, skipped)  # one patient across all studies
+    by_study: dict[str, list] = {}
+    for file, ds in headers:
+        by_study.setdefault(str(ds.StudyInstanceUID), []).append((file, ds))
+    contexts = [_context(root, group, skipped) for group in by_study.values()]
+    return sorted(contexts, key=lambda c: (c.study.date or "", c.study.time or ""))
+
+
+def load_source(path: str | os.PathLike) -> SourceContext:
+    """Patient, study and image references of the one study under ``path`` (headers only)."""
+    root = Path(path)
+    studies = load_studies(root)
+    if len(studies) > 1:
+        raise SourceError(f"{root}: images of more than one study ({len(studies)} studies); "
+                          "an SR reports on one study: point to that study's folder")
+    return studies[0]
 
 
 def attach_source(report: Report, context: SourceContext, where: str = "findings") -> Report:
