@@ -15,7 +15,7 @@ from . import vocab
 from .errors import InputError
 from .levels import expand_levels, normalise_level
 
-MODALITIES = ("MR", "CT", "NM", "PT", "US")
+MODALITIES = ("MR", "CT", "NM", "PT", "US", "SM")  # SM: slide microscopy (histopathology)
 CERTAINTIES = ("definite", "possible")
 SIGNALS = tuple(vocab.SIGNAL)
 ENHANCEMENTS = tuple(vocab.ENHANCEMENT)
@@ -242,6 +242,7 @@ class Report:
     findings: tuple[Finding, ...] = ()
     impression: str | None = None
     observer: str | None = None
+    indication: str | None = None  # chief complaint / reason for the examination (free text)
     patient: Patient = field(default_factory=Patient)
     study: Study = field(default_factory=Study)
     source_images: tuple[ImageRef, ...] = ()
@@ -261,6 +262,9 @@ class Report:
                 raise _fail(where, "modality", self.modality,
                             f"{expected} for procedure {self.procedure!r}")
         _choice(where, "impression", self.impression, IMPRESSIONS)
+        if self.indication is not None and (not isinstance(self.indication, str)
+                                            or not self.indication.strip()):
+            raise _fail(where, "indication", self.indication, "a non-empty text or null")
         object.__setattr__(self, "findings", tuple(self.findings))
         for i, f in enumerate(self.findings):
             if not isinstance(f, Finding):
@@ -288,6 +292,7 @@ class Report:
             "procedure": self.procedure,
             "impression": self.impression,
             "observer": self.observer,
+            "indication": self.indication,
             "patient": _plain(self.patient),
             "study": _plain(self.study),
             "source_images": [_plain(ref) for ref in self.source_images],
@@ -301,7 +306,7 @@ class Report:
         """Build from JSON: a full report, or a findings file (patient/study/images omitted)."""
         if not isinstance(data, dict):
             raise InputError(f"{where}: expected a JSON object with 'procedure' and 'findings'")
-        allowed = {"modality", "procedure", "impression", "observer", "patient", "study",
+        allowed = {"modality", "procedure", "impression", "observer", "indication", "patient", "study",
                    "source_images", "sr", "findings", "warnings", "case", "description"}
         unknown = sorted(set(data) - allowed)
         if unknown:
@@ -320,6 +325,7 @@ class Report:
             return cls(
                 modality=modality, procedure=procedure, findings=findings,
                 impression=data.get("impression"), observer=data.get("observer"),
+                indication=data.get("indication"),
                 patient=Patient(**(data.get("patient") or {})),
                 study=Study(**(data.get("study") or {})),
                 source_images=tuple(ImageRef(**r) for r in data.get("source_images") or ()),

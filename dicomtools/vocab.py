@@ -133,6 +133,11 @@ FINDING_TYPES: dict[str, Code] = {
     "neoplasm": _sct("108369006", "Neoplasm"),
     "uptake": _local("DT020", "Tracer uptake"),
     "lymph node": _sct("59441001", "Lymph node"),
+    # Histological diagnoses (pathology reports): ICD-O-3 morphology codes (IARC), scheme ICDO3
+    # of PS3.16 Table 8-1; no SNOMED CT code for ganglioneuroma could be verified.
+    "neuroblastoma": Code("9500/3", "ICDO3", "Neuroblastoma, NOS"),
+    "ganglioneuroblastoma": Code("9490/3", "ICDO3", "Ganglioneuroblastoma"),
+    "ganglioneuroma": Code("9490/0", "ICDO3", "Ganglioneuroma"),
 }
 
 # Anatomic sites. Vertebrae are not here: a lesion *in* a vertebra has site "vertebra" and
@@ -249,6 +254,10 @@ PROCEDURES: dict[str, Procedure] = {
     "68Ga-DOTATATE PET/CT": Procedure("PT", _PET_PROC, _local("DT055", "Ga-68 DOTATATE PET/CT"),
                                       "68Ga-DOTATATE"),
     "18F-MFBG PET": Procedure("PT", _PET_PROC, _local("DT056", "F-18 MFBG PET"), "18F-MFBG"),
+    # Histopathology of a resected tumour: the reference standard of concordance. Slide
+    # microscopy is imaging in DICOM (modality SM); CID 100 offers only the generic code.
+    "histopathology": Procedure("SM", _sct("363679005", "Imaging procedure"),
+                                _local("DT057", "Histopathological examination")),
     "FDG PET/CT": Procedure("PT", _sct("443271005", "PET/CT FDG imaging of whole body"),
                             _sct("443271005", "PET/CT FDG imaging of whole body"), "18F-FDG"),
 }

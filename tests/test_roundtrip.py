@@ -38,12 +38,13 @@ def maybe(strategy):
 @st.composite
 def findings(draw, modality: str, nm: bool):
     site = draw(maybe(st.sampled_from(sorted(vocab.SITES))))
+    kinds = st.sampled_from(sorted(vocab.FINDING_TYPES))
     mr = modality == "MR"
     adc = draw(maybe(st.tuples(st.floats(1, 5000, allow_nan=False), st.sampled_from(sorted(vocab.ADC_UNITS)))))
     return Finding(
         present=draw(st.sampled_from([True, False, None])),
         certainty=draw(maybe(st.sampled_from(["definite", "possible"]))),
-        finding=draw(maybe(st.sampled_from(sorted(vocab.FINDING_TYPES)))),
+        finding=draw(kinds if modality == "SM" else maybe(kinds)),  # a diagnosis is required
         site=site,
         laterality=draw(maybe(st.sampled_from(sorted(vocab.LATERALITY)))) if site else None,
         vertebral_levels=draw(maybe(level_lists())),
@@ -77,6 +78,7 @@ def reports(draw):
         modality=modality, procedure=procedure, findings=tuple(found),
         impression=draw(maybe(st.sampled_from(["normal", "abnormal", "equivocal"]))),
         observer=draw(maybe(st.sampled_from(["Doe^Jane", "Müller^Jörg", "山田^太郎"]))),
+        indication=draw(maybe(texts)),
         patient=Patient(id=draw(maybe(st.from_regex(r"[A-Z0-9-]{1,12}", fullmatch=True))),
                         name=draw(maybe(st.sampled_from(["Case1^OMS", "Ærø^Ønskebørn"]))),
                         issuer=draw(maybe(st.just("SITE-A"))), birth_date=draw(maybe(st.just("20130910"))),

@@ -19,6 +19,8 @@ NOT_IN_PS316 = {
     ("RFC5646", "en"), ("ISO3166_1", "US"),  # TID 1204 language, from RFC 5646 / ISO 3166
     ("SCT", "65985001"), ("SCT", "11808007"), ("SCT", "49967005"), ("SCT", "69950008"),
     ("SCT", "21452006"),  # S1-S5: SNOMED CT body structures not in PS3.16
+    # ICD-O-3 morphology (IARC), scheme ICDO3 of PS3.16 Table 8-1; pydicom lists no ICDO3 codes
+    ("ICDO3", "9500/3"), ("ICDO3", "9490/3"), ("ICDO3", "9490/0"),
 }
 # In PS3.16, but TID 10022 names them "Radiopharmaceutical agent" / "Radionuclide" while
 # pydicom lists the SNOMED FSNs: existence is checked, the meaning is the template's.
@@ -87,4 +89,4 @@ def test_every_local_code_is_listed_and_unique():
 def test_value_sets_are_unambiguous_for_the_reader():
     for field in group_template().coded_fields:
         assert len(set(field.values.values())) == len(field.values), field.field
-    assert {t.name for t in report_templates()} == {"cross-sectional", "scintigraphy"}
+    assert {t.name for t in report_templates()} == {"cross-sectional", "scintigraphy", "histopathology"}

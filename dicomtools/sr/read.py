@@ -172,7 +172,8 @@ class _Mapper:
                 self.warn(f"top-level item {_label(item)} not mapped; ignored")
         return Report(
             modality=modality, procedure=procedure, findings=tuple(findings),
-            impression=impression, observer=observer, patient=self.patient(), study=self.study(),
+            impression=impression, observer=observer, indication=_str(self.ds, "ReasonForVisit"),
+            patient=self.patient(), study=self.study(),
             source_images=self.evidence(), sr=self.identity(), warnings=tuple(self.warnings),
         )
 

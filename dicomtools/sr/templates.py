@@ -76,7 +76,7 @@ def group_template() -> GroupTemplate:
 @cache
 def report_templates() -> tuple[ReportTemplate, ...]:
     out = []
-    for name in ("cross-sectional", "scintigraphy"):
+    for name in ("cross-sectional", "scintigraphy", "histopathology"):
         data = _load(f"{name}.json")
         out.append(ReportTemplate(
             name=name,

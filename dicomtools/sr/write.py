@@ -246,6 +246,8 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     ds.PatientSex = report.patient.sex or ""
     if report.study.patient_age:
         ds.PatientAge = report.study.patient_age
+    if report.indication:
+        ds.ReasonForVisit = report.indication  # Patient Study module: the chief complaint
     ds.SoftwareVersions = __version__
     ds.StudyInstanceUID = report.study.instance_uid or generate_uid()
     ds.SeriesInstanceUID = generate_uid()
