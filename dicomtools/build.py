@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .model import Report
-from .source import attach_source, load_source
+from .source import attach_patient, attach_source, load_source, load_studies
 from .sr.write import assign_tracking
 
 
@@ -30,7 +30,16 @@ def load_findings(path: Path) -> tuple[str, Report]:
     return str(data.get("case", Path(path).parent.name)), Report.from_json(data, where=str(path))
 
 
-def build_from_files(findings: Path, source: Path) -> Report:
-    """Findings JSON + source images -> Report with patient, study, images and tracking."""
+def build_from_files(findings: Path, source: Path, *, patient_only: bool = False) -> Report:
+    """Findings JSON + source images -> Report with patient, study, images and tracking.
+
+    ``patient_only``: the report has no images of its own (e.g. histopathology); ``source`` is
+    any folder of the patient's images, which gives the patient; the report keeps the study
+    of its findings file (date, description) and becomes a new study when written.
+    """
     _, report = load_findings(findings)
-    return assign_tracking(attach_source(report, load_source(source), where=str(findings)))
+    if patient_only:
+        report = attach_patient(report, load_studies(source)[0], where=str(findings))
+    else:
+        report = attach_source(report, load_source(source), where=str(findings))
+    return assign_tracking(report)

@@ -24,7 +24,9 @@ EPILOG = """exit codes:
 def _cmd_build(args) -> int:
     from .build import build_from_files
     from .sr.write import write_sr
-    report = build_from_files(Path(args.findings), Path(args.source))
+    patient_only = args.patient_from is not None
+    report = build_from_files(Path(args.findings), Path(args.patient_from or args.source),
+                              patient_only=patient_only)
     path = write_sr(report, args.output)
     print(f"wrote {path} ({len(report.findings)} finding(s), {report.procedure})")
     return 0
@@ -86,7 +88,8 @@ _PLUGIN_MODULES = ("dicomtools.text.cli", "dicomtools.pacs.cli", "dicomtools.con
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="dicomtools", description=__doc__, epilog=EPILOG,
+    top = argparse.ArgumentParser(prog="dicomtools", epilog=EPILOG,
+                                  description="Imaging findings -> DICOM SR (TID 1500) -> findings.",
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--version", action="version", version=f"dicomtools {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
@@ -94,7 +97,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="findings JSON + source DICOM -> SR", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("findings", help="findings JSON (procedure, impression, findings[])")
-    p.add_argument("--source", required=True, help="DICOM file or directory of the source images")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--source", help="DICOM file or directory of the study's source images")
+    where.add_argument("--patient-from", metavar="DIR",
+                       help="report without images of its own (e.g. histopathology): take only "
+                            "the patient from these images; the report gets a new study")
     p.add_argument("-o", "--output", required=True, help="SR file to write")
     p.set_defaults(func=_cmd_build)
 

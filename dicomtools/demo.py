@@ -31,12 +31,27 @@ class CaseResult:
     validation: ValidationResult | None
 
 
+LAB_FILE = "labs.json"  # non-imaging evidence beside the findings files, not an SR
+
+
+def sample_inputs(samples: Path) -> list[tuple[Path, Path, bool]]:
+    """(findings JSON, source folder, patient_only) for every SR the sample cases describe:
+    ``caseN/<exam>.json`` with images in ``caseN/<exam>/``; a findings file without such a
+    folder (histopathology) takes only the patient, from the case folder."""
+    inputs = []
+    for findings in sorted(samples.glob("*/*.json")):
+        if findings.name == LAB_FILE:
+            continue
+        images = findings.with_suffix("")
+        inputs.append((findings, images, False) if images.is_dir() else (findings, findings.parent, True))
+    return inputs
+
+
 def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO) -> list[CaseResult]:
     results = []
-    for findings_file in sorted(samples.glob("*/*.json")):
-        source = findings_file.with_suffix("")
+    for findings_file, source, patient_only in sample_inputs(samples):
         case, _ = load_findings(findings_file)
-        report = build_from_files(findings_file, source)
+        report = build_from_files(findings_file, source, patient_only=patient_only)
         sr_path = write_sr(report, out / findings_file.parent.name / f"{findings_file.stem}.dcm")
         back = read_sr(sr_path)
         expected = report.with_findings_in_context()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import generate_uid
 
 from .errors import InputError, SourceError
 from .model import ImageRef, Patient, Report, Study
@@ -127,6 +128,17 @@ def attach_source(report: Report, context: SourceContext, where: str = "findings
                          f"source images are {', '.join(context.modalities)}")
     return replace(report, patient=context.patient, study=context.study,
                    source_images=context.images)
+
+
+def attach_patient(report: Report, context: SourceContext, where: str = "findings") -> Report:
+    """The report with the patient of the source images, keeping its own study (no images)."""
+    for key, value in vars_of(report.patient).items():
+        if value is not None and value != vars_of(context.patient).get(key):
+            raise InputError(f"{where}: patient.{key} differs from the source images")
+    if report.study.instance_uid in {ref.study_instance_uid for ref in context.images}:
+        raise InputError(f"{where}: a report without images cannot join an imaging study")
+    study = replace(report.study, instance_uid=report.study.instance_uid or generate_uid())
+    return replace(report, patient=context.patient, study=study)
 
 
 def vars_of(obj) -> dict:

@@ -102,8 +102,10 @@ CASES = [
         "n": 1,
         "sex": "F",
         "birth": dt.date(2013, 9, 10),
-        # presentation 2015-02-23; WB-MRI one day later
+        # presentation 2015-02-23 (abdominal ultrasound); WB-MRI one day later
         "exams": [
+            {"key": "us", "kind": "US", "date": dt.date(2015, 2, 23), "time": "150000",
+             "age": "017M"},
             {"key": "wbmri", "kind": "MR", "date": dt.date(2015, 2, 24), "time": "093000",
              "age": "017M"},
             {"key": "mibg", "kind": "MIBG", "date": dt.date(2015, 2, 26), "time": "103000",
@@ -115,8 +117,10 @@ CASES = [
         "n": 2,
         "sex": "M",
         "birth": dt.date(2014, 4, 2),
-        # mIBG done before the WB-MRI
+        # abdominal ultrasound, then mIBG, then the WB-MRI
         "exams": [
+            {"key": "us", "kind": "US", "date": dt.date(2015, 5, 11), "time": "140000",
+             "age": "013M"},
             {"key": "mibg", "kind": "MIBG", "date": dt.date(2015, 5, 12), "time": "101500",
              "age": "013M", "dose_mbq": "40", "injected": "20150511100000",
              "scan_length": 850},
@@ -146,6 +150,7 @@ STUDY_DESCRIPTION = {
     "MR": "Whole-body MRI",
     "MIBG": "I-123 mIBG scintigraphy",
     "ANTIGD2": "Tc-99m anti-GD2 immunoscintigraphy",
+    "US": "Abdominal ultrasound",
 }
 
 
@@ -483,6 +488,46 @@ def make_nm(case: dict, exam: dict, outdir: Path) -> list[Path]:
 FOREIGN = ["test-SR.dcm", "reportsi.dcm", "reportsi_with_empty_number_tags.dcm"]
 
 
+US_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.6.1"
+
+
+def make_us(case: dict, exam: dict, outdir: Path) -> list[Path]:
+    """One synthetic 8-bit B-mode frame (speckle over a smooth abdominal outline, no lesion)."""
+    n = case["n"]
+    size = 64
+    vv, xx = np.meshgrid(np.arange(size, dtype=np.float64), np.arange(size, dtype=np.float64),
+                         indexing="ij")
+    organ = _bump(vv, xx, 30.0, 32.0, 22.0, 26.0)
+    speckle = _hash_uniform((size, size), seed=n * 10 + 3)
+    pixels = (20.0 + 150.0 * organ * (0.6 + 0.4 * speckle)).astype(np.uint8)
+
+    ds = Dataset()
+    ds.SOPClassUID = US_IMAGE_STORAGE
+    ds.SOPInstanceUID = make_uid("case", n, exam["key"], "series", 1, "instance", 1)
+    ds.ImageType = ["DERIVED", "PRIMARY", "ABDOMINAL"]
+    common_patient_study(ds, case, exam, "US")
+    ds.BodyPartExamined = "ABDOMEN"
+    ds.Manufacturer = "dicomtools sample generator (synthetic)"
+    ds.SeriesDescription = "Abdomen B-mode"
+    ds.InstanceNumber = 1
+    ds.PatientOrientation = ""
+    ds.ImageComments = ("dicomtools sample stand-in; synthetic speckle phantom without "
+                        "findings; not a patient image")
+    ds.LossyImageCompression = "00"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = size
+    ds.Columns = size
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = pixels.tobytes()
+    path = outdir / "US001.dcm"
+    save(ds, path)
+    return [path]
+
+
 def copy_foreign(outdir: Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -503,6 +548,8 @@ def generate(root: Path) -> list[Path]:
             outdir = root / "cases" / f"case{case['n']}" / exam["key"]
             if exam["kind"] == "MR":
                 written += make_mr_series(case, exam, outdir)
+            elif exam["kind"] == "US":
+                written += make_us(case, exam, outdir)
             else:
                 written += make_nm(case, exam, outdir)
     written += copy_foreign(root / "foreign")
@@ -530,7 +577,9 @@ def check(root: Path) -> int:
         expected = {p.relative_to(tmp).as_posix() for p in fresh}
         for sub in ("cases", "foreign"):
             for p in sorted((root / sub).rglob("*")):
-                if p.is_file() and p.relative_to(root).as_posix() not in expected:
+                # hand-written findings/pathology/lab JSON live beside the images
+                if (p.is_file() and p.suffix != ".json"
+                        and p.relative_to(root).as_posix() not in expected):
                     print(f"EXTRA    {p.relative_to(root)}")
                     bad += 1
     print("OK: sample data is up to date" if not bad else f"{bad} problem(s)")

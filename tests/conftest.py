@@ -30,13 +30,14 @@ def require_tool(name: str, path: str | None = None) -> str:
 def seed_srs(tmp_path_factory) -> dict[str, Path]:
     """Every seed-case SR, built once from sample_data: {'case1/wbmri': path, ...}."""
     from dicomtools.build import build_from_files
+    from dicomtools.demo import sample_inputs
     from dicomtools.sr import write_sr
 
     out = tmp_path_factory.mktemp("seed_srs")
     built = {}
-    for findings in sorted(SAMPLES.glob("*/*.json")):
+    for findings, source, patient_only in sample_inputs(SAMPLES):
         key = f"{findings.parent.name}/{findings.stem}"
-        report = build_from_files(findings, findings.with_suffix(""))
+        report = build_from_files(findings, source, patient_only=patient_only)
         built[key] = write_sr(report, out / f"{findings.parent.name}_{findings.stem}.dcm")
-    assert len(built) == 7, built
+    assert len(built) == 12, built
     return built

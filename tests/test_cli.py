@@ -87,6 +87,6 @@ def test_help_documents_exit_codes():
 def test_demo_main_job(tmp_path):
     proc = run("demo", "--quick", "--out", tmp_path / "out")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "7/7 SRs built, valid and read back unchanged" in proc.stdout
-    assert len(list((tmp_path / "out").rglob("*.dcm"))) == 7
+    assert "12/12 SRs built, valid and read back unchanged" in proc.stdout
+    assert len(list((tmp_path / "out").rglob("*.dcm"))) == 12
     assert "OMS-CASE" not in proc.stdout

@@ -11,8 +11,9 @@ from conftest import require_tool
 from dicomtools.sr.read import read_sr
 from dicomtools.sr.validate import PIXELMED_JARS, check_pixelmed
 
-SEED_KEYS = ["case1/wbmri", "case1/mibg", "case2/wbmri", "case2/mibg",
-             "case3/wbmri", "case3/mibg", "case3/antigd2"]
+SEED_KEYS = ["case1/wbmri", "case1/mibg", "case1/us", "case1/pathology",
+             "case2/wbmri", "case2/mibg", "case2/us", "case2/pathology",
+             "case3/wbmri", "case3/mibg", "case3/antigd2", "case3/pathology"]
 
 
 @pytest.mark.parametrize("key", SEED_KEYS)

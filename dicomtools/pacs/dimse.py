@@ -1,0 +1,336 @@
+"""DIMSE client over pynetdicom: C-ECHO, C-STORE, C-FIND (patient/study/series/instance),
+C-GET and C-MOVE. Every failure a user can meet becomes one PacsError naming host:port, both
+AE titles and the PACS's status; pynetdicom exceptions and logs never reach the user.
+
+A DimseClient holds one association (pynetdicom associations are not shareable across threads:
+use one client per thread, as the batch sender does).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Callable, Iterable, Iterator
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pynetdicom import AE, build_role, evt
+from pynetdicom.association import Association
+from pynetdicom.sop_class import (PatientRootQueryRetrieveInformationModelFind,
+                                  StudyRootQueryRetrieveInformationModelFind,
+                                  StudyRootQueryRetrieveInformationModelGet,
+                                  StudyRootQueryRetrieveInformationModelMove, Verification)
+from pynetdicom.status import (QR_FIND_SERVICE_CLASS_STATUS, QR_GET_SERVICE_CLASS_STATUS,
+                               QR_MOVE_SERVICE_CLASS_STATUS, STORAGE_SERVICE_CLASS_STATUS,
+                               VERIFICATION_SERVICE_CLASS_STATUS)
+
+from ..sr.read import SR_STORAGE
+from .address import DimseAddress
+from .common import InstanceRef, StoreStatus
+from .errors import PacsConnectionError, PacsError, PacsRejected, PacsTimeout
+
+SR_CLASSES = tuple(SR_STORAGE)
+UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+_PENDING = (0xFF00, 0xFF01)
+_QUERY_HINT = ("the PACS may not accept queries/retrievals from calling AE title {aet!r} "
+               "(Orthanc: list it in DicomModalities)")
+
+
+def status_text(code: int, table: dict) -> str:
+    """'0xA700 (Failure: Refused: Out of Resources)' from a pynetdicom status table."""
+    category, description = table.get(code, ("Unknown", "status not defined by the standard"))
+    return f"0x{code:04X} ({category}: {description})"
+
+
+def _comment(status: Dataset) -> str:
+    text = status.get("ErrorComment")
+    return f"; PACS says: {text}" if text else ""
+
+
+def _uid_name(uid: str) -> str:
+    name = UID(uid).name
+    return f"{uid} ({name})" if name and name != uid else uid
+
+
+class DimseClient:
+    """One association to a DIMSE PACS, opened on first use and re-opened after a change.
+
+    ``sop_classes`` are the storage SOP classes to propose for C-STORE (SR classes by default;
+    a dataset of another class adds its class and re-negotiates).
+    """
+
+    def __init__(self, address: DimseAddress, *, timeout: float = 30.0,
+                 sop_classes: Iterable[str] = SR_CLASSES):
+        self.address = address
+        self.timeout = timeout
+        self._contexts: dict[str, list[str]] = {}
+        for uid in sop_classes:
+            self._want(str(uid), None)
+        self._assoc: Association | None = None
+
+    # -- association ---------------------------------------------------------------------
+    def __enter__(self) -> "DimseClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the association (if any); never raises."""
+        assoc, self._assoc = self._assoc, None
+        if assoc is not None and assoc.is_established:
+            try:
+                assoc.release()
+            except Exception:  # a dead peer: nothing left to release
+                pass
+
+    def _want(self, sop_class: str, transfer_syntax: str | None) -> bool:
+        """Add a context to propose; True if it is new (the association must be re-opened)."""
+        syntaxes = self._contexts.setdefault(sop_class, [])
+        new = not syntaxes
+        for ts in ([transfer_syntax] if transfer_syntax else []) + UNCOMPRESSED:
+            if ts not in syntaxes:
+                syntaxes.append(ts)
+                new = True
+        return new
+
+    def _main(self) -> Association:
+        if self._assoc is None or not self._assoc.is_established:
+            contexts = {Verification: None, StudyRootQueryRetrieveInformationModelFind: None,
+                        PatientRootQueryRetrieveInformationModelFind: None, **self._contexts}
+            self._assoc = associate(self.address, self.timeout, contexts)
+        return self._assoc
+
+    def _accepted(self, assoc: Association, sop_class: str) -> bool:
+        return any(cx.abstract_syntax == sop_class for cx in assoc.accepted_contexts)
+
+    def _lost(self, operation: str, started: float, hint: str = "") -> PacsError:
+        """The error for an empty status: the association timed out, was aborted or dropped."""
+        self._assoc = None
+        where = self.address.describe()
+        if time.monotonic() - started >= self.timeout * 0.9:
+            return PacsTimeout(f"{where}: no answer to {operation} within {self.timeout:g} s")
+        try:  # the peer gone entirely (stopped, crashed) reads better than "aborted"
+            probe(self.address, min(self.timeout, 5.0))
+        except PacsError as exc:
+            return PacsConnectionError(f"{where}: connection lost during {operation} ({exc.args[0].split(': ', 1)[-1]})")
+        extra = f": {hint}" if hint else ""
+        kind = PacsRejected if hint else PacsConnectionError
+        return kind(f"{where}: the PACS aborted the association during {operation}{extra}")
+
+    # -- services ------------------------------------------------------------------------
+    def echo(self) -> None:
+        """C-ECHO; raises PacsError unless the PACS answers Success."""
+        started = time.monotonic()
+        status = self._main().send_c_echo()
+        if not status:
+            raise self._lost("C-ECHO", started)
+        if status.Status != 0x0000:
+            raise PacsError(f"{self.address.describe()}: C-ECHO answered "
+                            f"{status_text(status.Status, VERIFICATION_SERVICE_CLASS_STATUS)}")
+
+    def store(self, ds: Dataset) -> StoreStatus:
+        """C-STORE one dataset. A refusal is a StoreStatus (per instance); a lost association
+        raises (nothing more can be sent on it)."""
+        sop_class = str(ds.SOPClassUID)
+        ts = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        if self._want(sop_class, str(ts) if ts else None):
+            self.close()  # re-negotiate with the new context
+        assoc = self._main()
+        if not self._accepted(assoc, sop_class):
+            return StoreStatus(False, None, f"{self.address.describe()} accepted no presentation "
+                               f"context for SOP Class {_uid_name(sop_class)}: the PACS does not "
+                               "store this kind of object over DIMSE")
+        started = time.monotonic()
+        try:
+            status = assoc.send_c_store(ds)
+        except (ValueError, AttributeError) as exc:  # no usable transfer syntax / not encodable
+            return StoreStatus(False, None, f"cannot send to {self.address.describe()}: {exc}")
+        if not status:
+            raise self._lost("C-STORE", started)
+        code = int(status.Status)
+        text = status_text(code, STORAGE_SERVICE_CLASS_STATUS) + _comment(status)
+        category = STORAGE_SERVICE_CLASS_STATUS.get(code, ("Failure",))[0]
+        return StoreStatus(category in ("Success", "Warning"), code, f"C-STORE {text}")
+
+    def find(self, level: str, identifier: Dataset) -> list[Dataset]:
+        """C-FIND with a ready identifier (see common.query_dataset); all pending answers."""
+        model = (PatientRootQueryRetrieveInformationModelFind if level == "patient"
+                 else StudyRootQueryRetrieveInformationModelFind)
+        assoc = self._main()
+        if not self._accepted(assoc, model):
+            raise PacsRejected(f"{self.address.describe()} accepted no presentation context for "
+                               f"{_uid_name(model)}: it does not answer C-FIND at {level} level")
+        answers: list[Dataset] = []
+        started = time.monotonic()
+        for status, answer in assoc.send_c_find(identifier, model):
+            if not status:
+                raise self._lost("C-FIND", started, _QUERY_HINT.format(aet=self.address.calling_aet))
+            code = int(status.Status)
+            if code in _PENDING:
+                if answer is not None:
+                    answers.append(answer)
+            elif code != 0x0000:
+                raise PacsError(f"{self.address.describe()}: C-FIND failed with status "
+                                f"{status_text(code, QR_FIND_SERVICE_CLASS_STATUS)}{_comment(status)}")
+        return answers
+
+    def exists(self, ref: InstanceRef) -> bool:
+        """Is this SOP instance on the PACS? (IMAGE-level C-FIND on its unique keys)"""
+        q = Dataset()
+        q.QueryRetrieveLevel = "IMAGE"
+        q.StudyInstanceUID, q.SeriesInstanceUID, q.SOPInstanceUID = ref.study_uid, ref.series_uid, ref.sop_uid
+        return any(a.get("SOPInstanceUID") == ref.sop_uid for a in self.find("instance", q))
+
+    def retrieve(self, refs: list[InstanceRef], *, move_port: int | None = None) -> Iterator[Dataset]:
+        """The instances, by C-GET (default) or by C-MOVE to our own Storage SCP on move_port.
+
+        C-MOVE needs the PACS to know our calling AE title with this host and port.
+        """
+        if not refs:
+            return iter(())
+        if move_port is None:
+            return _Retriever(self, refs).get()
+        return _Retriever(self, refs).move(move_port)
+
+
+class _Retriever:
+    """C-GET / C-MOVE of a list of instances; received datasets are collected per SOP UID."""
+
+    def __init__(self, client: DimseClient, refs: list[InstanceRef]):
+        self.client = client
+        self.refs = refs
+        self.classes = sorted({r.sop_class_uid for r in refs if r.sop_class_uid} or set(SR_CLASSES))
+        self.received: dict[str, Dataset] = {}
+        self.lock = threading.Lock()
+
+    def on_store(self, event) -> int:
+        ds = event.dataset
+        ds.file_meta = event.file_meta
+        with self.lock:
+            self.received[str(ds.SOPInstanceUID)] = ds
+        return 0x0000
+
+    def _run(self, assoc: Association, send: Callable, operation: str, table: dict,
+             hint: str) -> Iterator[Dataset]:
+        address = self.client.address
+        for ref in self.refs:
+            q = Dataset()
+            q.QueryRetrieveLevel = "IMAGE"
+            q.StudyInstanceUID, q.SeriesInstanceUID, q.SOPInstanceUID = ref.study_uid, ref.series_uid, ref.sop_uid
+            started = time.monotonic()
+            final = None
+            for status, _ in send(q):
+                if not status:
+                    raise self.client._lost(operation, started, hint)
+                if int(status.Status) not in _PENDING:
+                    final = status
+            code = int(final.Status) if final is not None else None
+            with self.lock:
+                ds = self.received.pop(ref.sop_uid, None)
+            if ds is None or code not in (0x0000, 0xB000):
+                said = status_text(code, table) if code is not None else "no final status"
+                parts = [f"{address.describe()}: {operation} of instance {ref.sop_uid} answered {said}"]
+                failed = final.get("NumberOfFailedSuboperations") if final is not None else None
+                if failed:
+                    parts.append(f"{failed} failed sub-operation(s)")
+                if ds is None:
+                    parts.append("nothing was delivered")
+                raise PacsError("; ".join(parts) + (_comment(final) if final is not None else ""))
+            yield ds
+
+    def get(self) -> Iterator[Dataset]:
+        address = self.client.address
+        model = StudyRootQueryRetrieveInformationModelGet
+        contexts = {model: None, **{uid: UNCOMPRESSED for uid in self.classes}}
+        # C-GET delivers on the same association: we must offer the SCP role for each class.
+        roles = [build_role(uid, scp_role=True) for uid in self.classes]
+        assoc = associate(address, self.client.timeout, contexts, ext_neg=roles,
+                          handlers=[(evt.EVT_C_STORE, self.on_store)])
+        try:
+            if not any(cx.abstract_syntax == model for cx in assoc.accepted_contexts):
+                raise PacsRejected(f"{address.describe()} accepted no presentation context for "
+                                   f"{_uid_name(model)}: it does not support C-GET (try C-MOVE)")
+            yield from self._run(assoc, lambda q: assoc.send_c_get(q, model), "C-GET",
+                                 QR_GET_SERVICE_CLASS_STATUS, _QUERY_HINT.format(aet=address.calling_aet))
+        finally:
+            if assoc.is_established:
+                assoc.release()
+
+    def move(self, port: int) -> Iterator[Dataset]:
+        address = self.client.address
+        model = StudyRootQueryRetrieveInformationModelMove
+        scp = AE(ae_title=address.calling_aet)
+        for uid in self.classes:
+            scp.add_supported_context(uid, UNCOMPRESSED)
+        # Listen on loopback only when the PACS is local: no port opened to the network for nothing.
+        bind = "127.0.0.1" if address.host in ("127.0.0.1", "localhost", "::1") else ""
+        try:
+            server = scp.start_server((bind, port), block=False,
+                                      evt_handlers=[(evt.EVT_C_STORE, self.on_store)])
+        except OSError as exc:
+            raise PacsError(f"cannot listen on port {port} for C-MOVE deliveries: "
+                            f"{exc.strerror or exc}") from None
+        try:
+            assoc = associate(address, self.client.timeout, {model: None})
+            try:
+                hint = (f"the PACS must know calling AE title {address.calling_aet!r} as a C-MOVE "
+                        f"destination at this host, port {port} (Orthanc: DicomModalities)")
+                yield from self._run(assoc, lambda q: assoc.send_c_move(q, address.calling_aet, model),
+                                     "C-MOVE", QR_MOVE_SERVICE_CLASS_STATUS, hint)
+            finally:
+                if assoc.is_established:
+                    assoc.release()
+        finally:
+            server.shutdown()
+
+
+def probe(address: DimseAddress, timeout: float) -> None:
+    """Open and close a TCP connection: pynetdicom only logs why a connect failed, and the user
+    must be told whether the port is closed, the host unknown or the network silent."""
+    where = address.describe()
+    try:
+        with socket.create_connection((address.host, address.port), timeout=timeout):
+            pass
+    except ConnectionRefusedError:
+        raise PacsConnectionError(f"{where}: connection refused (is the PACS running and "
+                                  f"listening on port {address.port}?)") from None
+    except socket.timeout:
+        raise PacsTimeout(f"{where}: no TCP connection within {timeout:g} s") from None
+    except socket.gaierror as exc:
+        raise PacsConnectionError(f"{where}: unknown host ({exc.strerror})") from None
+    except OSError as exc:
+        raise PacsConnectionError(f"{where}: cannot connect ({exc.strerror or exc})") from None
+
+
+def associate(address: DimseAddress, timeout: float, contexts: dict[str, list[str] | None], *,
+              ext_neg=None, handlers=None) -> Association:
+    """An established association, or the PacsError saying why not (refused, rejected, timeout)."""
+    ae = AE(ae_title=address.calling_aet)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = ae.connection_timeout = timeout
+    for uid, syntaxes in contexts.items():
+        if syntaxes:
+            ae.add_requested_context(uid, syntaxes)
+        else:
+            ae.add_requested_context(uid)
+    probe(address, timeout)
+    started = time.monotonic()
+    assoc = ae.associate(address.host, address.port, ae_title=address.called_aet,
+                         ext_neg=ext_neg, evt_handlers=handlers)
+    if assoc.is_established:
+        return assoc
+    where = address.describe()
+    if assoc.is_rejected:
+        rj = assoc.acceptor.primitive
+        reason = f"{rj.result_str}, {rj.source_str}: {rj.reason_str}" if rj is not None else "no reason given"
+        hint = ""
+        if rj is not None and rj.result_source == 1 and rj.diagnostic == 7:
+            hint = f"; check the called AE title {address.called_aet!r} in the address"
+        elif rj is not None and rj.result_source == 1 and rj.diagnostic == 3:
+            hint = f"; the PACS does not know calling AE title {address.calling_aet!r} (use --aet)"
+        raise PacsRejected(f"{where}: association rejected ({reason}){hint}")
+    if time.monotonic() - started >= timeout * 0.9:
+        raise PacsTimeout(f"{where}: no answer to the association request within {timeout:g} s")
+    raise PacsConnectionError(f"{where}: the PACS closed the connection during association "
+                              "negotiation (aborted)")
