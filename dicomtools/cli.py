@@ -79,6 +79,8 @@ def _cmd_demo(args) -> int:
     print(f"building seed-case SRs from {samples} into {args.out}")
     results = demo.run(samples, Path(args.out), tools, sys.stdout)
     print(demo.summary(results))
+    print(f"\nconcordance (also in {Path(args.out) / 'concordance.html'}, .md, .json, .csv):")
+    print(demo.concordance_tables(samples, Path(args.out)))
     bad = [r for r in results if not r.roundtrip_ok or (r.validation and not r.validation.ok)]
     print(f"{len(results) - len(bad)}/{len(results)} SRs built, valid and read back unchanged")
     return ValidationFailed.exit_code if bad else 0

@@ -71,6 +71,17 @@ def describe_finding(f: Finding) -> str:
     return ", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x)
 
 
+def concordance_tables(samples: Path, out: Path) -> str:
+    """Concordance over the written SRs plus the sample labs; writes md/html/json/csv to out."""
+    from .concordance import concordance, collect_files
+    from .concordance.cli import write_atomically
+    cohort = collect_files([out, *sorted(samples.glob(f"*/{LAB_FILE}"))])
+    report = concordance(cohort)
+    for fmt in ("md", "html", "json", "csv"):
+        write_atomically(out / f"concordance.{fmt}", report.render(fmt))
+    return report.to_markdown()
+
+
 def _finding_text(report: Report) -> str:
     return "; ".join(describe_finding(f) for f in report.findings) or "no findings"
 

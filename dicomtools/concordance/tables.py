@@ -1,0 +1,212 @@
+"""Per-patient table in the shape of Table 1 of the seed case series, cohort summary, and
+their Markdown, CSV, JSON and HTML forms."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import json
+from dataclasses import dataclass
+
+from ..levels import format_levels
+from ..model import Finding
+from .anatomy import LEVEL_DEPENDENT, PAIRED_ORGANS
+from .cohort import Agreement, Sensitivity
+from .collect import Cohort, parse_date
+from .match import PATHOLOGY, PatientConcordance
+
+COLUMNS = ("Age at presentation", "Gender", "Chief complaint", "Abdominal ultrasound",
+           "Whole-body MRI", "Whole-body Scintigraphy", "Tumor localization", "Pathology/Diagnosis")
+_SEX = {"F": "female", "M": "male", "O": "other"}
+_ADJECTIVE = {
+    "thorax": "thoracal", "adrenal gland": "adrenal", "retroperitoneum": "retroperitoneal",
+    "abdomen": "abdominal", "pelvis": "pelvic", "neck": "cervical", "mediastinum": "mediastinal",
+    "posterior mediastinum": "posterior mediastinal", "kidney": "renal", "liver": "hepatic",
+    "paravertebral": "paravertebral", "sympathetic trunk": "sympathetic trunk",
+}
+
+
+def format_age(birth: dt.date | None, on: dt.date | None, dicom_age: str | None = None) -> str:
+    """'17 months' below two years, else '13 years 11 months' (as the seed table states age)."""
+    if birth and on:
+        months = (on.year - birth.year) * 12 + on.month - birth.month - (on.day < birth.day)
+        if months < 24:
+            return f"{months} months"
+        years, rest = divmod(months, 12)
+        return f"{years} years" + (f" {rest} months" if rest else "")
+    if dicom_age and len(dicom_age) == 4 and dicom_age[:3].isdigit():
+        unit = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}.get(dicom_age[3], "")
+        return f"{int(dicom_age[:3])} {unit}".strip()
+    return "unknown"
+
+
+def format_interval(days: int) -> str:
+    months = round(abs(days) / 30.4375)
+    text = (f"{days} days" if abs(days) < 62 else
+            f"{months // 12} years {months % 12} months" if months >= 24 else f"{months} months")
+    return text.replace("-", "") + (" before" if days < 0 else " after")
+
+
+def format_location(f: Finding) -> str:
+    site = f.site or "unknown site"
+    if f.laterality and f.laterality != "bilateral":
+        side = f.laterality if site in PAIRED_ORGANS else f"{f.laterality}-sided"
+        site = f"{side} {site}"
+    elif f.laterality == "bilateral":
+        site = f"bilateral {site}"
+    if f.vertebral_levels and (f.site in LEVEL_DEPENDENT or f.site == "vertebra"):
+        site = f"{site} {format_levels(f.vertebral_levels)}"
+    return site
+
+
+def format_diagnosis(f: Finding) -> str:
+    adjective = _ADJECTIVE.get(f.site or "", "")
+    return f"{adjective} {f.finding}".strip() if f.finding else "unknown diagnosis"
+
+
+@dataclass
+class Row:
+    label: str
+    cells: dict[str, str]
+    notes: list[str]
+    patient_id: str | None
+
+
+def table_row(result: PatientConcordance, label: str) -> Row:
+    record = result.record
+    index_exam = next((e for e in record.exams if e.date == result.index_date), None)
+    dicom_age = index_exam.report.study.patient_age if index_exam else None
+    indications = [e.report.indication for e in record.exams if e.report.indication]
+    confirmed = [lesion for lesion in result.lesions if lesion.confirmed_by]
+    shown = confirmed or result.lesions
+    diagnoses = [f for e in record.exams if e.report.procedure == PATHOLOGY
+                 for f in e.report.findings if f.present is True]
+    cells = {
+        "Age at presentation": format_age(parse_date(record.patient.birth_date), result.index_date,
+                                          dicom_age),
+        "Gender": _SEX.get(record.patient.sex or "", "unknown"),
+        "Chief complaint": indications[0] if indications else "not recorded",
+        "Abdominal ultrasound": result.result_of_class("ultrasound"),
+        "Whole-body MRI": result.result_of_class("WB-MRI"),
+        "Whole-body Scintigraphy": result.result_of_class("scintigraphy"),
+        "Tumor localization": "; ".join(format_location(l.location) for l in shown) or "none found",
+        "Pathology/Diagnosis": "; ".join(format_diagnosis(f) for f in diagnoses) or "not available",
+    }
+    notes = [f"{e.procedure} {format_interval(e.days_from_index)} the index exam: {e.result} "
+             f"(outside the {result.window_days}-day work-up window)"
+             for e in result.exams if not e.in_workup and e.days_from_index is not None]
+    for lesion in result.lesions:
+        if lesion.verdict == "discordant":
+            pos = [p for p, s in lesion.by_procedure.items() if s == "positive"]
+            neg = [p for p, s in lesion.by_procedure.items() if s == "negative"]
+            notes.append(f"discordant at {format_location(lesion.location)}: positive on "
+                         f"{', '.join(pos)}; negative on {', '.join(neg)}")
+    notes.extend(f"{lab.test}: {lab.result}" for lab in record.labs)
+    notes.extend(result.warnings)
+    return Row(label, cells, notes, record.key[0])
+
+
+@dataclass
+class ConcordanceReport:
+    rows: list[Row]
+    patients: list[PatientConcordance]
+    sensitivities: list[Sensitivity]
+    agreements: list[Agreement]
+    cohort: Cohort
+    show_ids: bool = False
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"patients: {len(self.rows)}; verdicts: " + ", ".join(
+            f"{v} {sum(p.verdict == v for p in self.patients)}"
+            for v in sorted({p.verdict for p in self.patients}))]
+        if self.sensitivities:
+            lines.append("sensitivity against histopathology: " + "; ".join(
+                f"{s.name} {s}" for s in self.sensitivities))
+        for a in self.agreements:
+            kappa = "undefined" if a.kappa is None else f"{a.kappa:.2f}"
+            observed = "n/a" if a.observed is None else f"{a.observed:.0%}"
+            lines.append(f"{a.scheme} regions, {a.first} vs {a.second}: {a.pairs} patient-regions, "
+                         f"agreement {observed}, Cohen's kappa {kappa} "
+                         f"(both + {a.both_positive}, {a.first} only {a.first_only}, "
+                         f"{a.second} only {a.second_only}, both - {a.both_negative})")
+        if self.cohort.skipped_files:
+            lines.append(f"{self.cohort.skipped_files} non-SR file(s) skipped")
+        lines.extend(f"warning: {w}" for w in self.cohort.warnings)
+        return lines
+
+    def _header(self) -> list[str]:
+        return ["", *(["Patient ID"] if self.show_ids else []), *COLUMNS]
+
+    def _cells(self, row: Row) -> list[str]:
+        return [row.label, *([row.patient_id or ""] if self.show_ids else []),
+                *(row.cells[c] for c in COLUMNS)]
+
+    def to_markdown(self) -> str:
+        out = ["| " + " | ".join(self._header()) + " |", "|" + "---|" * len(self._header())]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in self._cells(r)) + " |" for r in self.rows]
+        notes = [f"- {r.label}: {n}" for r in self.rows for n in r.notes]
+        return "\n".join(out + ([""] + notes if notes else []) + [""] +
+                         [f"- {line}" for line in self.summary_lines()]) + "\n"
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([*self._header(), "Notes"])
+        for row in self.rows:
+            writer.writerow([*self._cells(row), " | ".join(row.notes)])
+        return buffer.getvalue()
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "columns": list(COLUMNS),
+            "rows": [{"label": r.label, **({"patient_id": r.patient_id} if self.show_ids else {}),
+                      **r.cells, "notes": r.notes} for r in self.rows],
+            "patients": [{
+                "label": r.label, "verdict": p.verdict,
+                "index_date": p.index_date.isoformat() if p.index_date else None,
+                "exams": [{"procedure": e.procedure, "date": e.date.isoformat() if e.date else None,
+                           "result": e.result, "days_from_index": e.days_from_index,
+                           "in_workup": e.in_workup} for e in p.exams],
+                "lesions": [{"location": format_location(l.location), "verdict": l.verdict,
+                             "by_procedure": l.by_procedure,
+                             "confirmed_by": format_diagnosis(l.confirmed_by) if l.confirmed_by else None}
+                            for l in p.lesions],
+            } for r, p in zip(self.rows, self.patients)],
+            "sensitivity": {s.name: {"detected": s.detected, "examined": s.examined}
+                            for s in self.sensitivities},
+            "agreement": [{"scheme": a.scheme, "first": a.first, "second": a.second,
+                           "pairs": a.pairs, "observed": a.observed, "kappa": a.kappa,
+                           "per_region": {k: list(v) for k, v in a.per_region.items()}}
+                          for a in self.agreements],
+            "warnings": self.cohort.warnings,
+        }, indent=2) + "\n"
+
+    def to_html(self) -> str:
+        esc = html.escape
+        head = "".join(f"<th>{esc(h)}</th>" for h in self._header())
+        body = "".join("<tr>" + "".join(
+            f"<td class='{esc(c)}'>{esc(c)}</td>" if c in ("positive", "negative") else f"<td>{esc(c)}</td>"
+            for c in self._cells(r)) + "</tr>" for r in self.rows)
+        notes = "".join(f"<li><b>{esc(r.label)}</b>: {esc(n)}</li>" for r in self.rows for n in r.notes)
+        summary = "".join(f"<li>{esc(line)}</li>" for line in self.summary_lines())
+        return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Cross-modality concordance</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #bbb; padding: .35rem .6rem; vertical-align: top; }}
+th {{ background: #eef; text-align: left; }} td.positive {{ background: #fdd; }} td.negative {{ background: #dfd; }}
+</style></head><body>
+<h1>Cross-modality concordance</h1>
+<p>Demographical, clinical and imaging findings and histopathological results per patient
+(shape of Table 1 of the seed case series), built from DICOM SR by dicomtools.</p>
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+<h2>Notes</h2><ul>{notes or '<li>none</li>'}</ul>
+<h2>Cohort</h2><ul>{summary}</ul>
+</body></html>
+"""
+
+    def render(self, fmt: str) -> str:
+        return {"md": self.to_markdown, "csv": self.to_csv, "json": self.to_json,
+                "html": self.to_html}[fmt]()
