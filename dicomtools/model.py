@@ -52,6 +52,41 @@ def _number(where: str, name: str, value: Any, low: float, high: float) -> float
 
 
 @dataclass(frozen=True, slots=True)
+class Roi:
+    """A lesion's segmentation: segment ``segment_number`` of DICOM SEG ``seg_instance_uid``
+    derived from series ``source_series_uid``; optional centre of mass in patient coordinates
+    (DICOM LPS, mm) in ``frame_of_reference_uid``. Written as a TID 1411 volumetric group."""
+
+    seg_instance_uid: str
+    segment_number: int
+    source_series_uid: str
+    centroid_lps_mm: tuple[float, float, float] | None = None
+    frame_of_reference_uid: str | None = None
+
+    def __post_init__(self) -> None:
+        where = "finding.roi"
+        for name in ("seg_instance_uid", "source_series_uid", "frame_of_reference_uid"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not _is_uid(value)):
+                raise _fail(where, name, value, "a DICOM UID")
+        if isinstance(self.segment_number, bool) or not isinstance(self.segment_number, int) \
+                or not 1 <= self.segment_number <= 65535:
+            raise _fail(where, "segment_number", self.segment_number, "an integer 1-65535")
+        if self.centroid_lps_mm is None and self.frame_of_reference_uid is not None:
+            raise _fail(where, "frame_of_reference_uid", self.frame_of_reference_uid,
+                        "null when there is no centroid (it only qualifies the centroid)")
+        if self.centroid_lps_mm is not None:
+            point = tuple(self.centroid_lps_mm)
+            if len(point) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                          and math.isfinite(v) for v in point):
+                raise _fail(where, "centroid_lps_mm", self.centroid_lps_mm, "three finite numbers")
+            if self.frame_of_reference_uid is None:
+                raise _fail(where, "frame_of_reference_uid", None,
+                            "the frame of reference the centroid is given in")
+            object.__setattr__(self, "centroid_lps_mm", tuple(float(v) for v in point))
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One imaging finding, positive (present=True), explicitly negative (False) or equivocal (None).
 
@@ -74,6 +109,8 @@ class Finding:
     diffusion_restricted: bool | None = None
     adc_value: float | None = None
     adc_unit: str | None = None
+    adc_min: float | None = None  # over a segmented lesion (masks); same unit as adc_value
+    adc_median: float | None = None
     enhancement: str | None = None
     enhancement_pattern: str | None = None
     contrast_agent: str | None = None
@@ -81,6 +118,7 @@ class Finding:
     activity_mbq: float | None = None
     tracking_id: str | None = None
     tracking_uid: str | None = None
+    roi: Roi | None = None  # segmentation and centre of mass (volumetric findings)
 
     def __post_init__(self) -> None:
         self.validate("finding")
@@ -105,6 +143,10 @@ class Finding:
         _choice(where, "adc_unit", self.adc_unit, vocab.ADC_UNITS)
         set_(self, "volume_ml", _number(where, "volume_ml", self.volume_ml, 0.0, _MAX_VOLUME_ML))
         set_(self, "adc_value", _number(where, "adc_value", self.adc_value, 0.0, 1e9))
+        for name in ("adc_min", "adc_median"):
+            set_(self, name, _number(where, name, getattr(self, name), -1e9, 1e9))
+            if getattr(self, name) is not None and self.adc_value is None:
+                raise _fail(where, name, getattr(self, name), "null unless adc_value (the mean) is given")
         set_(self, "activity_mbq",
              _number(where, "activity_mbq", self.activity_mbq, 0.0, _MAX_ACTIVITY_MBQ))
         if (self.adc_value is None) != (self.adc_unit is None):
@@ -121,6 +163,13 @@ class Finding:
             raise _fail(where, "tracking_id", self.tracking_id, "at most 64 characters")
         if self.tracking_uid is not None and not _is_uid(self.tracking_uid):
             raise _fail(where, "tracking_uid", self.tracking_uid, "a DICOM UID (digits and dots)")
+        if isinstance(self.roi, dict):
+            try:
+                set_(self, "roi", Roi(**self.roi))
+            except TypeError as exc:
+                raise _fail(where, "roi", self.roi, f"an object with keys of Roi ({exc})") from None
+        elif self.roi is not None and not isinstance(self.roi, Roi):
+            raise _fail(where, "roi", self.roi, "an Roi object or null")
 
     def _levels(self, where: str) -> tuple[str, ...] | None:
         levels = self.vertebral_levels
@@ -153,6 +202,8 @@ class Finding:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if isinstance(value, Roi):
+                value = {k: list(v) if isinstance(v, tuple) else v for k, v in _plain(value).items()}
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 

@@ -99,6 +99,19 @@ class Concept:
     RADIOPHARMACEUTICAL = _sct("349358000", "Radiopharmaceutical agent")
     RADIONUCLIDE = _sct("89457008", "Radionuclide")
     ADMINISTERED_ACTIVITY = _dcm("113507", "Administered activity")
+    DERIVATION = _dcm("121401", "Derivation")
+    REFERENCED_SEGMENT = _dcm("121191", "Referenced Segment")
+    SOURCE_SERIES_FOR_SEGMENTATION = _dcm("121232", "Source Series for Segmentation")
+    CENTER_OF_MASS = _dcm("128138", "Center of Mass")
+
+
+# CID 7464 derivations of a measurement over a region (ADC statistics).
+DERIVATIONS: dict[str, Code] = {
+    "mean": _sct("373098007", "Mean"),
+    "minimum": _sct("255605001", "Minimum"),
+    "median": _sct("373099004", "Median"),
+}
+SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
 
 
 # Observer type values (CID 270)
@@ -133,6 +146,8 @@ FINDING_TYPES: dict[str, Code] = {
     "neoplasm": _sct("108369006", "Neoplasm"),
     "uptake": _local("DT020", "Tracer uptake"),
     "lymph node": _sct("59441001", "Lymph node"),
+    "nodule": _sct("27925004", "Nodule"),
+    "metastasis": _sct("128462008", "Metastasis"),
     # Histological diagnoses (pathology reports): ICD-O-3 morphology codes (IARC), scheme ICDO3
     # of PS3.16 Table 8-1; no SNOMED CT code for ganglioneuroma could be verified.
     "neuroblastoma": Code("9500/3", "ICDO3", "Neuroblastoma, NOS"),
@@ -159,6 +174,14 @@ SITES: dict[str, Code] = {
     "spine": _sct("421060004", "Spine"),
     "sympathetic trunk": _sct("44909008", "Sympathetic trunk"),
     "vertebra": _sct("51282000", "Vertebra"),
+    "spinal canal": _sct("61853006", "Vertebral canal"),
+    "chest wall": _sct("78904004", "Chest wall"),
+    "lung": _sct("39607008", "Lung"),
+    "bone": _sct("272673000", "Bone"),
+    "skull": _sct("89546000", "Skull"),
+    "orbit": _sct("363654007", "Orbit"),
+    "femur": _sct("71341001", "Femur"),
+    "brain": _sct("12738006", "Brain"),
 }
 
 SIGNAL: dict[str, Code] = {

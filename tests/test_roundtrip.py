@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from dicomtools import vocab
 from dicomtools.errors import InputError
 from dicomtools.levels import ALL_LEVELS
-from dicomtools.model import Finding, ImageRef, Patient, Report, Study
+from dicomtools.model import Finding, ImageRef, Patient, Report, Roi, Study
 from dicomtools.sr import assign_tracking, read_sr, write_sr
 
 uids = st.lists(st.integers(1, 10**12), min_size=2, max_size=5).map(
@@ -41,6 +41,12 @@ def findings(draw, modality: str, nm: bool):
     kinds = st.sampled_from(sorted(vocab.FINDING_TYPES))
     mr = modality == "MR"
     adc = draw(maybe(st.tuples(st.floats(1, 5000, allow_nan=False), st.sampled_from(sorted(vocab.ADC_UNITS)))))
+    stats = draw(st.tuples(maybe(st.floats(0, 5000, allow_nan=False)), maybe(st.floats(0, 5000, allow_nan=False))))
+    # centroids are FL (float32) in SCOORD3D: draw values float32 can hold exactly
+    coordinate = st.integers(-4000, 4000).map(lambda v: v / 8)
+    centroid = draw(maybe(st.tuples(coordinate, coordinate, coordinate)))
+    roi = draw(maybe(st.builds(Roi, uids, st.integers(1, 20), uids, st.just(centroid),
+                               uids if centroid else st.none())))
     return Finding(
         present=draw(st.sampled_from([True, False, None])),
         certainty=draw(maybe(st.sampled_from(["definite", "possible"]))),
@@ -55,6 +61,9 @@ def findings(draw, modality: str, nm: bool):
         diffusion_restricted=draw(maybe(st.booleans())) if mr else None,
         adc_value=adc[0] if adc and mr else None,
         adc_unit=adc[1] if adc and mr else None,
+        adc_min=stats[0] if adc and mr else None,
+        adc_median=stats[1] if adc and mr else None,
+        roi=roi,
         enhancement=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT)))) if not nm else None,
         enhancement_pattern=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT_PATTERN)))) if not nm else None,
         contrast_agent=draw(maybe(st.sampled_from(sorted(vocab.CONTRAST_AGENTS)))) if not nm else None,

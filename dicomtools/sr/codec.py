@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..errors import SRReadError
 from ..vocab import Code
-from .content import ImageValue, Item, Num
+from .content import ImageValue, Item, Num, Point3D
 
 # -- tags -------------------------------------------------------------------------------
 CODE_VALUE = 0x00080100
@@ -51,6 +51,10 @@ NUMERIC_VALUE = 0x0040A30A
 TEMPLATE_SEQ = 0x0040A504
 CONTENT_SEQ = 0x0040A730
 TEMPLATE_ID = 0x0040DB00
+REF_SEGMENT_NUMBER = 0x0062000B
+GRAPHIC_DATA = 0x00700022
+GRAPHIC_TYPE = 0x00700023
+REF_FRAME_OF_REFERENCE = 0x30060024
 
 _ITEM = 0xFFFEE000
 _ITEM_END = 0xFFFEE00D
@@ -71,6 +75,7 @@ _TAG = struct.Struct("<HH")
 _SHORT_HDR = struct.Struct("<HH2sH")
 _LONG_HDR = struct.Struct("<HH2sHI")
 _F64 = struct.Struct("<d")
+_F32x3 = struct.Struct("<3f")
 
 
 # -- encoding ---------------------------------------------------------------------------
@@ -134,9 +139,11 @@ def encode_item(item: Item) -> bytes:
     vt = item.value_type
     if vt == "IMAGE":
         ref: ImageValue = item.value
+        segment = (b"" if ref.segment_number is None else
+                   _element(REF_SEGMENT_NUMBER, b"US", _U16.pack(ref.segment_number)))
         parts.append(_sequence(REF_SOP_SEQ, [
             _element(REF_SOP_CLASS, b"UI", ref.sop_class_uid.encode("ascii"))
-            + _element(REF_SOP_INSTANCE, b"UI", ref.sop_instance_uid.encode("ascii"))]))
+            + _element(REF_SOP_INSTANCE, b"UI", ref.sop_instance_uid.encode("ascii")) + segment]))
     if item.relationship:
         parts.append(_element(RELATIONSHIP, b"CS", item.relationship.encode("ascii")))
     parts.append(_element(VALUE_TYPE, b"CS", vt.encode("ascii")))
@@ -164,6 +171,12 @@ def encode_item(item: Item) -> bytes:
             + _element(TEMPLATE_ID, b"CS", item.template.encode("ascii"))]))
     if item.children:
         parts.append(encode_content(item.children))
+    if vt == "SCOORD3D":  # groups 0070 and 3006 follow the 0040 elements above
+        point: Point3D = item.value
+        parts.append(_element(GRAPHIC_DATA, b"FL", _F32x3.pack(point.x, point.y, point.z)))
+        parts.append(_element(GRAPHIC_TYPE, b"CS", b"POINT"))
+        parts.append(_element(REF_FRAME_OF_REFERENCE, b"UI",
+                              point.frame_of_reference_uid.encode("ascii")))
     return b"".join(parts)
 
 
@@ -315,8 +328,14 @@ def _item_from_dict(ds: dict, text: Decoder) -> Item:
     elif vt in ("IMAGE", "COMPOSITE"):
         refs = ds.get(REF_SOP_SEQ)
         if refs:
+            segment = refs[0].get(REF_SEGMENT_NUMBER)
             item.value = ImageValue(_cs(refs[0].get(REF_SOP_CLASS)) or "",
-                                    _cs(refs[0].get(REF_SOP_INSTANCE)) or "")
+                                    _cs(refs[0].get(REF_SOP_INSTANCE)) or "",
+                                    _U16.unpack(segment[:2])[0] if segment and len(segment) >= 2 else None)
+    elif vt == "SCOORD3D":
+        data = ds.get(GRAPHIC_DATA)
+        if _cs(ds.get(GRAPHIC_TYPE)) == "POINT" and data is not None and len(data) == 12:
+            item.value = Point3D(*_F32x3.unpack(data), _cs(ds.get(REF_FRAME_OF_REFERENCE)) or "")
     elif vt == "CONTAINER":
         item.continuous = _cs(ds.get(CONTINUITY)) == "CONTINUOUS"
     templates = ds.get(TEMPLATE_SEQ)
@@ -370,8 +389,14 @@ def items_from_pydicom(sequence) -> list[Item]:
             item.value = None if value is None else str(value)
         elif vt in ("IMAGE", "COMPOSITE") and ds.get("ReferencedSOPSequence"):
             ref = ds.ReferencedSOPSequence[0]
+            segment = ref.get("ReferencedSegmentNumber")
             item.value = ImageValue(str(ref.get("ReferencedSOPClassUID", "")),
-                                    str(ref.get("ReferencedSOPInstanceUID", "")))
+                                    str(ref.get("ReferencedSOPInstanceUID", "")),
+                                    int(segment) if segment is not None else None)
+        elif vt == "SCOORD3D" and ds.get("GraphicType") == "POINT":
+            data = ds.get("GraphicData")
+            if data is not None and len(data) == 3:
+                item.value = Point3D(*map(float, data), str(ds.get("ReferencedFrameOfReferenceUID", "")))
         elif vt == "CONTAINER":
             item.continuous = ds.get("ContinuityOfContent") == "CONTINUOUS"
         if ds.get("ContentTemplateSequence"):

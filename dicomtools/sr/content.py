@@ -30,16 +30,28 @@ class Num:
 
 @dataclass(frozen=True, slots=True)
 class ImageValue:
-    """An IMAGE value: a reference to one SOP instance."""
+    """An IMAGE value: a reference to one SOP instance (a segment of it, for a SEG)."""
 
     sop_class_uid: str
     sop_instance_uid: str
+    segment_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Point3D:
+    """A SCOORD3D POINT value in a frame of reference (patient coordinates, mm)."""
+
+    x: float
+    y: float
+    z: float
+    frame_of_reference_uid: str
 
 
 @dataclass(slots=True)
 class Item:
     """One content item. ``value`` is a Code (CODE), Num (NUM), str (TEXT, UIDREF, PNAME,
-    DATE, TIME, DATETIME), ImageValue (IMAGE), or None (CONTAINER; unknown value types)."""
+    DATE, TIME, DATETIME), ImageValue (IMAGE), Point3D (SCOORD3D POINT), or None (CONTAINER;
+    value types not mapped)."""
 
     value_type: str
     name: Code | None

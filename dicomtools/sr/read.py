@@ -20,10 +20,11 @@ from pydicom.errors import InvalidDicomError
 from .. import vocab
 from ..errors import SRReadError
 from ..levels import CODE_LEVELS
-from ..model import Finding, ImageRef, Patient, Report, SRIdentity, Study
+from ..errors import InputError
+from ..model import Finding, ImageRef, Patient, Report, Roi, SRIdentity, Study
 from ..vocab import Code, Concept
 from .codec import CONTENT_SEQ, decode_content_value, items_from_pydicom
-from .content import Item, Num
+from .content import ImageValue, Item, Num, Point3D
 from .templates import CodedField, group_template
 
 SR_STORAGE = {
@@ -195,6 +196,7 @@ class _Mapper:
     def finding(self, group: Item, index: int, modality: str | None,
                 procedure: str | None) -> Finding:
         values: dict[str, Any] = {"modality": modality, "procedure": procedure}
+        roi: dict[str, Any] = {}
         dims: list[float] = []
         levels: list[str] = []
         site_levels: list[str] = []
@@ -220,6 +222,15 @@ class _Mapper:
                 levels.append(CODE_LEVELS[item.value])
             elif name == Concept.RADIOPHARMACEUTICAL:
                 values["tracer"] = self._lookup(_TRACER_BY_AGENT, item, label)
+            elif name == Concept.REFERENCED_SEGMENT and isinstance(item.value, ImageValue):
+                roi["seg_instance_uid"] = item.value.sop_instance_uid
+                roi["segment_number"] = item.value.segment_number
+            elif name == Concept.SOURCE_SERIES_FOR_SEGMENTATION:
+                roi["source_series_uid"] = item.value
+            elif name == Concept.CENTER_OF_MASS and isinstance(item.value, Point3D):
+                point = item.value
+                roi["centroid_lps_mm"] = (point.x, point.y, point.z)
+                roi["frame_of_reference_uid"] = point.frame_of_reference_uid
             elif item.value_type == "NUM" and isinstance(item.value, Num):
                 self._number(item, values, dims, label)
             elif name in _IGNORED_IN_GROUP:
@@ -232,12 +243,20 @@ class _Mapper:
             values["vertebral_levels"] = tuple(site_levels)
         elif levels:
             values["vertebral_levels"] = tuple(levels)
+        if roi:
+            self._roi(roi, values, label)
         values.setdefault("present", True)  # a measured group without presence: a finding
         try:
             return Finding(**values)
         except Exception as exc:
             self.warn(f"{label}: values do not fit the model ({exc}); kept what fits")
             return Finding(present=values["present"], modality=modality, procedure=procedure)
+
+    def _roi(self, roi: dict, values: dict, label: str) -> None:
+        try:
+            values["roi"] = Roi(**roi)
+        except (TypeError, InputError) as exc:
+            self.warn(f"{label}: segmentation reference incomplete ({exc}); ignored")
 
     def _lookup(self, table: dict, item: Item, label: str) -> Any:
         if item.value in table:
@@ -267,7 +286,10 @@ class _Mapper:
         elif name in _VOLUMES and (ml := vocab.volume_to_ml(num.value, unit)) is not None:
             values["volume_ml"] = ml
         elif name == Concept.ADC and unit in vocab.ADC_UNITS:
-            values["adc_value"], values["adc_unit"] = num.value, unit
+            derivation = next((c.value for c in item.children if c.name == Concept.DERIVATION), None)
+            field = {vocab.DERIVATIONS["minimum"]: "adc_min",
+                     vocab.DERIVATIONS["median"]: "adc_median"}.get(derivation, "adc_value")
+            values[field], values["adc_unit"] = num.value, unit
         elif (name == Concept.ADMINISTERED_ACTIVITY
               and (mbq := vocab.activity_to_mbq(num.value, unit)) is not None):
             values["activity_mbq"] = mbq

@@ -40,10 +40,11 @@ from ..model import Finding, ImageRef, Report
 from ..vocab import Concept
 from .codec import CONTENT_SEQ, encode_content_value
 from .content import (CONTAINS, HAS_ACQ_CONTEXT, HAS_CONCEPT_MOD, HAS_OBS_CONTEXT, ImageValue,
-                      Item, code_item, container, num_item, text_item)
+                      Item, Point3D, code_item, container, num_item, text_item)
 from .templates import group_template, template_for
 
 COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33"
+COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34"
 # A fixed Device Observer UID for dicomtools (UUID-derived 2.25 root).
 DEVICE_UID = "2.25.148106432961233427473012858716327436421"
 _IMAGE_ENTRY = vocab.Code("260753009", "SCT", "Source")
@@ -70,6 +71,12 @@ def _finding_group(finding: Finding) -> Item:
         Item("TEXT", Concept.TRACKING_IDENTIFIER, HAS_OBS_CONTEXT, finding.tracking_id),
         Item("UIDREF", Concept.TRACKING_UID, HAS_OBS_CONTEXT, finding.tracking_uid),
     ]
+    roi = finding.roi
+    if roi is not None:  # TID 1411: the lesion is a segment of a SEG
+        items.append(Item("IMAGE", Concept.REFERENCED_SEGMENT, CONTAINS, ImageValue(
+            vocab.SEGMENTATION_STORAGE, roi.seg_instance_uid, roi.segment_number)))
+        items.append(Item("UIDREF", Concept.SOURCE_SERIES_FOR_SEGMENTATION, CONTAINS,
+                          roi.source_series_uid))
     if finding.finding is not None:
         items.append(code_item(Concept.FINDING, vocab.FINDING_TYPES[finding.finding]))
     items.extend(_site_items(finding))
@@ -78,8 +85,20 @@ def _finding_group(finding: Finding) -> Item:
     if finding.volume_ml is not None:
         items.append(num_item(Concept.VOLUME, finding.volume_ml, vocab.UNIT_CM3))
     if finding.adc_value is not None:
-        items.append(num_item(Concept.ADC, finding.adc_value,
-                              vocab.Code(finding.adc_unit, "UCUM", finding.adc_unit)))
+        unit = vocab.Code(finding.adc_unit, "UCUM", finding.adc_unit)
+        statistics = [("mean", finding.adc_value), ("minimum", finding.adc_min),
+                      ("median", finding.adc_median)]
+        # A lone ADC value keeps no derivation (a reader's ROI value); a segmented lesion's
+        # statistics name theirs (CID 7464).
+        derived = finding.adc_min is not None or finding.adc_median is not None
+        for derivation, value in statistics:
+            if value is None:
+                continue
+            item = num_item(Concept.ADC, value, unit)
+            if derived:
+                item.children.append(code_item(Concept.DERIVATION, vocab.DERIVATIONS[derivation],
+                                               HAS_CONCEPT_MOD))
+            items.append(item)
     acquisition: list[Item] = []
     for coded in group_template().coded_fields:
         value = getattr(finding, coded.field)
@@ -97,8 +116,11 @@ def _finding_group(finding: Finding) -> Item:
     if finding.activity_mbq is not None:
         acquisition.append(num_item(Concept.ADMINISTERED_ACTIVITY, finding.activity_mbq,
                                     vocab.UNIT_MBQ, HAS_ACQ_CONTEXT))
-    return container(Concept.MEASUREMENT_GROUP, CONTAINS, items + acquisition,
-                     group_template().template_id)
+    if roi is not None and roi.centroid_lps_mm is not None:
+        items.append(Item("SCOORD3D", Concept.CENTER_OF_MASS, CONTAINS,
+                          Point3D(*roi.centroid_lps_mm, roi.frame_of_reference_uid)))
+    template = "1411" if roi is not None else group_template().template_id
+    return container(Concept.MEASUREMENT_GROUP, CONTAINS, items + acquisition, template)
 
 
 def _site_items(finding: Finding) -> list[Item]:
@@ -119,6 +141,8 @@ def _site_items(finding: Finding) -> list[Item]:
 def _image_library(images: tuple[ImageRef, ...]) -> Item:
     groups: dict[str, list[Item]] = {}
     for ref in images:
+        if ref.sop_class_uid == vocab.SEGMENTATION_STORAGE:
+            continue  # a SEG is evidence, not a source image
         groups.setdefault(ref.series_instance_uid, []).append(
             Item("IMAGE", _IMAGE_ENTRY, CONTAINS, ImageValue(ref.sop_class_uid, ref.sop_instance_uid)))
     return container(Concept.IMAGE_LIBRARY, CONTAINS, [
@@ -141,7 +165,7 @@ def content_tree(report: Report) -> list[Item]:
         code_item(Concept.PROCEDURE_REPORTED, vocab.PROCEDURES[report.procedure].reported,
                   HAS_CONCEPT_MOD),
     ]
-    if report.source_images:
+    if any(r.sop_class_uid != vocab.SEGMENTATION_STORAGE for r in report.source_images):
         items.append(_image_library(report.source_images))
     if report.findings:
         items.append(container(Concept.IMAGING_MEASUREMENTS, CONTAINS,
@@ -206,6 +230,9 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     template = template_for(report.modality)
     procedure = vocab.PROCEDURES[report.procedure]
     sop_uid = generate_uid()
+    # Comprehensive 3D SR only where 3D coordinates exist (a lesion's centre of mass).
+    sop_class = (COMPREHENSIVE_3D_SR if any(f.roi and f.roi.centroid_lps_mm for f in report.findings)
+                 else COMPREHENSIVE_SR)
 
     raw = encode_content_value(content_tree(report))
     # UTF-8 only when needed: DCMTK's VR checker warns about ISO_IR 192. Every string the SR
@@ -218,7 +245,7 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
         ds.SpecificCharacterSet = charset
     ds.InstanceCreationDate = now.strftime("%Y%m%d")
     ds.InstanceCreationTime = now.strftime("%H%M%S")
-    ds.SOPClassUID = COMPREHENSIVE_SR
+    ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = sop_uid
     ds.StudyDate = report.study.date or ""
     ds.ContentDate = now.strftime("%Y%m%d")
@@ -273,7 +300,7 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     ds[CONTENT_SEQ] = RawDataElement(Tag(CONTENT_SEQ), "SQ", len(raw), raw, 0, False, True)
 
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = COMPREHENSIVE_SR
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
     ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     # Declare the encoding we already used, so pydicom writes our raw bytes as they are. The
