@@ -119,6 +119,7 @@ class Finding:
     tracking_id: str | None = None
     tracking_uid: str | None = None
     roi: Roi | None = None  # segmentation and centre of mass (volumetric findings)
+    extent_mm: tuple[float, float, float] | None = None  # along left-right, antero-posterior, cranio-caudal
 
     def __post_init__(self) -> None:
         self.validate("finding")
@@ -155,6 +156,13 @@ class Finding:
                         + ", ".join(vocab.ADC_UNITS) + ")")
         set_(self, "vertebral_levels", self._levels(where))
         set_(self, "dimensions_mm", self._dimensions(where))
+        if self.extent_mm is not None:
+            extent = tuple(_number(where, "extent_mm", v, 0.0, _MAX_DIAMETER_MM)
+                           for v in self.extent_mm) if not isinstance(self.extent_mm, str) else ()
+            if len(extent) != 3:
+                raise _fail(where, "extent_mm", self.extent_mm,
+                            "three numbers in mm: left-right, antero-posterior, cranio-caudal")
+            set_(self, "extent_mm", extent)
         for name in ("tracking_id", "tracking_uid"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):

@@ -88,6 +88,10 @@ class Concept:
     CERTAINTY = _dcm("111012", "Certainty of Finding")
     VERTEBRAL_LEVEL = _local("DT001", "Vertebral level")
     DIAMETER = _sct("81827009", "Diameter")
+    # Extents along the patient axes, when the input states them (a mask does; prose does not).
+    WIDTH_LR = _sct("103355008", "Width")
+    DEPTH_AP = _sct("131197000", "Depth")
+    HEIGHT_CC = _dcm("121207", "Height")
     VOLUME = _sct("118565006", "Volume")
     T1_SIGNAL = _dcm("110804", "T1 Weighted MR Signal Intensity")
     T2_SIGNAL = _dcm("110805", "T2 Weighted MR Signal Intensity")

@@ -13,7 +13,7 @@ def test_json_form_has_every_contract_key_null_when_unknown():
                 "diffusion_restricted", "adc_value", "adc_unit", "enhancement",
                 "enhancement_pattern", "contrast_agent", "tracer", "activity_mbq", "tracking_id",
                 "tracking_uid"]
-    extensions = ["adc_min", "adc_median", "roi"]  # segmented lesions (masks), optional
+    extensions = ["adc_min", "adc_median", "roi", "extent_mm"]  # segmented lesions (masks)
     assert [k for k in data if k not in extensions] == contract
     assert set(data) == set(contract) | set(extensions)
     assert data["present"] is False and all(data[k] is None for k in data if k != "present")

@@ -64,6 +64,7 @@ def findings(draw, modality: str, nm: bool):
         adc_min=stats[0] if adc and mr else None,
         adc_median=stats[1] if adc and mr else None,
         roi=roi,
+        extent_mm=draw(maybe(st.tuples(sizes, sizes, sizes))),
         enhancement=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT)))) if not nm else None,
         enhancement_pattern=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT_PATTERN)))) if not nm else None,
         contrast_agent=draw(maybe(st.sampled_from(sorted(vocab.CONTRAST_AGENTS)))) if not nm else None,

@@ -40,11 +40,12 @@ _FINDING_BY_CODE = vocab.reverse(vocab.FINDING_TYPES)
 _LATERALITY_BY_CODE = vocab.reverse(vocab.LATERALITY)
 _TRACER_BY_AGENT = {t.agent: name for name, t in vocab.TRACERS.items()}
 _IMPRESSION_BY_CODE = vocab.reverse(vocab.IMPRESSION)
-# Linear measurements of CID 7470 kept as reported diameters (in item order).
-_LINEAR = {Concept.DIAMETER, *(Code(v, s, m) for v, s, m in (
+# Linear measurements of CID 7470 kept as reported diameters (in item order); Width, Depth and
+# Height together are the extent along the patient axes.
+_EXTENT = (Concept.WIDTH_LR, Concept.DEPTH_AP, Concept.HEIGHT_CC)
+_LINEAR = {Concept.DIAMETER, *_EXTENT, *(Code(v, s, m) for v, s, m in (
     ("103339001", "SCT", "Long axis"), ("103340004", "SCT", "Short axis"),
-    ("131189007", "SCT", "Perpendicular Axis"), ("103355008", "SCT", "Width"),
-    ("131197000", "SCT", "Depth"), ("121207", "DCM", "Height"), ("410668003", "SCT", "Length"),
+    ("131189007", "SCT", "Perpendicular Axis"), ("410668003", "SCT", "Length"),
     ("131187009", "SCT", "Major Axis"), ("131188004", "SCT", "Minor Axis")))}
 _VOLUMES = {Concept.VOLUME, Code("121221", "DCM", "Volume of ellipsoid"),
             Code("121216", "DCM", "Volume estimated from single 2D region"),
@@ -197,7 +198,7 @@ class _Mapper:
                 procedure: str | None) -> Finding:
         values: dict[str, Any] = {"modality": modality, "procedure": procedure}
         roi: dict[str, Any] = {}
-        dims: list[float] = []
+        dims: list[tuple[Code, float]] = []
         levels: list[str] = []
         site_levels: list[str] = []
         label = f"group {index}"
@@ -237,8 +238,12 @@ class _Mapper:
                 continue
             else:
                 self.warn(f"{label}: {_label(item)} not mapped; ignored")
+        extent = {name: mm for name, mm in dims if name in _EXTENT}
+        if len(extent) == 3:
+            values["extent_mm"] = tuple(extent[axis] for axis in _EXTENT)
+            dims = [(name, mm) for name, mm in dims if name not in _EXTENT]
         if dims:
-            values["dimensions_mm"] = tuple(dims)
+            values["dimensions_mm"] = tuple(mm for _, mm in dims)
         if site_levels:
             values["vertebral_levels"] = tuple(site_levels)
         elif levels:
@@ -278,11 +283,11 @@ class _Mapper:
             else:
                 self.warn(f"{label}: site modifier {_label(child)} not mapped; ignored")
 
-    def _number(self, item: Item, values: dict, dims: list[float], label: str) -> None:
+    def _number(self, item: Item, values: dict, dims: list[tuple[Code, float]], label: str) -> None:
         num: Num = item.value
         name, unit = item.name, num.unit.value
         if name in _LINEAR and (mm := vocab.length_to_mm(num.value, unit)) is not None:
-            dims.append(mm)
+            dims.append((name, mm))
         elif name in _VOLUMES and (ml := vocab.volume_to_ml(num.value, unit)) is not None:
             values["volume_ml"] = ml
         elif name == Concept.ADC and unit in vocab.ADC_UNITS:

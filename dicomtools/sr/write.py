@@ -82,6 +82,10 @@ def _finding_group(finding: Finding) -> Item:
     items.extend(_site_items(finding))
     for size in finding.dimensions_mm or ():
         items.append(num_item(Concept.DIAMETER, size, vocab.UNIT_MM))
+    if finding.extent_mm is not None:
+        for concept, size in zip((Concept.WIDTH_LR, Concept.DEPTH_AP, Concept.HEIGHT_CC),
+                                 finding.extent_mm):
+            items.append(num_item(concept, size, vocab.UNIT_MM))
     if finding.volume_ml is not None:
         items.append(num_item(Concept.VOLUME, finding.volume_ml, vocab.UNIT_CM3))
     if finding.adc_value is not None:
