@@ -86,7 +86,8 @@ def _cmd_demo(args) -> int:
     return ValidationFailed.exit_code if bad else 0
 
 
-_PLUGIN_MODULES = ("dicomtools.text.cli", "dicomtools.pacs.cli", "dicomtools.concordance.cli")
+_PLUGIN_MODULES = ("dicomtools.text.cli", "dicomtools.pacs.cli", "dicomtools.concordance.cli",
+                   "dicomtools.masks.cli")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -105,7 +105,7 @@ class Concept:
     ADMINISTERED_ACTIVITY = _dcm("113507", "Administered activity")
     DERIVATION = _dcm("121401", "Derivation")
     REFERENCED_SEGMENT = _dcm("121191", "Referenced Segment")
-    SOURCE_SERIES_FOR_SEGMENTATION = _dcm("121232", "Source Series for Segmentation")
+    SOURCE_SERIES_FOR_SEGMENTATION = _dcm("121232", "Source series for segmentation")  # TID 1411 meaning
     CENTER_OF_MASS = _dcm("128138", "Center of Mass")
 
 
