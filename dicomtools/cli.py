@@ -79,6 +79,7 @@ def _cmd_demo(args) -> int:
     print(f"building seed-case SRs from {samples} into {args.out}")
     results = demo.run(samples, Path(args.out), tools, sys.stdout)
     print(demo.summary(results))
+    print(demo.measure_sample(samples, Path(args.out), tools))
     print(f"\nconcordance (also in {Path(args.out) / 'concordance.html'}, .md, .json, .csv):")
     print(demo.concordance_tables(samples, Path(args.out)))
     bad = [r for r in results if not r.roundtrip_ok or (r.validation and not r.validation.ok)]

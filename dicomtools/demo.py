@@ -66,16 +66,37 @@ def describe_finding(f: Finding) -> str:
     """One line for people: 'POSITIVE mass, left paravertebral T9/10, 26 x 11 x 22 mm'."""
     state = {True: "POSITIVE", False: "negative", None: "equivocal"}[f.present]
     where = " ".join(x for x in (f.laterality, f.site, format_levels(f.vertebral_levels or ())) if x)
-    size = " x ".join(f"{d:g}" for d in f.dimensions_mm or ()) + " mm" if f.dimensions_mm else ""
+    size = " x ".join(f"{d:.3g}" for d in f.dimensions_mm or ()) + " mm" if f.dimensions_mm else ""
     extra = f"{f.tracer} {f.activity_mbq:g} MBq" if f.tracer and f.activity_mbq else (f.tracer or "")
     return ", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x)
+
+
+def measure_sample(samples: Path, out: Path, tools: tuple[str, ...]) -> str:
+    """The mask path: sample lesion mask + ADC map on case 1's WB-MRI series -> SEG + SR."""
+    from .masks.report import measure_to_sr
+    masks = samples.parent / "masks"
+    result = measure_to_sr(masks / "case1_wbmri_lesion.nii", samples / "case1" / "wbmri",
+                           out / "masks", adc=masks / "case1_wbmri_adc.nii",
+                           label_fields={1: {"site": "paravertebral", "laterality": "left",
+                                             "vertebral_levels": "T9/10"}})
+    back = read_sr(result.sr_path)
+    same = replace(back, sr=None) == result.report.with_findings_in_context() and not back.warnings
+    verdict = "not validated"
+    if tools:
+        validation = validate(result.sr_path, tools)
+        verdict = "valid" if validation.ok else f"{len(validation.errors)} validation errors"
+    (finding,) = back.findings
+    return (f"mask -> {result.seg_path.name} + {result.sr_path.name}: {describe_finding(finding)}, "
+            f"{finding.volume_ml:.3f} mL, ADC mean {finding.adc_value:.0f} {finding.adc_unit}; "
+            f"{verdict}, read back {'unchanged' if same else 'CHANGED'}")
 
 
 def concordance_tables(samples: Path, out: Path) -> str:
     """Concordance over the written SRs plus the sample labs; writes md/html/json/csv to out."""
     from .concordance import concordance, collect_files
     from .concordance.cli import write_atomically
-    cohort = collect_files([out, *sorted(samples.glob(f"*/{LAB_FILE}"))])
+    cases = sorted(p for p in out.glob("*") if p.is_dir() and p.name != "masks")
+    cohort = collect_files([*cases, *sorted(samples.glob(f"*/{LAB_FILE}"))])
     report = concordance(cohort)
     for fmt in ("md", "html", "json", "csv"):
         write_atomically(out / f"concordance.{fmt}", report.render(fmt))

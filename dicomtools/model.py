@@ -8,6 +8,7 @@ an :class:`~dicomtools.errors.InputError` that names the field and the value.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -83,7 +84,9 @@ class Roi:
             if self.frame_of_reference_uid is None:
                 raise _fail(where, "frame_of_reference_uid", None,
                             "the frame of reference the centroid is given in")
-            object.__setattr__(self, "centroid_lps_mm", tuple(float(v) for v in point))
+            # SCOORD3D stores float32 (FL): hold exactly what an SR can carry.
+            object.__setattr__(self, "centroid_lps_mm",
+                               tuple(struct.unpack("<3f", struct.pack("<3f", *point))))
 
 
 @dataclass(frozen=True, slots=True)
