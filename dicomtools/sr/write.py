@@ -67,12 +67,13 @@ def assign_tracking(report: Report) -> Report:
 
 
 def _finding_group(finding: Finding) -> Item:
+    """One TID 1501 group, or TID 1411 when the lesion is a segment of a SEG."""
     items: list[Item] = [
         Item("TEXT", Concept.TRACKING_IDENTIFIER, HAS_OBS_CONTEXT, finding.tracking_id),
         Item("UIDREF", Concept.TRACKING_UID, HAS_OBS_CONTEXT, finding.tracking_uid),
     ]
     roi = finding.roi
-    if roi is not None:  # TID 1411: the lesion is a segment of a SEG
+    if roi is not None:
         items.append(Item("IMAGE", Concept.REFERENCED_SEGMENT, CONTAINS, ImageValue(
             vocab.SEGMENTATION_STORAGE, roi.seg_instance_uid, roi.segment_number)))
         items.append(Item("UIDREF", Concept.SOURCE_SERIES_FOR_SEGMENTATION, CONTAINS,
@@ -80,29 +81,7 @@ def _finding_group(finding: Finding) -> Item:
     if finding.finding is not None:
         items.append(code_item(Concept.FINDING, vocab.FINDING_TYPES[finding.finding]))
     items.extend(_site_items(finding))
-    for size in finding.dimensions_mm or ():
-        items.append(num_item(Concept.DIAMETER, size, vocab.UNIT_MM))
-    if finding.extent_mm is not None:
-        for concept, size in zip((Concept.WIDTH_LR, Concept.DEPTH_AP, Concept.HEIGHT_CC),
-                                 finding.extent_mm):
-            items.append(num_item(concept, size, vocab.UNIT_MM))
-    if finding.volume_ml is not None:
-        items.append(num_item(Concept.VOLUME, finding.volume_ml, vocab.UNIT_CM3))
-    if finding.adc_value is not None:
-        unit = vocab.Code(finding.adc_unit, "UCUM", finding.adc_unit)
-        statistics = [("mean", finding.adc_value), ("minimum", finding.adc_min),
-                      ("median", finding.adc_median)]
-        # A lone ADC value keeps no derivation (a reader's ROI value); a segmented lesion's
-        # statistics name theirs (CID 7464).
-        derived = finding.adc_min is not None or finding.adc_median is not None
-        for derivation, value in statistics:
-            if value is None:
-                continue
-            item = num_item(Concept.ADC, value, unit)
-            if derived:
-                item.children.append(code_item(Concept.DERIVATION, vocab.DERIVATIONS[derivation],
-                                               HAS_CONCEPT_MOD))
-            items.append(item)
+    items.extend(_measurement_items(finding))
     acquisition: list[Item] = []
     for coded in group_template().coded_fields:
         value = getattr(finding, coded.field)
@@ -113,18 +92,50 @@ def _finding_group(finding: Finding) -> Item:
     if finding.site != "vertebra":
         for level in finding.vertebral_levels or ():
             items.append(code_item(Concept.VERTEBRAL_LEVEL, LEVEL_CODES[level]))
-    if finding.tracer is not None:
-        tracer = vocab.TRACERS[finding.tracer]
-        acquisition.append(code_item(Concept.RADIOPHARMACEUTICAL, tracer.agent, HAS_ACQ_CONTEXT))
-        acquisition.append(code_item(Concept.RADIONUCLIDE, tracer.nuclide, HAS_ACQ_CONTEXT))
-    if finding.activity_mbq is not None:
-        acquisition.append(num_item(Concept.ADMINISTERED_ACTIVITY, finding.activity_mbq,
-                                    vocab.UNIT_MBQ, HAS_ACQ_CONTEXT))
     if roi is not None and roi.centroid_lps_mm is not None:
         items.append(Item("SCOORD3D", Concept.CENTER_OF_MASS, CONTAINS,
                           Point3D(*roi.centroid_lps_mm, roi.frame_of_reference_uid)))
+    acquisition.extend(_radiopharmaceutical_items(finding))
     template = "1411" if roi is not None else group_template().template_id
     return container(Concept.MEASUREMENT_GROUP, CONTAINS, items + acquisition, template)
+
+
+def _measurement_items(finding: Finding) -> list[Item]:
+    """TID 300 NUMs: diameters (reported order, no axis), extents (axes stated), volume, ADC."""
+    items = [num_item(Concept.DIAMETER, size, vocab.UNIT_MM) for size in finding.dimensions_mm or ()]
+    if finding.extent_mm is not None:
+        items += [num_item(concept, size, vocab.UNIT_MM) for concept, size in
+                  zip((Concept.WIDTH_LR, Concept.DEPTH_AP, Concept.HEIGHT_CC), finding.extent_mm)]
+    if finding.volume_ml is not None:
+        items.append(num_item(Concept.VOLUME, finding.volume_ml, vocab.UNIT_CM3))
+    if finding.adc_value is not None:
+        unit = vocab.Code(finding.adc_unit, "UCUM", finding.adc_unit)
+        # A lone ADC value keeps no derivation (a reader's ROI value); a segmented lesion's
+        # statistics name theirs (CID 7464).
+        derived = finding.adc_min is not None or finding.adc_median is not None
+        for derivation, value in (("mean", finding.adc_value), ("minimum", finding.adc_min),
+                                  ("median", finding.adc_median)):
+            if value is None:
+                continue
+            item = num_item(Concept.ADC, value, unit)
+            if derived:
+                item.children.append(code_item(Concept.DERIVATION, vocab.DERIVATIONS[derivation],
+                                               HAS_CONCEPT_MOD))
+            items.append(item)
+    return items
+
+
+def _radiopharmaceutical_items(finding: Finding) -> list[Item]:
+    """TID 10022 rows as acquisition context of the group (an extension TID 1501 allows)."""
+    items = []
+    if finding.tracer is not None:
+        tracer = vocab.TRACERS[finding.tracer]
+        items.append(code_item(Concept.RADIOPHARMACEUTICAL, tracer.agent, HAS_ACQ_CONTEXT))
+        items.append(code_item(Concept.RADIONUCLIDE, tracer.nuclide, HAS_ACQ_CONTEXT))
+    if finding.activity_mbq is not None:
+        items.append(num_item(Concept.ADMINISTERED_ACTIVITY, finding.activity_mbq,
+                              vocab.UNIT_MBQ, HAS_ACQ_CONTEXT))
+    return items
 
 
 def _site_items(finding: Finding) -> list[Item]:
@@ -135,10 +146,7 @@ def _site_items(finding: Finding) -> list[Item]:
         return [code_item(Concept.FINDING_SITE, LEVEL_CODES[level], HAS_CONCEPT_MOD,
                           list(laterality)) for level in finding.vertebral_levels]
     if finding.site is None:
-        if laterality:
-            raise InputError(f"finding {finding.tracking_id!r}: laterality "
-                             f"{finding.laterality!r} needs a site to qualify")
-        return []
+        return []  # laterality without a site is refused by check_writable
     return [code_item(Concept.FINDING_SITE, vocab.SITES[finding.site], HAS_CONCEPT_MOD, laterality)]
 
 
