@@ -280,6 +280,8 @@ PROCEDURES: dict[str, Procedure] = {
     "bone scintigraphy": Procedure("NM", _NM_PROC, _local("DT054", "Bone scintigraphy"), "99mTc-MDP"),
     "68Ga-DOTATATE PET/CT": Procedure("PT", _PET_PROC, _local("DT055", "Ga-68 DOTATATE PET/CT"),
                                       "68Ga-DOTATATE"),
+    "68Ga-DOTANOC PET/CT": Procedure("PT", _PET_PROC, _local("DT058", "Ga-68 DOTANOC PET/CT"),
+                                     "68Ga-DOTANOC"),
     "18F-MFBG PET": Procedure("PT", _PET_PROC, _local("DT056", "F-18 MFBG PET"), "18F-MFBG"),
     # Histopathology of a resected tumour: the reference standard of concordance. Slide
     # microscopy is imaging in DICOM (modality SM); CID 100 offers only the generic code.

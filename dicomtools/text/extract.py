@@ -1,0 +1,342 @@
+"""Mentions -> findings, with provenance: the document-level reading.
+
+Per sentence: drop cohort and guideline text and follow-up summaries; cut the sentence into
+frames, one per finding noun (frames.py), and make each a draft finding; a procedure with no
+finding noun but a negative or equivocal statement ("was negative", "revealed no
+abnormality") is a study-level finding (whole body for scintigraphy and WB-MRI); a sentence
+with attributes but no noun ("Restricted diffusion ... could be detected") describes the last
+finding of its procedure.
+
+Per document: placeholders ("mIBG" without isotope, a bare "scintigraphy") are resolved,
+administered activity and contrast agent are spread to their procedure's findings, and
+findings of the same lesion told twice (case text and figure caption) are merged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import vocab
+from ..errors import InputError
+from ..model import Finding
+from . import assertion
+from .frames import (ATTRIBUTES, LESIONS, TURN, Draft, apply_attributes, build_frames, excluded,
+                     frame_draft, modality_of, names_exam, region_of, relational_zones)
+from .mentions import Mention, find_mentions
+from .sentences import Sentence, split_sentences
+
+#: Longest text accepted (characters). A report is a few kB, a whole case-report article
+#: ~50 kB; 10 MB is not a report. Worst-case time is linear: a few seconds at the limit.
+MAX_TEXT = 500_000
+#: Finding nouns per sentence and findings per text beyond which the text is not report prose.
+MAX_NOUNS = 30
+MAX_FINDINGS = 500
+
+_POSITIVE = re.compile(r"\b(?:(?:was|were|is|are) (?:\w{1,12} )?positive|positive)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where a finding was read: ``text[start:end] == sentence``."""
+
+    sentence: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedFinding:
+    """A finding and the sentences it was read from (provenance is not a Finding field)."""
+
+    finding: Finding
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def sentence(self) -> str:
+        return self.evidence[0].sentence
+
+    @property
+    def start(self) -> int:
+        return self.evidence[0].start
+
+    @property
+    def end(self) -> int:
+        return self.evidence[0].end
+
+    def to_json(self) -> dict[str, Any]:
+        return {"finding": self.finding.to_json(),
+                "evidence": [{"sentence": e.sentence, "start": e.start, "end": e.end}
+                             for e in self.evidence]}
+
+
+def extract_findings(text: str, *, max_chars: int = MAX_TEXT) -> list[ExtractedFinding]:
+    """Free report text -> findings (the core JSON contract) with their provenance.
+
+    Raises InputError for text longer than ``max_chars``. Runs in time linear in the text.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"report text must be str, not {type(text).__name__}")
+    if len(text) > max_chars:
+        raise InputError(f"report text has {len(text):,} characters; the limit is "
+                         f"{max_chars:,} (a report, not a document collection)")
+    reader = _Reader()
+    for sentence in split_sentences(text):
+        reader.read(sentence)
+    return reader.finish()
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.drafts: list[Draft] = []
+        self.last_procedure: str | None = None
+        self.procedures_seen: list[str] = []
+        self.activities: list[tuple[str | None, float]] = []
+        self.agents: list[tuple[str | None, str]] = []
+        self.isotopes: list[str] = []
+        self.last_named: dict[str, str] = {}
+
+    def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
+        """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
+        last one named before it; resolved at the end of the document otherwise."""
+        modality = {"NM": "NM", "PET": "PT"}.get(p.value)
+        if modality is None:
+            return p
+        same = [q for q in procedures if q.value in vocab.PROCEDURES
+                and vocab.PROCEDURES[q.value].modality == modality]
+        if p.value == "NM":
+            same += [q for q in procedures if q.value == "mIBG"]
+        if same:
+            return Mention(p.kind, p.start, p.end, min(same, key=lambda q: abs(q.start - p.start)).value)
+        if modality in self.last_named:
+            return Mention(p.kind, p.start, p.end, self.last_named[modality])
+        return p
+
+    # ---- one sentence --------------------------------------------------------------------
+    def read(self, sentence: Sentence) -> None:
+        clean = sentence.clean
+        if not clean:
+            return
+        mentions = find_mentions(clean)
+        kinds: dict[str, list[Mention]] = {}
+        for m in mentions:
+            kinds.setdefault(m.kind, []).append(m)
+        procedures = [self._named(p, kinds.get("procedure", [])) for p in kinds.get("procedure", [])]
+        kinds["procedure"] = procedures
+        for p in procedures:
+            self.procedures_seen.append(p.value)
+            if p.value in vocab.PROCEDURES:
+                self.last_named[vocab.PROCEDURES[p.value].modality] = p.value
+            if p.value in ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy"):
+                self.isotopes.append(p.value)
+        inherited = self.last_procedure
+        if procedures:
+            self.last_procedure = procedures[-1].value
+        if kinds.get("cohort") or kinds.get("followup"):
+            return  # cohort statistics, guideline text, follow-up summaries: no findings
+        evidence = Evidence(sentence.raw, sentence.start, sentence.end)
+        self._acquisition(kinds, procedures, inherited)
+        if not procedures and not kinds.get("anchor"):
+            self._coreference(clean, kinds, inherited, evidence)
+            return
+        if len(kinds.get("anchor", [])) > MAX_NOUNS or len(self.drafts) >= MAX_FINDINGS:
+            return  # a list of hundreds of nouns is not report prose; keep the time bounded
+        kinds["site"] = [m for m in kinds.get("site", []) if not names_exam(clean, m, procedures)]
+        kinds["laterality"] = [m for m in kinds.get("laterality", []) if m.value != "bilateral"
+                               or not clean[m.start:m.end].lower().startswith("both")
+                               or any(0 <= s.start - m.end <= 20 for s in kinds["site"])]
+        cues = assertion.find_cues(clean)
+        anchors = [a for a in kinds.get("anchor", []) if not excluded(clean, a, kinds)]
+        frames = build_frames(clean, anchors, kinds, cues, procedures)
+        for frame in frames:
+            draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence)
+            if draft is not None:
+                self.drafts.append(draft)
+        self._study_level(clean, procedures, frames, cues, kinds, evidence)
+        if not frames:
+            self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
+                              evidence)
+
+    def _acquisition(self, kinds: dict, procedures: list[Mention], inherited: str | None) -> None:
+        """Administered activity and contrast agent belong to the procedure nearest them."""
+        for act in kinds.get("activity", []):
+            self.activities.append((_nearest(procedures, act, inherited), act.value[0]))
+        for agent in kinds.get("contrast_agent", []):
+            self.agents.append((_nearest(procedures, agent, inherited), agent.value))
+
+    def _study_level(self, clean: str, procedures: list[Mention], frames: list[dict], cues: list,
+                     kinds: dict, evidence: Evidence) -> None:
+        """'X was negative', 'X revealed no abnormality', 'X was inconclusive'."""
+        for i, proc in enumerate(procedures):
+            if proc.value == "UNKNOWN":
+                continue
+            lo, hi = _study_clause(clean, proc, procedures)
+            if any(f.get("proc") is proc and not f.get("generic") and lo <= f["anchor"].start < hi
+                   for f in frames):
+                continue  # the procedure's clause names its own findings
+            state = None
+            for cue in cues:
+                covers = cue.scope_start <= proc.start < cue.scope_end or lo <= cue.start < hi
+                if not covers or cue.category == assertion.POSSIBLE:
+                    continue
+                if cue.direction == assertion.FORWARD and cue.start > proc.start:
+                    # "X revealed no abnormality": the negated noun must be generic
+                    generic = [f for f in frames if f.get("generic")
+                               and cue.end <= f["anchor"].start < cue.scope_end]
+                    if not generic:
+                        continue
+                state = cue.category
+                break
+            if state is None:
+                positive = _POSITIVE.search(clean, proc.end, hi)
+                if not positive or any(c.start < positive.start() < c.scope_end and
+                                       c.category == assertion.NEGATED for c in cues):
+                    continue
+                state = "positive"
+            present = {assertion.NEGATED: False, assertion.EQUIVOCAL: None, "positive": True}[state]
+            modality = modality_of(proc.value)
+            draft = Draft(proc.value, "uptake" if modality in ("NM", "PT") else "mass", present,
+                           None, evidence=[evidence], study_level=True)
+            if present is True:
+                weak = any(c.category == assertion.POSSIBLE and lo <= c.start < hi for c in cues)
+                draft.certainty = "possible" if weak else "definite"
+            relational = relational_zones(clean, kinds.get("relational", []))
+            sites = [m for m in kinds.get("site", []) if proc.end <= m.start < hi
+                     and not any(a <= m.start < b for a, b in relational)]
+            if present is not False and sites:
+                draft.fill("site", sites[0].value)
+                lat = next((m for m in kinds.get("laterality", []) if proc.end <= m.start < hi
+                            and 0 <= sites[0].start - m.end <= 12), None)
+                draft.fill("laterality", lat.value if lat else None)
+                apply_attributes(clean, draft, {"levels": kinds.get("levels", [])}, proc.end, hi)
+            elif present is not True:
+                draft.fill("site", region_of(clean, proc, proc.value))
+            self.drafts.append(draft)
+
+    def _coreference(self, clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> None:
+        """Attributes without a finding noun describe the last finding of the procedure."""
+        if not any(kinds.get(name) for name in ATTRIBUTES if name not in ("size", "levels", "contrast_agent")):
+            return
+        target = next((d for d in reversed(self.drafts) if d.procedure == procedure
+                       and d.present is True and not d.study_level), None)
+        if target is None:
+            return
+        apply_attributes(clean, target, kinds, 0, len(clean))
+        target.evidence.append(evidence)
+
+    # ---- the document ----------------------------------------------------------------------
+    def finish(self) -> list[ExtractedFinding]:
+        resolve = self._resolver()
+        for draft in self.drafts:
+            draft.procedure = resolve(draft.procedure)
+        activity: dict[str | None, float] = {}
+        for proc, mbq in self.activities:
+            activity.setdefault(resolve(proc), mbq)
+        agents: dict[str | None, str] = {}
+        for proc, agent in self.agents:
+            agents.setdefault(resolve(proc), agent)
+        merged = _merge(self.drafts)
+        out = []
+        for draft in merged:
+            procedure = draft.procedure
+            modality = modality_of(procedure)
+            values = dict(draft.values)
+            if modality in ("NM", "PT"):
+                values["tracer"] = draft.tracer or vocab.PROCEDURES[procedure].tracer
+                values["activity_mbq"] = activity.get(procedure)
+                for key in ("t1_signal", "t2_signal", "diffusion_restricted", "adc_value", "adc_unit",
+                            "enhancement", "enhancement_pattern", "contrast_agent"):
+                    values.pop(key, None)  # MR words in a scintigraphy sentence are not its own
+            elif draft.enhanced and values.get("contrast_agent") is None:
+                values["contrast_agent"] = agents.get(procedure)
+            if modality in ("CT", "US"):
+                for key in ("t1_signal", "t2_signal", "diffusion_restricted", "adc_value", "adc_unit"):
+                    values.pop(key, None)
+            finding = Finding(modality=modality or draft.modality_hint, procedure=procedure,
+                              present=draft.present, certainty=draft.certainty,
+                              finding=draft.finding, **{k: v for k, v in values.items() if v is not None})
+            out.append(ExtractedFinding(finding, tuple(dict.fromkeys(draft.evidence))))
+        return out
+
+    def _resolver(self):
+        named = [p for p in self.procedures_seen if p in vocab.PROCEDURES]
+        isotope = self.isotopes[0] if self.isotopes else "I-123 mIBG scintigraphy"
+        nm = next((p for p in named if vocab.PROCEDURES[p].modality == "NM"), None)
+        pet = next((p for p in named if vocab.PROCEDURES[p].modality == "PT"), None)
+
+        def resolve(proc: str | None) -> str | None:
+            if proc == "mIBG":
+                return isotope
+            if proc == "NM":
+                return nm or (isotope if "mIBG" in self.procedures_seen or not named else isotope)
+            if proc == "PET":
+                return pet or "FDG PET/CT"
+            return proc
+        return resolve
+
+
+def _study_clause(clean: str, proc: Mention, procedures: list[Mention]) -> tuple[int, int]:
+    """From the procedure to the next clause turn or the next procedure's clause."""
+    turn = TURN.search(clean, proc.end)
+    hi = turn.start() if turn else len(clean)
+    following = [p.start for p in procedures if p.start > proc.end]
+    if following:
+        # a list of tests sharing one verb ("X, Y and Z revealed no abnormalities") stays
+        # together; a second test with a verb of its own starts a new clause
+        nxt = following[0]
+        between = clean[proc.end:nxt]
+        if re.search(r"\b(?:was|were|is|are|revealed|showed|demonstrated|did|had)\b", between):
+            hi = min(hi, nxt)
+    before = _TURN_BEFORE.findall(clean[:proc.start])
+    lo = clean.rfind(before[-1], 0, proc.start) if before else 0
+    return lo, hi
+
+
+_TURN_BEFORE = re.compile(r"[;:]|\b(?:whereas|while|but|however|although)\b", re.IGNORECASE)
+
+
+def _nearest(procedures: list[Mention], m: Mention, inherited: str | None) -> str | None:
+    candidates = [p for p in procedures if modality_of(p.value) in ("NM", "PT", "MR", "CT")]
+    if not candidates:
+        return inherited
+    return min(candidates, key=lambda p: abs(p.start - m.start)).value
+
+
+def _compatible(a: Draft, b: Draft) -> bool:
+    """May ``b`` (read later) be the same finding as ``a``?"""
+    if a.procedure != b.procedure or a.present != b.present or b.other:
+        return False
+    if a.study_level or b.study_level:
+        same_kind = a.finding == b.finding
+        return same_kind and a.values.get("site") == b.values.get("site")
+    kinds_ok = a.finding == b.finding or {a.finding, b.finding} <= LESIONS
+    if not kinds_ok:
+        return False
+    sa, sb = a.values.get("site"), b.values.get("site")
+    la, lb = a.values.get("laterality"), b.values.get("laterality")
+    if la and lb and la != lb:
+        return False
+    if sa and sb:
+        return sa == sb
+    return b.definite_ref and sb is None
+
+
+def _merge(drafts: list[Draft]) -> list[Draft]:
+    """One finding per lesion: the case text and its figure caption describe it twice."""
+    out: list[Draft] = []
+    for draft in drafts:
+        # the same lesion is told again within a few findings; a bounded look-back keeps
+        # the merge linear on junk input
+        target = next((d for d in reversed(out[-50:]) if _compatible(d, draft)), None)
+        if target is None:
+            out.append(draft)
+            continue
+        for key, value in draft.values.items():
+            target.fill(key, value)
+        target.enhanced |= draft.enhanced
+        target.tracer = target.tracer or draft.tracer
+        target.evidence.extend(e for e in draft.evidence if e not in target.evidence)
+        if target.study_level and not draft.study_level:
+            target.study_level = False
+    return out

@@ -1,0 +1,321 @@
+"""Frames: a sentence cut into one frame per finding noun, each frame made a draft finding.
+
+A frame holds the noun's pre-modifiers ("left-sided paravertebral") and the words after it up to
+the next noun; an interpretive noun ("consistent with a neuroblastic tumor") or a located one
+("uptake in the adrenal mass") joins the frame before it instead of opening one. Attributes go
+to the frame they are in; sites after a relational word ("adjacent to the left kidney") are
+neighbours, not the finding site. Nouns in a histopathology, surgery, indication, lab or
+physiological-uptake context are not imaging findings and open no frame.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .. import vocab
+from . import assertion
+from .mentions import Mention, is_definite_reference, is_post_contrast, procedure_region
+
+if TYPE_CHECKING:
+    from .extract import Evidence
+
+ATTRIBUTES = ("t1_signal", "t2_signal", "diffusion_restricted", "adc", "enhancement",
+              "contrast_agent", "size", "levels", "volume_ml")
+LESIONS = {"mass", "lesion", "neoplasm", "nodule", "metastasis"}
+REGIONS = {"thorax", "abdomen", "pelvis", "neck", "whole body"}
+_STOP = frozenset("""a an the this that these those its their his her of in at on with to from by
+within into for and or showed shows show revealed reveals reveal demonstrated demonstrates
+detected identified is are was were be been there seen noted no without any evidence as which
+showing revealing demonstrating detecting identifying visualized visualised depicted confirmed
+including than also both either""".split())
+_TOKEN = re.compile(r"[\w.+/-]+|[^\w\s]")
+TURN = re.compile(r"[;:]|\b(?:whereas|while|but|however|although|though)\b", re.IGNORECASE)
+_RESULT_VERB = re.compile(r"\b(?:revealed|reveals|revealing|showed|shows|showing|demonstrated|"
+                          r"demonstrates|demonstrating|detected|identified|depicted|visuali[sz]ed)\b",
+                          re.IGNORECASE)
+
+
+@dataclass
+class Draft:
+    """A finding being assembled (mutable until the document is read)."""
+
+    procedure: str | None
+    finding: str | None
+    present: bool | None
+    certainty: str | None
+    values: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    study_level: bool = False
+    enhanced: bool = False
+    definite_ref: bool = False
+    other: bool = False
+    tracer: str | None = None
+    modality_hint: str | None = None
+
+    def fill(self, key: str, value: Any) -> None:
+        if value is not None and self.values.get(key) is None:
+            self.values[key] = value
+
+
+def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
+    """Is this finding noun about pathology, surgery, an indication or normal uptake?"""
+    lo, hi = clause_around(clean, anchor.start)
+    for cue in kinds.get("pathology", []):
+        if clause_around(clean, cue.start)[0] <= anchor.start:
+            return True  # from the pathology clause to the end of the sentence
+    for cue in kinds.get("surgery", []) + kinds.get("lab", []):
+        if lo <= cue.start < hi:
+            return True
+    for cue in kinds.get("indication", []):
+        if cue.start <= anchor.start < cue.end:
+            return True
+        # the scope runs over commas ("includes neuroblastoma, ganglioneuroma and ...")
+        # until a clause turn, a procedure or a result verb
+        if cue.start < anchor.start and not TURN.search(clean, cue.end, anchor.start):
+            between = clean[cue.end:anchor.start]
+            stops = [p for p in kinds.get("procedure", []) if cue.end <= p.start < anchor.start]
+            if not stops and not _RESULT_VERB.search(between):
+                return True
+    for cue in kinds.get("physio", []):
+        if lo <= cue.start < hi and abs(cue.start - anchor.start) < 60:
+            return True
+    return False
+
+def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
+            procedures: list[Mention]) -> list[dict]:
+    frames: list[dict] = []
+    interps = kinds.get("interp", [])
+    for anchor in anchors:
+        prev = frames[-1] if frames else None
+        last = max([prev["anchor"], *prev["merged"]], key=lambda m: m.end) if prev else None
+        gap = clean[last.end:anchor.start] if last else ""
+        interp = any(anchor.start - 45 <= c.end <= anchor.start for c in interps)
+        located = prev is not None and prev["anchor"].value == "uptake" and re.fullmatch(
+            r" (?:at|in|within|of|involving)(?: the| an?)?(?: (?!and\b|or\b|with\b)[\w.-]{1,20}){0,6} ?",
+            gap)
+        if prev is not None and anchor.value != "generic" and (interp or located) \
+                and not TURN.search(gap):
+            prev["merged"].append(anchor)
+            continue
+        if prev is not None and re.fullmatch(r" of(?: [\w-]{1,20}){0,3} ", gap):
+            # "foci of increased uptake", "evidence of a mass": one finding
+            if prev["anchor"].value == "generic":
+                prev["anchor"] = Mention("anchor", prev["anchor"].start, anchor.end, anchor.value)
+            prev["merged"].append(anchor)
+            continue
+        if prev is not None and premod(clean, anchor, None) <= prev["anchor"].start \
+                and prev["anchor"].value != "generic":
+            # "a somatostatin-avid right paravertebral mass": the first noun modifies
+            frames.pop()
+            prev = frames[-1] if frames else None
+        frames.append({"anchor": anchor, "merged": [], "pre": premod(clean, anchor, prev)})
+    sites = kinds.get("site", [])
+    kept: list[dict] = []
+    for i, frame in enumerate(frames):
+        nxt = frames[i + 1]["pre"] if i + 1 < len(frames) else len(clean)
+        own_site = any(frame["pre"] <= m.start < nxt for m in sites)
+        if kept and frame["anchor"].value == "uptake" and not own_site \
+                and kept[-1]["anchor"].value in LESIONS \
+                and not TURN.search(clean, kept[-1]["anchor"].end, frame["anchor"].start):
+            lesion, uptake = kept[-1]["anchor"], frame["anchor"]
+            p1, p2 = procedure_for(clean, lesion, procedures), procedure_for(clean, uptake, procedures)
+            same = ((p1.value if p1 else None) == (p2.value if p2 else None)
+                    and assertion.assess(cues, lesion.start, lesion.end)
+                    == assertion.assess(cues, uptake.start, uptake.end))
+            if same:
+                kept[-1]["merged"].append(uptake)  # "the mass showed mild FDG avidity"
+                continue
+            frame["site_of"] = kept[-1]  # "the mass seen on MRI showed no MIBG uptake"
+        kept.append(frame)
+    frames = kept
+    for i, frame in enumerate(frames):
+        frame["lo"] = frame["pre"] if i else 0
+        frame["hi"] = frames[i + 1]["pre"] if i + 1 < len(frames) else len(clean)
+    return frames
+
+def premod(clean: str, anchor: Mention, prev: dict | None) -> int:
+    floor = prev["anchor"].end if prev else 0
+    start = anchor.start
+    tokens = list(_TOKEN.finditer(clean, floor, anchor.start))
+    for tok in reversed(tokens):
+        word = tok.group().lower()
+        if word in _STOP or word in ",;:()[]\"'":
+            break
+        start = tok.start()
+    return start
+
+def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: list[Mention],
+                inherited: str | None, evidence: Evidence) -> Draft | None:
+    anchor: Mention = frame["anchor"]
+    proc_mention = procedure_for(clean, anchor, procedures)
+    frame["proc"] = proc_mention
+    procedure = proc_mention.value if proc_mention else inherited
+    if procedure == "UNKNOWN":
+        return None
+    present, certainty = assertion.assess(cues, frame["pre"], anchor.end)
+    if present is not True:
+        certainty = None
+    lo, hi, pre = frame["lo"], frame["hi"], frame["pre"]
+    relational = relational_zones(clean, kinds.get("relational", []))
+
+    def inside(m: Mention, a: int, b: int) -> bool:
+        return a <= m.start < b and not any(s <= m.start < e for s, e in relational)
+
+    sites = [m for m in kinds.get("site", []) if inside(m, lo, hi)
+             and not (anchor.start <= m.start < anchor.end)]
+    if anchor.value == "generic":
+        sites = [m for m in sites if m.start >= pre]
+    premod = sorted((m for m in sites if pre <= m.start < anchor.start),
+                    key=lambda m: m.value in REGIONS)  # "thoracic paravertebral": the specific one
+    site_m = next(iter(premod), None) \
+        or specific_site(next((m for m in sites if m.start >= anchor.end), None), sites) \
+        or specific_site(next((m for m in sites if m.start < pre), None), sites)
+    kind = anchor.value
+    if kind == "generic":
+        if present is not False or site_m is None:
+            frame["generic"] = True
+            return None  # study-level statement, handled with the procedure
+        kind = "uptake" if modality_of(procedure) in ("NM", "PT") else "mass"
+    draft = Draft(procedure, kind, present, certainty, evidence=[evidence])
+    draft.definite_ref = is_definite_reference(clean, anchor.start)
+    draft.other = any(c.end <= anchor.start and anchor.start - c.end < 25
+                      for c in kinds.get("other", []))
+    if site_m is None and "site_of" in frame:
+        owner = frame["site_of"]
+        site_m = next((m for m in kinds.get("site", []) if owner["pre"] <= m.start < owner["anchor"].start), None)
+        lat_m = next((m for m in kinds.get("laterality", []) if owner["pre"] <= m.start < owner["anchor"].start), None)
+        draft.fill("laterality", lat_m.value if lat_m else None)
+    if site_m is not None:
+        draft.fill("site", site_m.value)
+    lats = [m for m in kinds.get("laterality", []) if inside(m, lo, hi)]
+    lat = None
+    if site_m is not None:
+        lat = next((m for m in lats if 0 <= site_m.start - m.end <= 12), None)
+
+    def own(m: Mention) -> bool:  # "both femora": that laterality is the femora's
+        nxt = next((x for x in kinds.get("site", []) if 0 <= x.start - m.end <= 20), None)
+        return nxt is None or nxt is site_m
+
+    lat = lat or next((m for m in lats if pre <= m.start < anchor.start), None) \
+        or next((m for m in lats if m.start >= anchor.end and own(m)), None) \
+        or next((m for m in lats if m.start < pre and own(m)), None)
+    if lat is not None and (draft.values.get("site") or site_m is None):
+        draft.fill("laterality", lat.value)
+    apply_attributes(clean, draft, kinds, lo, hi)
+    if draft.values.get("site") is None and present is False and "site_of" not in frame:
+        region = region_of(clean, proc_mention, procedure)
+        draft.fill("site", region)
+    if draft.values.get("laterality") and not draft.values.get("site"):
+        draft.values["laterality"] = None
+    return draft
+
+def apply_attributes(clean: str, draft: Draft, kinds: dict, lo: int, hi: int) -> None:
+    for name in ATTRIBUTES:
+        for m in kinds.get(name, []):
+            if not lo <= m.start < hi:
+                continue
+            apply_mention(clean, draft, m)
+
+def specific_site(site: Mention | None, sites: list[Mention]) -> Mention | None:
+    """'the left cervical paravertebral region': a region word followed at once by a more
+    specific site names that site."""
+    if site is None or site.value not in REGIONS:
+        return site
+    nxt = next((m for m in sites if 0 < m.start - site.end <= 15), None)
+    return nxt if nxt is not None and nxt.value not in REGIONS else site
+
+
+def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
+    """'Chest X-ray', 'abdominal ultrasound', 'CT of the abdomen': the site is the region the
+    examination covered, not where a finding is."""
+    for p in procedures:
+        if 0 <= p.start - site.end <= 2:
+            return True
+        gap = clean[p.end:site.start]
+        if 0 <= site.start - p.end <= 45 and re.fullmatch(
+                r"(?: scan| examination| imaging| study| images?)? of the(?: [\w-]{1,15},?(?: and)?){0,3} ?", gap):
+            return True
+    return False
+
+
+def modality_of(procedure: str | None) -> str | None:
+    if procedure in vocab.PROCEDURES:
+        return vocab.PROCEDURES[procedure].modality
+    return {"mIBG": "NM", "NM": "NM", "PET": "PT"}.get(procedure or "")
+
+
+def apply_mention(clean: str, draft: Draft, m: Mention) -> None:
+    """Put one attribute mention on a draft (first value wins)."""
+    if m.kind in ("t1_signal", "t2_signal"):
+        if m.kind == "t1_signal" and is_post_contrast(clean, m):
+            draft.enhanced = True
+            return
+        draft.fill(m.kind, m.value[0])
+        draft.modality_hint = "MR"
+    elif m.kind == "diffusion_restricted":
+        draft.fill("diffusion_restricted", m.value)
+        draft.modality_hint = "MR"
+    elif m.kind == "adc":
+        if draft.values.get("adc_value") is None and m.value[1] in vocab.ADC_UNITS:
+            draft.values["adc_value"], draft.values["adc_unit"] = m.value
+        draft.modality_hint = "MR"
+    elif m.kind == "enhancement":
+        degree, pattern = m.value
+        draft.fill("enhancement", degree)
+        draft.fill("enhancement_pattern", pattern)
+        draft.enhanced = True
+    elif m.kind == "contrast_agent":
+        draft.fill("contrast_agent", m.value)
+    elif m.kind == "size":
+        draft.fill("dimensions_mm", m.value)
+    elif m.kind == "levels":
+        draft.fill("vertebral_levels", m.value)
+    elif m.kind == "volume_ml":
+        draft.fill("volume_ml", m.value)
+
+
+def clause_around(clean: str, pos: int) -> tuple[int, int]:
+    """The comma/semicolon-delimited clause around ``pos``."""
+    lo = max(clean.rfind(",", 0, pos), clean.rfind(";", 0, pos)) + 1
+    his = [i for i in (clean.find(",", pos), clean.find(";", pos)) if i >= 0]
+    return lo, (min(his) if his else len(clean))
+
+
+def procedure_for(clean: str, anchor: Mention, procedures: list[Mention]) -> Mention | None:
+    """The procedure a finding noun belongs to: nearest before it in its clause, else after."""
+    if not procedures:
+        return None
+    turns = [m.start() for m in TURN.finditer(clean)]
+    lo = max([t for t in turns if t < anchor.start], default=0)
+    hi = min([t for t in turns if t > anchor.start], default=len(clean))
+    inside = [p for p in procedures if anchor.start <= p.start < anchor.end]  # "MIBG-avid lesion"
+    if inside:
+        return inside[0]
+    before = [p for p in procedures if lo <= p.start < anchor.start]
+    if before:
+        return before[-1]
+    after = [p for p in procedures if anchor.end <= p.start < hi]
+    if after:
+        return after[0]
+    earlier = [p for p in procedures if p.start < anchor.start]
+    return earlier[-1] if earlier else None
+
+
+def region_of(clean: str, proc: Mention | None, procedure: str | None) -> str | None:
+    """Where a negative study looked: 'whole body' for scintigraphy/PET and WB-MRI."""
+    if modality_of(procedure) in ("NM", "PT") or procedure == "whole-body MRI":
+        return "whole body"
+    return procedure_region(clean, proc) if proc is not None else None
+
+
+def relational_zones(clean: str, cues: list[Mention]) -> list[tuple[int, int]]:
+    zones = []
+    for cue in cues:
+        stop = re.compile(r"[,;(]| (?:with|at|measuring|which|that|and|consistent|in keeping) ")
+        m = stop.search(clean, cue.end)
+        zones.append((cue.start, m.start() if m else len(clean)))
+    return zones
+
+
