@@ -94,12 +94,12 @@ def measure_sample(samples: Path, out: Path, tools: tuple[str, ...]) -> str:
 def concordance_tables(samples: Path, out: Path) -> str:
     """Concordance over the written SRs plus the sample labs; writes md/html/json/csv to out."""
     from .concordance import concordance, collect_files
-    from .concordance.cli import write_atomically
+    from .files import write_text
     cases = sorted(p for p in out.glob("*") if p.is_dir() and p.name != "masks")
     cohort = collect_files([*cases, *sorted(samples.glob(f"*/{LAB_FILE}"))])
     report = concordance(cohort)
     for fmt in ("md", "html", "json", "csv"):
-        write_atomically(out / f"concordance.{fmt}", report.render(fmt))
+        write_text(out / f"concordance.{fmt}", report.render(fmt))
     return report.to_markdown()
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
-from pathlib import Path
 
+from ..files import write_text
 from .match import DEFAULT_WINDOW_DAYS
 
 
@@ -28,18 +26,6 @@ def add_parsers(sub, epilog: str) -> None:
     p.set_defaults(func=_cmd_concordance)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _cmd_concordance(args) -> int:
     from ..errors import InputError
     from . import concordance_of_files
@@ -51,7 +37,7 @@ def _cmd_concordance(args) -> int:
         raise InputError(f"no SR with a patient found under {', '.join(args.paths)}")
     text = report.render(args.format)
     if args.output:
-        write_atomically(Path(args.output), text)
+        write_text(args.output, text)
         print(f"wrote {args.output} ({len(report.rows)} patients)")
     else:
         print(text, end="")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ..files import save_dataset
 from ..model import Finding, ImageRef, Report, Roi
 from ..source import attach_source, load_source
 from ..sr.write import assign_tracking, write_sr
@@ -71,18 +71,6 @@ def finding_for(measurement: LesionMeasurement, fields: dict, roi: Roi, where: s
     return Finding.from_json(values, where=where)
 
 
-def _write_seg(seg, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        seg.save_as(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def measure_to_sr(mask: str | os.PathLike, source: str | os.PathLike, out_dir: str | os.PathLike,
                   *, adc: str | os.PathLike | None = None, adc_unit: str | None = None,
                   label_fields: dict[int, dict] | None = None,
@@ -117,6 +105,6 @@ def measure_to_sr(mask: str | os.PathLike, source: str | os.PathLike, out_dir: s
     report = assign_tracking(replace(report, source_images=report.source_images + (seg_ref,)))
     out = Path(out_dir)
     seg_path = out / "seg.dcm"
-    _write_seg(seg, seg_path)
+    save_dataset(seg, seg_path)
     sr_path = write_sr(report, out / "sr.dcm")
     return MeasureResult(report, measurements, seg_path, sr_path)

@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
 from ..errors import InputError, SourceError
+
+if TYPE_CHECKING:  # highdicom is imported lazily: it is slow to import
+    import highdicom
 
 _RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 _TOLERANCE_VOXELS = 1e-2  # affines agree to 1 % of a voxel

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from .. import __version__, vocab
 from ..errors import InputError
+from ..files import save_dataset
 from ..levels import LEVEL_CODES
 from ..model import Finding, ImageRef, Report
 from ..vocab import Concept
@@ -324,15 +324,4 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
 
 def write_sr(report: Report, path: str | os.PathLike, **kwargs) -> Path:
     """Write the SR atomically: a failure never leaves a half-written file at ``path``."""
-    path = Path(path)
-    ds = to_dataset(report, **kwargs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            ds.save_as(handle, enforce_file_format=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_dataset(to_dataset(report, **kwargs), path)
