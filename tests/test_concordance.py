@@ -19,7 +19,7 @@ from dicomtools.concordance import collect_files, collect_reports, concordance, 
 from dicomtools.concordance.anatomy import covers, same_place, scheme_regions
 from dicomtools.concordance.cohort import region_agreement
 from dicomtools.model import Finding, Patient, Report, Study
-from dicomtools.sr import read_sr, write_sr
+from dicomtools.sr import write_sr
 
 # Table 1 of the seed case series (../shared/seeds/000_59716edc0fda0d1d.txt), cell for cell.
 SEED_TABLE_1 = [
