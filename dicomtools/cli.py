@@ -18,6 +18,7 @@ EPILOG = """exit codes:
   3  source images unusable (none found, mixed patients or studies)
   4  not a readable DICOM SR (missing, truncated, not DICOM, not SR)
   5  validation found errors / the demo found a mismatch
+  6  PACS error (refused, rejected, timeout, HTTP error) or an instance not verified
 """
 
 

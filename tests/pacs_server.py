@@ -29,6 +29,21 @@ PLUGIN = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
 AET = "ORTHANC"
 SCU_AET = "DICOMTOOLS"        # our calling AE title; listed in DicomModalities (C-FIND/GET/MOVE)
 UNKNOWN_AET = "STRANGER"      # not listed: Orthanc aborts its C-FIND
+REFUSE = "dicomtools-test: refuse"   # SeriesDescription the PACS refuses to store
+CRASH = "dicomtools-test: crash"     # SeriesDescription on which the PACS fails internally
+LUA_FILTER = f"""
+function ReceivedInstanceFilter(dicom, origin, info)
+  local d = dicom["SeriesDescription"]
+  if d == "{REFUSE}" then return false end
+  if d == "{CRASH}" then error("simulated storage failure") end
+  return true
+end
+
+function IncomingHttpRequestFilter(method, uri, ip, username, headers)
+  if string.find(uri, "^/crash/") then error("simulated internal failure") end
+  return true
+end
+"""
 
 
 def free_port() -> int:
@@ -39,11 +54,13 @@ def free_port() -> int:
 
 
 class Orthanc:
-    """A private Orthanc process. Ports stay fixed across restart() so an address stays valid."""
+    """A private Orthanc process. start(keep_ports=True) after stop()/crash() brings it back on
+    the same ports and storage, so addresses (and manifests naming them) stay valid."""
 
-    def __init__(self, workdir: Path, executable: str):
+    def __init__(self, workdir: Path, executable: str, **extra_config):
         self.workdir = workdir
         self.executable = executable
+        self.extra_config = extra_config
         self.proc: subprocess.Popen | None = None
         self._log = None
         self._new_ports()
@@ -93,21 +110,37 @@ class Orthanc:
             # C-MOVE destination = our AE title at move_port (where dicomtools listens).
             "DicomModalities": {"dicomtools": [SCU_AET, "127.0.0.1", self.move_port]},
             "SaveJobs": False,
+            # Test hooks: refuse (or fail on) instances by SeriesDescription, as a PACS
+            # with a full disk or a routing rule would; see LUA_FILTER.
+            "LuaScripts": [str(self._write_lua())],
             "Plugins": [PLUGIN],
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/",
                          "Host": f"127.0.0.1:{self.http_port}"},
         }
+        config.update(self.extra_config)
         path = self.workdir / "orthanc.json"
         path.write_text(json.dumps(config, indent=2))
         return path
 
-    def start(self, attempts: int = 3) -> None:
-        """Start and wait until both ports answer; retry on a lost port race."""
+    def _write_lua(self) -> Path:
+        path = self.workdir / "filter.lua"
+        path.write_text(LUA_FILTER)
+        return path
+
+    def start(self, attempts: int = 3, keep_ports: bool = False) -> None:
+        """Start and wait until both ports answer. A lost port race (another process took a
+        port between free_port() and Orthanc's bind: Orthanc exits 255) is retried on new
+        ports, or on the same ones with ``keep_ports`` (a restart, once the old sockets close)."""
         for attempt in range(1, attempts + 1):
+            if attempt > 1 and not keep_ports:
+                self._new_ports()
             config = self._write_config()
             self._log = open(self.log_path, "ab")
+            # TCP_NODELAY=1: DCMTK (Orthanc's DICOM layer) then disables Nagle's algorithm;
+            # without it every DIMSE answer waits ~40 ms for a delayed ACK (20 C-ECHO: 1.1 s -> 0.04 s).
+            env = {**os.environ, "TCP_NODELAY": "1"}
             self.proc = subprocess.Popen([self.executable, str(config)], stdout=self._log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True, env=env)
             if self._wait_ready(timeout=30):
                 return
             self.stop()
@@ -143,10 +176,14 @@ class Orthanc:
             self._log.close()
             self._log = None
 
-    def restart(self) -> None:
-        """Stop and start again on the same ports and storage (what an admin's restart does)."""
+    def crash(self) -> None:
+        """SIGKILL our Orthanc (by PID): it stops at once, as in a crash or power loss. SIGTERM
+        is no use to interrupt a busy client: Orthanc keeps serving open associations for
+        several seconds while it shuts down."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
         self.stop()
-        self.start(attempts=5)
 
     @contextlib.contextmanager
     def frozen(self):
@@ -194,3 +231,48 @@ def orthanc(tmp_path_factory):
         _SERVER = server
     yield _SERVER
     _SERVER.stop()
+
+
+# -- test data -----------------------------------------------------------------------------
+def small_report(study_uid: str | None = None):
+    """A one-finding whole-body MRI report (synthetic patient) for generated SRs."""
+    from pydicom.uid import generate_uid
+
+    from dicomtools.model import Finding, Patient, Report, Study
+
+    return Report(modality="MR", procedure="whole-body MRI",
+                  findings=(Finding(present=True, finding="mass", site="liver",
+                                    dimensions_mm=(12.0,)),),
+                  patient=Patient(id="PACS-TEST-1", name="Pacstest^Synthetic"),
+                  study=Study(instance_uid=study_uid or generate_uid(), date="20240101"))
+
+
+def make_sr(path: Path, *, study_uid: str | None = None, series_description: str | None = None,
+            sop_class: str | None = None) -> Path:
+    """One small SR file; optionally with a SeriesDescription the test PACS reacts to
+    (REFUSE, CRASH) or another SOP Class UID (to meet a class the PACS does not accept)."""
+    from dicomtools.sr import write_sr
+    from dicomtools.sr.write import to_dataset
+
+    if series_description is None and sop_class is None:
+        return write_sr(small_report(study_uid), path)
+    ds = to_dataset(small_report(study_uid))
+    if series_description is not None:
+        ds.SeriesDescription = series_description
+    if sop_class is not None:
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = sop_class
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def make_batch(folder: Path, count: int) -> tuple[str, list[Path]]:
+    """``count`` small SRs in one new study (each its own series): (study UID, paths)."""
+    from pydicom.uid import generate_uid
+
+    from dicomtools.sr import write_sr
+
+    study_uid = generate_uid()
+    report = small_report(study_uid)
+    paths = [write_sr(report, folder / f"sr{i:04d}.dcm", instance_number=i + 1) for i in range(count)]
+    return study_uid, paths
