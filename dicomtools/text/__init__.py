@@ -7,7 +7,8 @@ by procedure into :class:`~dicomtools.model.Report` objects; ``text_to_sr`` writ
 procedure with patient and study taken from the matching source study.
 
 Modules, one step each: ``sentences`` (splitting with offsets, normalisation), ``mentions``
-(what a sentence names), ``assertion`` (negation/uncertainty), ``frames`` (a sentence's
+(what a sentence names), ``prose`` (headings, tables, generic and explanatory text: not
+report prose), ``assertion`` (negation/uncertainty), ``frames`` (a sentence's
 finding nouns and their attributes), ``extract`` (the document: findings with provenance),
 ``reports`` (findings -> reports -> SR; report file checks), ``cli``.
 """

@@ -95,6 +95,8 @@ _TERMINATOR = _rx(r"[;:.!?]|\b(?:but|however|although|though|except|apart from|a
                   r"which|whereas|while|yet|nevertheless|revealing|showing|demonstrating|"
                   r"whilst|besides|other than|instead)\b")
 _WORD = re.compile(r"\S+")
+_RELATIVE = _rx(r", which (?:was|were|is|are)(?: (?:considered|regarded|judged|interpreted|read|"
+                r"reported|felt|thought)(?: as| to be)?)?(?: \w{1,12}ly)? $")
 
 
 def find_cues(clean: str) -> list[Cue]:
@@ -115,6 +117,12 @@ def find_cues(clean: str) -> list[Cue]:
             continue
         fwd_end = _forward_end(clean, end, terminators, words)
         back_start = _backward_start(start, terminators, words)
+        if category in (EQUIVOCAL, POSSIBLE) and direction != FORWARD:
+            # "a node, which was considered equivocal": the relative clause judges the noun
+            # just before it (negation is left out: "the kidney, which was normal" is the organ)
+            rel = _RELATIVE.search(clean, max(0, start - 60), start)
+            if rel:
+                back_start = _backward_start(rel.start(), terminators, words)
         scope_start, scope_end = {
             FORWARD: (end, fwd_end), BACKWARD: (back_start, start), BOTH: (back_start, fwd_end),
         }[direction]

@@ -1,6 +1,8 @@
 """Mentions -> findings, with provenance: the document-level reading.
 
-Per sentence: drop cohort and guideline text and follow-up summaries; cut the sentence into
+Per sentence: skip layout (section headings, tables from their caption on) and text that is
+not report prose (prose.py: titles, table rows, generic, explanatory and hypothetical
+statements); drop cohort and guideline text and follow-up summaries; cut the sentence into
 frames, one per finding noun (frames.py), and make each a draft finding; a procedure with no
 finding noun but a negative or equivocal statement ("was negative", "revealed no
 abnormality") is a study-level finding (whole body for scintigraphy and WB-MRI); a sentence
@@ -9,7 +11,8 @@ finding of its procedure.
 
 Per document: placeholders ("mIBG" without isotope, a bare "scintigraphy") are resolved,
 administered activity and contrast agent are spread to their procedure's findings, and
-findings of the same lesion told twice (case text and figure caption) are merged.
+findings of the same lesion told twice (case text and figure caption) are merged; a finding
+read in an article's abstract that the body reports again is merged into the body's.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from .. import vocab
 from ..errors import InputError
 from ..model import Finding
-from . import assertion
+from . import assertion, prose
 from .frames import (ATTRIBUTES, LESIONS, TURN, Draft, apply_attributes, build_frames, excluded,
                      frame_draft, modality_of, names_exam, region_of, relational_zones)
 from .mentions import Mention, find_mentions
@@ -96,6 +99,8 @@ class _Reader:
         self.agents: list[tuple[str | None, str]] = []
         self.isotopes: list[str] = []
         self.last_named: dict[str, str] = {}
+        self.in_table = False  # between a "Table N" caption and the prose after it
+        self.section: str | None = None  # "abstract" until the body's first heading
 
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
         """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
@@ -116,12 +121,17 @@ class _Reader:
     # ---- one sentence --------------------------------------------------------------------
     def read(self, sentence: Sentence) -> None:
         clean = sentence.clean
-        if not clean:
+        if not clean or self._layout(clean):
             return
         mentions = find_mentions(clean)
         kinds: dict[str, list[Mention]] = {}
         for m in mentions:
             kinds.setdefault(m.kind, []).append(m)
+        if (kinds.get("procedure") or kinds.get("anchor")) and prose.non_report(
+                clean, _report_line(clean, kinds)):
+            # headings, table rows, generic/explanatory/hypothetical prose: no finding, and
+            # its tests are not "the last procedure" the next report sentence inherits
+            return
         procedures = [self._named(p, kinds.get("procedure", [])) for p in kinds.get("procedure", [])]
         kinds["procedure"] = procedures
         for p in procedures:
@@ -152,11 +162,36 @@ class _Reader:
         for frame in frames:
             draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence)
             if draft is not None:
+                draft.summary = self.section == "abstract"
                 self.drafts.append(draft)
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
+
+    def _layout(self, clean: str) -> bool:
+        """Track sections and tables; True when the sentence is layout, not prose to read.
+
+        A table is skipped from its "Table N" caption until a punctuated sentence of several
+        words (prose or a figure caption) follows: its cells are column values, not clauses.
+        An "Abstract" heading starts a summary of the article; the body's first heading
+        ("Background", "Case presentation", ...) ends it.
+        """
+        if self.in_table:
+            if not prose.ends_table(clean):
+                return True
+            self.in_table = False
+        if prose.is_caption(clean):
+            self.in_table = True
+            return True
+        heading = _HEADING.fullmatch(clean)
+        if heading:
+            if heading.group(1):
+                self.section = "abstract"
+            elif self.section == "abstract":
+                self.section = "body"
+            return True
+        return False
 
     def _acquisition(self, kinds: dict, procedures: list[Mention], inherited: str | None) -> None:
         """Administered activity and contrast agent belong to the procedure nearest them."""
@@ -212,6 +247,7 @@ class _Reader:
                 apply_attributes(clean, draft, {"levels": kinds.get("levels", [])}, proc.end, hi)
             elif present is not True:
                 draft.fill("site", region_of(clean, proc, proc.value))
+            draft.summary = self.section == "abstract"
             self.drafts.append(draft)
 
     def _coreference(self, clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> None:
@@ -236,7 +272,7 @@ class _Reader:
         agents: dict[str | None, str] = {}
         for proc, agent in self.agents:
             agents.setdefault(resolve(proc), agent)
-        merged = _merge(self.drafts)
+        merged = _absorb_summary(self.drafts)
         out = []
         for draft in merged:
             procedure = draft.procedure
@@ -274,6 +310,22 @@ class _Reader:
                 return pet or "FDG PET/CT"
             return proc
         return resolve
+
+
+# A section heading alone on its line (an inline "Background:" label inside an abstract is
+# part of its sentence and does not match).
+_HEADING = re.compile(r"\W{0,3}(?:(abstract|summary)|background|introduction|case (?:presentations?|"
+                      r"reports?|descriptions?|histor(?:y|ies))|(?:materials and )?methods|results|"
+                      r"discussion|conclusions?|references)(?: and [a-z]{1,15})?\W{0,3}", re.IGNORECASE)
+
+
+def _report_line(clean: str, kinds: dict) -> bool:
+    """Does a line carry what a verbless report line carries (a test, a side, a size, a
+    level, MR signal, a negation or hedge)? Headings do not."""
+    if any(kinds.get(k) for k in ("procedure", "laterality", "size", "levels", "t1_signal",
+                                  "t2_signal", "enhancement", "diffusion_restricted", "adc")):
+        return True
+    return bool(assertion.find_cues(clean))
 
 
 def _study_clause(clean: str, proc: Mention, procedures: list[Mention]) -> tuple[int, int]:
@@ -320,6 +372,36 @@ def _compatible(a: Draft, b: Draft) -> bool:
     if sa and sb:
         return sa == sb
     return b.definite_ref and sb is None
+
+
+def _restates(body: Draft, summary: Draft) -> bool:
+    """Is an abstract's finding the body's finding told again (its state may be summarised
+    differently: "inconclusive" in the abstract, "negative" in the case text)?"""
+    if body.procedure != summary.procedure:
+        return False
+    if body.finding != summary.finding and not {body.finding, summary.finding} <= LESIONS:
+        return False
+    for key in ("site", "laterality"):
+        a, b = body.values.get(key), summary.values.get(key)
+        if a and b and a != b:
+            return False
+    return True
+
+
+def _absorb_summary(drafts: list[Draft]) -> list[Draft]:
+    """Merged findings; an abstract's finding that the body reports again is dropped into the
+    body's finding (the body is the full report and wins where they disagree)."""
+    body = _merge([d for d in drafts if not d.summary])
+    kept: list[Draft] = []
+    for draft in (d for d in drafts if d.summary):
+        target = next((d for d in body if _restates(d, draft)), None)
+        if target is None:
+            kept.append(draft)
+        else:
+            target.evidence.extend(e for e in draft.evidence if e not in target.evidence)
+    merged = _merge(kept) + body
+    merged.sort(key=lambda d: d.evidence[0].start)
+    return merged
 
 
 def _merge(drafts: list[Draft]) -> list[Draft]:

@@ -51,6 +51,7 @@ class Draft:
     enhanced: bool = False
     definite_ref: bool = False
     other: bool = False
+    summary: bool = False  # read in an abstract: a restatement of the body
     tracer: str | None = None
     modality_hint: str | None = None
 

@@ -140,9 +140,9 @@ _LATERALITY = _rx(r"\b(?:(left|right)(?:[- ]?sided)?|(bilateral(?:ly)?|both)(?= 
 _LEVEL = r"[CTLS] ?\d{1,2}"
 _LEVEL_RANGE = _rx(
     rf"\b({_LEVEL})(?: ?(?:/|-|to|through|and) ?((?:[CTLS] ?)?\d{{1,2}}))?\b"
-    r"(?!\s?(?:-?w\b|-?weighted|signal|hyper|hypo|iso|sequence|image|map|relaxation|=|N\d))",
+    r"(?!\s?-?(?:w\b|weighted|signal|hyper|hypo|iso|sequence|image|map|relaxation|=|N\d))",
     0)
-_LEVEL_CONTEXT = _rx(r"(?:level|levels|vertebra\w{0,4}|vertebral bod\w{1,4}|from|at|between|"
+_LEVEL_CONTEXT = _rx(r"\b(?:level|levels|vertebra\w{0,4}|vertebral bod\w{1,4}|from|at|between|"
                      r"spanning|extending)\W{0,3}(?:\w{1,12}\W{1,3}){0,2}$")
 
 # --- sizes, volume, activity ---------------------------------------------------------------
@@ -221,7 +221,7 @@ _CONTEXT: list[tuple[re.Pattern[str], str]] = [
                        r"invading|infiltrating|behind|above|below|near|along|beside|from the "
                        r"(?:upper|lower) pole)\b|\bdisplaced\b")),
     ("interp", _rx(r"\b(?:consistent with|compatible with|suggestive of|suspicious (?:for|of)|"
-                   r"in keeping with|representing|represents|typical (?:for|of)|characteristic of|"
+                   r"in keeping with|represent(?:s|ing)?|typical (?:for|of)|characteristic of|"
                    r"classified as|diagnosed as|indicative of|likely|probably|presumably|"
                    r"most likely|concerning for|worrisome for|which was)\b")),
     ("physio", _rx(r"\b(?<!non-)(?<!non)(?:physiologic\w{0,3}|normal(?: \w{1,12})? (?:uptake|distribution|"
@@ -248,9 +248,9 @@ _CONTEXT: list[tuple[re.Pattern[str], str]] = [
     ("cohort", _rx(r"\b(?:patients|cases|children|cohort|series|studies|literature|review|"
                    r"guidelines?|recommend\w{0,5}|sensitivity|specificity|accuracy|"
                    r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"
-                   r"et al|percent|neuroblastomas|tumors are|should be|is widely|are widely|"
-                   r"typically|usually|commonly|in general|[Rr]eported|may be considered|"
-                   r"might be|can be used|generally|includes the following|diagnostic evaluation|"
+                   r"et al|percent|neuroblastomas|tumors are|is widely|are widely|"
+                   r"typically|usually|commonly|in general|[Rr]eported|"
+                   r"generally|includes the following|diagnostic evaluation|"
                    r"are imaged|is performed in|is indicated|metastasi[sz]es to|arises? from|originates? from|occurs? in)\b|"
                    r"\d ?%|\[\d{1,3}(?:(?:, ?|-)\d{1,3}){0,10}\]|"
                    r"^\W{0,3}(?:[\w-]{1,20} ){0,2}(?:tumou?rs|masses|lesions|neuroblastomas|"

@@ -1,0 +1,139 @@
+"""Is a sentence report prose about this patient, or text around it?
+
+A case-report article or a guideline page says much more than a report: titles and
+headings, flattened tables, background and discussion about patients and tests in general,
+explanations of the case's results, advice to readers. Finding nouns and procedure names
+occur there in the same words as in a report, so the mention patterns alone cannot tell
+them apart; the clues are in how the sentence is built:
+
+* **headings and titles** – no sentence punctuation and no verb ("Tumor localization",
+  "General Information About Neuroblastoma"), or most words capitalised;
+* **table rows** – runs of column values ("negative positive negative left adrenal gland")
+  instead of clauses; a "Table N" caption opens a table that lasts until prose resumes;
+* **generic statements** – what tests or tumours do in general: present-tense claims with a
+  modal ("can extend", "might be a useful addition", "may order"), frequency adverbs
+  ("frequently", "often", "rarely"), predicates about tests ("are involved in", "is widely
+  adopted", "has been classified as", "tend to");
+* **explanations** – "... may be explained by ...": about a result, not a result;
+* **hypotheticals and patient information** – "If your child has neuroblastoma, ...".
+
+:func:`non_report` classifies one normalised sentence (``None`` = report prose). Everything
+is a handful of bounded regexes on one sentence, so it stays linear like the rest.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# A report states a result in the past ("revealed", "was negative") or in report present
+# ("shows", "there is"). Modals in report findings are past ability ("could be detected")
+# or a hedge on the interpretation ("may represent", "cannot be excluded"): those are kept.
+_MODAL = _rx(r"\b(?:may|might|can|could|should|would|will|must)(?: not|n't)?(?: \w{1,12}ly){0,2} "
+             r"(?!not\b)(\w{1,16})(?: (\w{1,16}))?")
+_HEDGE_VERBS = frozenset("represent reflect correspond indicate suggest signify mimic".split())
+# "could be detected", "cannot be excluded", "may be physiological", "might be a metastasis"
+_BE_OK = _rx(r"(?:seen|detected|identified|visuali[sz]ed|demonstrated|depicted|observed|noted|"
+             r"found|delineated|appreciated|excluded|ruled|consistent|compatible|related|due|"
+             r"secondary|physiologic\w{0,3}|reactive|benign|malignant|inflammatory|artefact\w{0,2}|"
+             r"artifact\w{0,2}|normal|residual|necrotic|cystic|post-?operative|an?|the)")
+# What a test or a tumour does in general, not what this patient's study showed.
+_GENERIC = _rx(
+    r"\b(?:(?:is|are) (?:\w{1,12}ly )?(?:involved in|adopted|established|employed|accepted|"
+    r"needed|required|used to|useful|valuable|emerging|thought|believed|known to|associated with)|"
+    r"(?:has|have) been (?:\w{1,12}ly )?(?:classified|adopted|proposed|shown|used|reported|"
+    r"described|suggested|recommended|established|associated|found)|"
+    r"tends? to|frequently|often|rarely|seldom|sometimes|mostly|in most cases|in rare cases|"
+    r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis)\b")
+# The article speaking of itself: a title ("...: a case report") or its framing sentence.
+_ARTICLE = _rx(r"\b(?:case reports?|case series|a case of|review of the literature)\b")
+# "may be explained by", "can be attributed to": an explanation of a result.
+_EXPLANATION = _rx(r"\b(?:explain\w{0,5}|explanation|attribut\w{1,6} to|accounts? for|"
+                   r"(?:may|might|could|can) (?:\w{1,12}ly )?(?:be )?(?:due to|caused by|result\w{0,3} from))\b")
+# Addressing the reader, or a condition: "If your child has ...", "whether the tumor has spread".
+_HYPOTHETICAL = _rx(r"^\W{0,3}(?:if|when|whenever|unless|in case)\b|\b(?:you|your|whether)\b")
+# A past or report-present result verb: with one, the sentence reports this patient's study.
+_RESULT = _rx(r"\b(?:revealed|showed|shown|demonstrated|detected|identified|depicted|disclosed|"
+              r"displayed|was|were|had|measured|measuring)\b")
+_TERMINAL = re.compile(r"[.!?;]\W{0,3}$")
+# Verbs that make a line a clause rather than a heading.
+_VERB = _rx(r"\b(?:is|are|was|were|be|been|has|have|had|there|shows?|showed|shown|reveal\w{0,2}|"
+            r"demonstrat\w{1,3}|detect\w{0,3}|identif\w{1,5}|see|seen|noted|appear\w{0,2}|"
+            r"measur\w{1,3}|display\w{0,2}|extend\w{0,3}|contain\w{0,3}|involv\w{1,3}|no|not)\b")
+# Two column values side by side: "negative positive", "positive n.d.", "not performed negative".
+_CELL = r"(?:positive|negative|pos|neg|n\.?d\.?|n\.?a\.?|not performed|normal|abnormal)"
+_TABLE_ROW = _rx(rf"\b{_CELL} {_CELL}(?![\w])")
+_CAPTION = _rx(r"^\W{0,3}(?:table|tab\.?) ?(?:\d{1,2}|[IVX]{1,4})\b")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+
+
+def non_report(clean: str, has_anchor_attributes: bool) -> str | None:
+    """Why a normalised sentence is not report prose, or None when it is.
+
+    ``has_anchor_attributes``: the sentence names a procedure, a laterality, a size, levels,
+    MR signal or an assertion cue, i.e. what a verbless report line ("Right adrenal mass",
+    "IMPRESSION: No abnormal MIBG uptake") carries and a heading does not.
+    """
+    if _TABLE_ROW.search(clean) and not _TERMINAL.search(clean):
+        return "table row"
+    if not _TERMINAL.search(clean):
+        if _title_case(clean):
+            return "heading"
+        if not _VERB.search(clean) and not has_anchor_attributes:
+            return "heading"
+    if _HYPOTHETICAL.search(clean):
+        return "hypothetical"
+    if _ARTICLE.search(clean):
+        return "article"
+    if _RESULT.search(clean):
+        # a result verb makes it this patient's result even with a general aside
+        # ("MRI showed a left adrenal mass, which should be correlated with MIBG")
+        return None
+    if _EXPLANATION.search(clean):
+        return "explanation"
+    if _GENERIC.search(clean) or any(_generic_modal(m) for m in _MODAL.finditer(clean)):
+        return "generic"
+    return None
+
+
+def _generic_modal(m: re.Match[str]) -> bool:
+    """'can extend', 'may order', 'might be a useful addition' - not a hedge or past ability."""
+    verb, nxt = m.group(1).lower(), (m.group(2) or "").lower()
+    if verb in _HEDGE_VERBS:
+        return False
+    if verb == "be":
+        if not nxt or not _BE_OK.fullmatch(nxt):
+            return True
+        if nxt in ("a", "an", "the"):  # "might be a metastasis" vs "might be a useful addition"
+            rest = m.string[m.end():m.end() + 30].lower()
+            return bool(re.match(r" (?:useful|valuable|good|better|promising|helpful|important|"
+                                 r"reasonable|complement|alternative|option|tool|addition)", rest))
+        if nxt in ("seen", "detected", "identified", "visualized", "visualised", "demonstrated",
+                   "depicted", "observed", "noted", "found", "delineated", "appreciated"):
+            # past ability in a report: "could (not) be detected"; "can be detected" is general
+            return not m.group(0).lower().startswith("could")
+        return False
+    return True
+
+
+def _title_case(clean: str) -> bool:
+    """'General Information About Neuroblastoma': most longer words capitalised."""
+    words = _WORDS.findall(clean)
+    if len(words) < 4:
+        return False
+    capital = sum(1 for w in words if w[0].isupper())
+    return capital * 10 >= len(words) * 6
+
+
+def is_caption(clean: str) -> bool:
+    """'Table 1 Demographical, clinical ... findings': a table follows."""
+    return bool(_CAPTION.match(clean))
+
+
+def ends_table(clean: str) -> bool:
+    """Prose resumes after a table: a punctuated sentence of several words."""
+    return bool(_TERMINAL.search(clean)) and len(clean.split()) >= 6 and not _TABLE_ROW.search(clean)
