@@ -6,6 +6,8 @@ ground truth for what is stored."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -337,3 +339,18 @@ def test_cli_errors_are_one_line_with_exit_code_6(orthanc, tmp_path):
     assert proc.returncode == 2 and "expected dicom://AET@host:port" in proc.stderr
     proc = run_cli("fetch", "--pacs", orthanc.pacs, "-k", "NoSuchKeyword=1", "-o", tmp_path / "x")
     assert proc.returncode == 2 and "'NoSuchKeyword' is not a DICOM keyword" in proc.stderr
+
+
+def test_concordance_from_the_pacs_reproduces_table_1(orthanc, seeds):
+    """`dicomtools concordance --pacs`: the seed SRs, stored and fetched back, give Table 1."""
+    from test_concordance import SEED_TABLE_1
+    pacs.send(orthanc.pacs, list(seeds.values()), concurrency=2)
+    patients = ["-k", "PatientID=OMS-CASE-1", "-k", "PatientID=OMS-CASE-2", "-k", "PatientID=OMS-CASE-3"]
+    for option, address, keys in (("--pacs", orthanc.pacs, ["-k", "PatientID=OMS-CASE-*"]),
+                                  ("--pacs", orthanc.pacs, patients),
+                                  ("--dicomweb", orthanc.dicomweb, patients)):
+        proc = subprocess.run([sys.executable, "-m", "dicomtools", "concordance", option, address,
+                               *keys, "--format", "csv"], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        rows = list(csv.reader(io.StringIO(proc.stdout)))
+        assert [row[1:9] for row in rows[1:]] == SEED_TABLE_1, address

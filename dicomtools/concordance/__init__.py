@@ -10,11 +10,11 @@ import os
 from typing import Iterable
 
 from .cohort import region_agreement, sensitivity
-from .collect import Cohort, collect_files, collect_reports
+from .collect import Cohort, collect, collect_files, collect_reports
 from .match import DEFAULT_WINDOW_DAYS, PatientConcordance, analyse_patient
 from .tables import ConcordanceReport, table_row
 
-__all__ = ["concordance", "concordance_of_files", "collect_files", "collect_reports",
+__all__ = ["concordance", "concordance_of_files", "collect", "collect_files", "collect_reports",
            "analyse_patient", "ConcordanceReport", "DEFAULT_WINDOW_DAYS"]
 
 # The comparison the case series is about; further pairs can be asked for.

@@ -14,7 +14,16 @@ def add_parsers(sub, epilog: str) -> None:
                        description="Group SRs by patient, match findings across modalities, "
                                    "and print a Table-1 style per-patient table with a cohort "
                                    "summary. Files named labs.json add non-imaging evidence.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="SR files or directory trees")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="SR files or directory trees (and labs.json files)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--pacs", metavar="dicom://AET@host:port",
+                       help="also take the SRs held by this PACS (C-FIND + C-GET)")
+    where.add_argument("--dicomweb", metavar="URL", help="also take the SRs of a DICOMweb server")
+    p.add_argument("--aet", metavar="AET", help="our calling AE title (default DICOMTOOLS)")
+    p.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE",
+                   help="PACS query key limiting the SRs fetched, e.g. -k PatientID=OMS-CASE-1; "
+                        "repeat a key for either value")
     p.add_argument("--format", choices=["md", "csv", "json", "html"], default="md")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.add_argument("--window-days", type=int, default=DEFAULT_WINDOW_DAYS,
@@ -26,15 +35,45 @@ def add_parsers(sub, epilog: str) -> None:
     p.set_defaults(func=_cmd_concordance)
 
 
+def _fetch(address: str, aet: str | None, keys: list[str]) -> list:
+    """Reports of the SRs matching the keys; a key given twice means either value (one query
+    per value: wildcards are not honoured by every QIDO-RS server, e.g. Orthanc's plugin 1.7)."""
+    from ..errors import InputError
+    from ..pacs import fetch_reports
+    values: dict[str, list[str]] = {}
+    for key in keys:
+        name, sep, value = key.partition("=")
+        if not sep or not name:
+            raise InputError(f"--key {key!r}: expected KEY=VALUE, e.g. PatientID=OMS-CASE-1")
+        values.setdefault(name, []).append(value)
+    repeated = [name for name, vals in values.items() if len(vals) > 1]
+    if len(repeated) > 1:
+        raise InputError(f"--key: only one key may repeat (got {', '.join(repeated)})")
+    fixed = {name: vals[0] for name, vals in values.items() if len(vals) == 1}
+    queries = [{**fixed, repeated[0]: v} for v in values[repeated[0]]] if repeated else [fixed]
+    seen: dict[str, object] = {}
+    for query in queries:
+        for report in fetch_reports(address, calling_aet=aet, **query):
+            seen.setdefault(report.sr.sop_instance_uid if report.sr else str(id(report)), report)
+    return list(seen.values())
+
+
 def _cmd_concordance(args) -> int:
     from ..errors import InputError
-    from . import concordance_of_files
+    from . import collect, concordance
     if args.window_days < 0:
         raise InputError(f"--window-days {args.window_days}: must be 0 or more")
-    report = concordance_of_files(args.paths, window_days=args.window_days, label=args.label,
-                                  show_ids=args.show_ids)
+    address = args.pacs or args.dicomweb
+    if not args.paths and not address:
+        raise InputError("give SR paths, --pacs or --dicomweb")
+    reports = []
+    if address:
+        reports = _fetch(address, args.aet, args.key)
+    report = concordance(collect(args.paths, reports), window_days=args.window_days,
+                         label=args.label, show_ids=args.show_ids)
     if not report.rows:
-        raise InputError(f"no SR with a patient found under {', '.join(args.paths)}")
+        where = ", ".join(args.paths + ([address] if address else []))
+        raise InputError(f"no SR with a patient found in {where}")
     text = report.render(args.format)
     if args.output:
         write_text(args.output, text)

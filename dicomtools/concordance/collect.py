@@ -144,9 +144,13 @@ class _Collector:
         return Cohort(patients, self.warnings, self.skipped)
 
 
-def collect_files(paths: Iterable[str | os.PathLike]) -> Cohort:
-    """SR files and directory trees (non-SR files are counted and skipped; labs JSON read)."""
+def collect(paths: Iterable[str | os.PathLike] = (), reports: Iterable[Report] = ()) -> Cohort:
+    """SR files and directory trees (non-SR files are counted and skipped; labs JSON read) and
+    reports already in memory (e.g. fetched from a PACS), into one cohort."""
     collector = _Collector()
+    for index, report in enumerate(reports):
+        origin = f"report {report.sr.sop_instance_uid}" if report.sr else f"report #{index + 1}"
+        collector.add_report(report, origin)
     for path in _files(paths):
         if path.name.endswith(LAB_SUFFIXES):
             collector.add_labs(path)
@@ -162,12 +166,11 @@ def collect_files(paths: Iterable[str | os.PathLike]) -> Cohort:
     return collector.cohort()
 
 
-def collect_reports(reports: Iterable[Report], labs: Iterable[Path] = ()) -> Cohort:
+def collect_files(paths: Iterable[str | os.PathLike]) -> Cohort:
+    """SR files, directory trees and labs files."""
+    return collect(paths=paths)
+
+
+def collect_reports(reports: Iterable[Report], labs: Iterable[str | os.PathLike] = ()) -> Cohort:
     """Reports already in memory (e.g. fetched from a PACS) plus optional labs files."""
-    collector = _Collector()
-    for index, report in enumerate(reports):
-        origin = f"report {report.sr.sop_instance_uid}" if report.sr else f"report #{index + 1}"
-        collector.add_report(report, origin)
-    for path in labs:
-        collector.add_labs(Path(path))
-    return collector.cohort()
+    return collect(paths=labs, reports=reports)
