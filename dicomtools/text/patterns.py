@@ -1,0 +1,239 @@
+"""Pattern tables of the mention finders (mentions.py): one compiled regex or term table
+per kind of mention. Linear-time by construction: bounded repeats only, no nested
+unbounded quantifiers; they run on one sentence of at most sentences.MAX_SENTENCE characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+_NUM = r"\d{1,4}(?:[.,]\d{1,3})?"
+
+# --- procedures -----------------------------------------------------------------------
+# Placeholders resolved per document in extract.py: "mIBG" (isotope not said), "NM" (a bare
+# "scintigraphy"), "PET" (a bare "PET/CT"), "UNKNOWN" (an imaging test outside the model:
+# radiograph, perfusion SPECT, EEG; findings after it are not given to the previous test).
+_PROCEDURES: list[tuple[re.Pattern[str], str]] = [
+    (_rx(r"\b(?:whole[- ]?body|WB)[- ]?(?:MRI?|MRT|magnetic resonance(?: imaging)?)\b"
+         r"|\bWBMRI\b"), "whole-body MRI"),
+    (_rx(r"(?:\bI[- ]?123[- ]?|\b123 ?I[- ]?|\[123I\] ?|\(123\) ?I[- ]?|\biodine[- ]123[- ]?)"
+         r"(?:m|meta)?[- ]?(?:IBG\b|iodobenzylguanidine)"), "I-123 mIBG scintigraphy"),
+    (_rx(r"(?:\bI[- ]?131[- ]?|\b131 ?I[- ]?|\[131I\] ?|\(131\) ?I[- ]?|\biodine[- ]131[- ]?)"
+         r"(?:m|meta)?[- ]?(?:IBG\b|iodobenzylguanidine)"), "I-131 mIBG scintigraphy"),
+    (_rx(r"\b(?:m|meta)?[- ]?IBG\b|\bmetaiodobenzylguanidine|\bmeta-iodobenzylguanidine"),
+     "mIBG"),
+    (_rx(r"\banti[- ]?GD ?2\b|\bimmuno-?scintigraph\w{0,4}"), "99mTc anti-GD2 immunoscintigraphy"),
+    (_rx(r"\bDOTA[- ]?NOC\b"), "68Ga-DOTANOC PET/CT"),
+    (_rx(r"\bDOTA[- ]?TATE\b|\bsomatostatin receptor (?:PET|imaging|scintigraphy)"),
+     "68Ga-DOTATATE PET/CT"),
+    (_rx(r"\bm?-?FBG\b|\bfluorobenzylguanidine"), "18F-MFBG PET"),
+    (_rx(r"\bFDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),
+    (_rx(r"\bbone scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
+         r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|HDP|DPD)\b|\bmethylene diphosphonate"),
+     "bone scintigraphy"),
+    (_rx(r"\bPET(?:[-/ ]?CT)?\b|\bpositron emission tomography"), "PET"),
+    (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2})\b"), "NM"),
+    (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|EEG|echocardiogra\w{1,3}"
+         r"|angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
+    (_rx(r"\b(?:computed tomograph\w{1,2}|CT|CECT|MDCT)\b"), "CT"),
+    (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|scan|exam\w{0,7}|of|study|showed|revealed|demonstrated))"
+         r"|magnetic resonance(?: imaging| tomography)?)\b"), "MRI"),
+    (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler)\b"
+         r"|\bUS\b(?! ?\$)"), "ultrasound"),
+]
+# "diffusion weighted MRI" / "T2-weighted MR images" name a sequence, not a new study;
+# "PET/CT" is PET, "SPECT/CT" is the scintigraphy: their CT is not a CT study.
+_NOT_A_STUDY = _rx(r"(?:weighted|diffusion) ?$")
+_AFTER_SLASH_CT = _rx(r"(?:PET|SPECT)[-/ ]?$")
+
+# Body regions named with a procedure ("abdominal ultrasound", "MRI of the brain").
+_REGION_WORDS: list[tuple[re.Pattern[str], str]] = [
+    (_rx(r"\b(?:whole[- ]?body|WB)\b"), "whole body"),
+    (_rx(r"\babdom\w{0,5}"), "abdomen"),
+    (_rx(r"\b(?:chest|thora[cx]\w{0,2})\b"), "thorax"),
+    (_rx(r"\bpelv\w{1,3}\b"), "pelvis"),
+    (_rx(r"\bneck\b"), "neck"),
+    (_rx(r"\b(?:brain|cranial|cerebral|head)\b"), "brain"),
+    (_rx(r"\bspin\w{1,3}\b"), "spine"),
+]
+
+# --- finding nouns ---------------------------------------------------------------------
+# (pattern, finding type); "generic" nouns ("abnormality") make study-level statements.
+_ANCHORS: list[tuple[re.Pattern[str], str]] = [
+    (_rx(r"\bmass(?:es)?\b"), "mass"),
+    (_rx(r"\blesions?\b|\bdeposits?\b|\binfiltrat(?:es?|ion)\b"), "lesion"),
+    (_rx(r"\bnodules?\b"), "nodule"),
+    (_rx(r"\b(?:lymph ?nodes?|(?:lymph)?adenopath\w{1,3}|nodes)\b"), "lymph node"),
+    (_rx(r"\bmetasta(?:sis|ses|tic disease)\b"), "metastasis"),
+    (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|(?:ganglio)?neuroblastomas?|ganglioneuromas?"
+         r"|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia))\b"), "neoplasm"),
+    (_rx(r"\b(?:uptake|accumulation|avidity|foc(?:us|i)(?= of (?:\w{1,15} ){0,3}"
+         r"(?:uptake|activity|accumulation|radiotracer|tracer))|hot ?spots?"
+         r"|(?:tracer|radiotracer|mIBG|FDG) (?:activity|localization|localisation)"
+         r"|(?:MIBG|FDG|DOTATATE|somatostatin|tracer)[- ]avid\w{0,3})\b"), "uptake"),
+    (_rx(r"\b(?:abnormalit(?:y|ies)|(?:abnormal|pathologic\w{0,3}|suspicious) findings?"
+         r"|(?:evidence of |residual |active )?disease|pathology|malignancy)\b"), "generic"),
+]
+# A noun followed by another finding noun is a modifier ("tumor masses", "MIBG-avid lesion").
+_HEAD_GAP = _rx(r"^[ -]{0,2}$")
+
+# --- sites -----------------------------------------------------------------------------
+_SITES: list[tuple[re.Pattern[str], str]] = [
+    (_rx(r"\bposterior mediastin\w{1,3}\b"), "posterior mediastinum"),
+    (_rx(r"\bpara-?(?:vertebral|spinal|spinous)\b"), "paravertebral"),
+    (_rx(r"\b(?:adrenals?|suprarenal)\b(?: glands?| regions?| bed)?"), "adrenal gland"),
+    (_rx(r"\bretroperitone\w{1,4}\b|\bpara-?aortic\b"), "retroperitoneum"),
+    (_rx(r"\bmediastin\w{1,3}\b"), "mediastinum"),
+    (_rx(r"\bwhole[- ]body\b(?! (?:images?|imaging|scan|scintigra|MRI?|PET|SPECT|study|acquisition|views?))"),
+     "whole body"),
+    (_rx(r"\bbone marrow\b|\bmarrow\b"), "bone marrow"),
+    (_rx(r"\bsympathetic (?:trunk|chain)\b"), "sympathetic trunk"),
+    (_rx(r"\b(?:spinal|vertebral) canal\b|\b(?:intra-?spinal|epidural)\b"), "spinal canal"),
+    (_rx(r"\bchest wall\b"), "chest wall"),
+    (_rx(r"\b(?:thorax|thoracic(?! (?:vertebra|spine|level))|chest|intrathoracic)\b"), "thorax"),
+    (_rx(r"\b(?:abdomen|abdominal|intra-?abdominal)\b"), "abdomen"),
+    (_rx(r"\b(?:pelvis|pelvic|presacral|para-?pelvic)\b"), "pelvis"),
+    (_rx(r"\b(?:neck|cervical(?! (?:spine|vertebra|level))|supraclavicular)\b"), "neck"),
+    (_rx(r"\b(?:kidneys?|renal)\b"), "kidney"),
+    (_rx(r"\b(?:liver|hepatic)\b"), "liver"),
+    (_rx(r"\b(?:lungs?|pulmonary)\b"), "lung"),
+    (_rx(r"\b(?:orbits?|orbital|periorbital)\b"), "orbit"),
+    (_rx(r"\b(?:skull|calvari\w{1,2}|cranial vault)\b"), "skull"),
+    (_rx(r"\b(?:femur|femora|femurs|femoral)\b"), "femur"),
+    (_rx(r"\b(?:bones?|osseous|skelet\w{2,3}|cortical bone)\b"), "bone"),
+    (_rx(r"\b(?:brain|cerebral|cerebell\w{1,3}|intracranial)\b"), "brain"),
+    (_rx(r"\b(?:spine|spinal(?! cord))\b"), "spine"),
+    (_rx(r"\bvertebra(?:e|l bod(?:y|ies))?\b"), "vertebra"),
+]
+
+_LATERALITY = _rx(r"\b(?:(left|right)(?:[- ]?sided)?|(bilateral(?:ly)?|both)(?= \w{1,20}s\b)?)\b")
+
+# --- vertebral levels --------------------------------------------------------------------
+_LEVEL = r"[CTLS] ?\d{1,2}"
+_LEVEL_RANGE = _rx(
+    rf"\b({_LEVEL})(?: ?(?:/|-|to|through|and) ?((?:[CTLS] ?)?\d{{1,2}}))?\b"
+    r"(?!\s?-?(?:w\b|weighted|signal|hyper|hypo|iso|sequence|image|map|relaxation|=|N\d))",
+    0)
+_LEVEL_CONTEXT = _rx(r"\b(?:level|levels|vertebra\w{0,4}|vertebral bod\w{1,4}|from|at|between|"
+                     r"spanning|extending)\W{0,3}(?:\w{1,12}\W{1,3}){0,2}$")
+
+# --- sizes, volume, activity ---------------------------------------------------------------
+_UNIT = r"(mm|cm)\b"
+_SIZE = _rx(
+    rf"({_NUM}) ?(?:{_UNIT})? ?(?:x|\*|by) ?(?:approximately |approx\.? |about |ca\.? )?"
+    rf"({_NUM}) ?(?:{_UNIT})?(?: ?(?:x|\*|by) ?(?:approximately |approx\.? |about |up to )?"
+    rf"({_NUM}) ?(?:{_UNIT})?)?"
+    rf"|({_NUM}) ?-? ?{_UNIT}")
+_VOLUME = _rx(rf"\bvolume(?: of)?(?: approximately| about| ca\.?)? ?(?:=|:)? ?({_NUM}) ?"
+              r"(ml|cm3|cc|l)\b")
+_ACTIVITY = _rx(rf"({_NUM}) ?(MBq|GBq|kBq|mCi|uCi)\b(?! ?/ ?kg)(?! per k)")
+
+# --- MR signal, diffusion, ADC --------------------------------------------------------------
+_SIG = r"(hyper|hypo|iso)(?:-| |- )?(?:intens\w{0,5}|(?=-? ?(?:to|and) ))"
+_SIG_WORD = r"(high|low|intermediate|bright|dark|increased|decreased)(?: signal(?: intensity)?| on)"
+_SEQ_FIRST = _rx(rf"\bT([12])(?:-?w(?:eighted)?\b)?(?:[- ](?:weighted ))?[- ]?(?:images? |sequences? )?"
+                 rf"(?:{_SIG}|{_SIG_WORD[:-1]}|signal))")
+_SIG_FIRST = _rx(rf"\b(?:{_SIG}|{_SIG_WORD})(?: signal(?: intensity)?)?(?: \w{{1,12}}){{0,5}}? "
+                 r"(?:on|in|at)(?: the| an?)?(?: (?:axial|coronal|sagittal|native|fat[- ]saturated|"
+                 r"unenhanced|pre-?contrast))?"
+                 r" (T[12]|STIR|TIRM)\b(?:(?:-w| w\b|-?weighted)?(?: (?:and|/) ?(T[12])\b)?)?")
+_SEQ_VERB = _rx(rf"\bT([12])[- ]?(?:w|weighted)(?: \w{{1,12}})? (?:images?|sequences?) "
+                r"(?:show\w{0,2}|demonstrat\w{1,3}|reveal\w{0,2}|depict\w{0,2})(?: an?| the)?(?: \w{1,12}){0,2}? "
+                rf"(?:{_SIG})")
+_WORD_SEQ = _rx(r"\b(high|low|intermediate|increased|decreased) T([12])(?:-weighted)? signal")
+_STIR_FIRST = _rx(rf"\b(?:STIR|TIRM)(?: images?| sequences?)? ?(?:{_SIG})")
+_POST_CONTRAST = _rx(r"post-?contrast|contrast-?enhanced|gadolinium-?enhanced|after (?:the )?"
+                     r"(?:intravenous )?(?:administration|injection|application|contrast|gado)"
+                     r"|enhanc")
+_NATIVE = _rx(r"\b(?:native|pre-?contrast|unenhanced|non-?contrast)\b")
+_DIFF_YES = _rx(r"\b(?:restrict(?:ed|s|ing|ion)? (?:of )?(?:the )?dif{1,2}usion|dif{1,2}usion[- ]restrict\w{0,5}"
+                r"|(?:low|reduced|decreased|lowered) (?:apparent diffusion coefficient|ADC)"
+                r"|ADC (?:hypointens\w{1,5}|reduction)|restricted on (?:DWI|diffusion))\b")
+_DIFF_NO = _rx(r"\b(?:(?:no|without|absence of|absent|not? (?:show\w{0,3} )?(?:any )?)"
+               r" ?(?:significant |definite |relevant )?(?:restricted diffusion|diffusion restriction)"
+               r"|(?:un|non-?)restricted diffusion|facilitated diffusion|high (?:ADC|apparent diffusion)"
+               r"|(?:does|did) not restrict(?: diffusion)?)\b")
+_ADC_VALUE = _rx(
+    rf"\bADC\b(?:[ :=(]{{1,3}}(?:values?|mean|min\w{{0,5}}|of|was|were|is|measured|approximately|"
+    rf"about|around|=|:|,)){{0,4}}[ :=(]{{1,3}}({_NUM})"
+    r" ?(?:(?:x|\*) ?10 ?(?:\^|e)? ?-? ?([36]) ?)?(mm2/s|mm\^2/s|mm2 ?/ ?s|mm2s-1|um2/s|um2/ms)")
+
+# --- enhancement, contrast -----------------------------------------------------------------
+_ENH = r"(?:contrast[- ])?(?:enhanc\w{0,6}|uptake of contrast)"
+_DEGREE = {"strong": "strong", "intense": "strong", "intensely": "strong", "avid": "strong",
+           "avidly": "strong", "vigorous": "strong", "vigorously": "strong", "marked": "strong",
+           "markedly": "strong", "brisk": "strong", "pronounced": "strong", "strongly": "strong",
+           "significant": "strong", "moderate": "moderate", "moderately": "moderate",
+           "mild": "mild", "mildly": "mild", "slight": "mild", "slightly": "mild",
+           "faint": "mild", "faintly": "mild", "weak": "mild", "weakly": "mild",
+           "minimal": "mild", "minimally": "mild", "subtle": "mild", "little": "mild"}
+_PATTERN = {"diffuse": "diffuse", "diffusely": "diffuse", "focal": "focal", "focally": "focal",
+            "heterogeneous": "heterogeneous", "heterogeneously": "heterogeneous",
+            "heterogenous": "heterogeneous", "inhomogeneous": "heterogeneous",
+            "homogeneous": "homogeneous", "homogeneously": "homogeneous",
+            "homogenous": "homogeneous"}
+_MOD = "|".join(sorted({*_DEGREE, *_PATTERN}, key=len, reverse=True))
+_ENH_PRE = _rx(rf"\b((?:(?:{_MOD})(?:,? (?:and |but )?| ))" r"{1,3})" rf"{_ENH}")
+_ENH_POST = _rx(rf"\benhanc\w{{0,5}}((?: (?:{_MOD})(?:,| and)?){{1,3}})\b")
+_ENH_NONE = _rx(r"\b(?:non-?enhancing|no (?:\w{1,12} )?(?:contrast )?enhancement|without (?:\w{1,12} )?"
+                r"(?:contrast )?enhancement|(?:does|did) not enhance|unenhancing|lack of enhancement)\b")
+_ENH_BARE = _rx(rf"\b{_ENH}")
+_AGENTS = _rx(r"\b(gadobutrol|gadovist|gadoterate(?: meglumine)?|dotarem|gadolinium|Gd-?DTPA|"
+              r"gadopentetate|magnevist|gadoteridol|gadobenate|multihance|prohance|gd)\b")
+_AGENT_TERM = {"gadobutrol": "gadobutrol", "gadovist": "gadobutrol", "gadoterate": "gadoterate",
+               "dotarem": "gadoterate"}
+
+# --- context words ---------------------------------------------------------------------------
+_CONTEXT: list[tuple[re.Pattern[str], str]] = [
+    # the site that follows is where the finding is *not*: it is a neighbour
+    ("relational", _rx(r"\b(?:adjacent|next|close|contiguous|lateral|medial|anterior|posterior|"
+                       r"superior|inferior|cranial|caudal|dorsal|ventral|dorsomedial|ventrolateral)"
+                       r"(?: to| of)\b|\b(?:abutting|displacing|compressing|encasing|indenting|"
+                       r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
+                       r"invading|infiltrating|behind|above|below|near|along|beside|from the "
+                       r"(?:upper|lower) pole)\b|\bdisplaced\b")),
+    ("interp", _rx(r"\b(?:consistent with|compatible with|suggestive of|suspicious (?:for|of)|"
+                   r"in keeping with|represent(?:s|ing)?|typical (?:for|of)|characteristic of|"
+                   r"classified as|diagnosed as|indicative of|likely|probably|presumably|"
+                   r"most likely|concerning for|worrisome for|which was)\b")),
+    ("physio", _rx(r"\b(?<!non-)(?<!non)(?:physiologic\w{0,3}|normal(?: \w{1,12})? (?:uptake|distribution|"
+                   r"biodistribution|activity|tracer distribution)|expected (?:uptake|activity)|"
+                   r"normal biodistribution)")),
+    ("pathology", _rx(r"\b(?:histo-?patholog\w{0,6}|histolog\w{1,6}|(?:cyto|immunohisto)\w{2,12}|"
+                      r"patholog(?:y|ic|ical) (?:exam\w{0,8}|analys\w{1,3}|evaluation|report|diagnosis|"
+                      r"specimen|findings? (?:of|from) the (?:specimen|biopsy))|pathologically|"
+                      r"biops(?:y|ies)|specimen|tumou?r cells|schwannian stroma|Shimada|INPC|"
+                      r"microscop\w{1,4})\b")),
+    ("surgery", _rx(r"\b(?:resect\w{1,5}|excis\w{1,5}|removed|removal|adrenalectomy|-?ectomy|"
+                    r"laparoscop\w{1,5}|thoracoscop\w{1,5}|laparotomy|thoracotomy|surg\w{2,8}|"
+                    r"operat\w{2,6}|debulking)\b")),
+    ("indication", _rx(r"\b(?:to rule out|in order to|to (?:preclude|exclude|search for|evaluate|assess|"
+                       r"look for)|rule out|for suspect\w{0,3}|with suspect\w{0,3}|suspicion (?:of|for)|"
+                       r"clinical(?:ly)? (?:suspicion|suspected|presentation|examination)|"
+                       r"(?:patient|child|girl|boy|infant) (?:was|is) suspicious|presented with|"
+                       r"presenting with|referred (?:for|with|to)|diagnosis of|work-?up (?:for|of)|"
+                       r"screening for|history of|known|treated|treatment|therapy|chemotherapy|"
+                       r"indication|differential diagnosis)\b")),
+    ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
+                r"laborator\w{1,3}|serum|blood|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
+                r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),
+    ("cohort", _rx(r"\b(?:patients|cases|children|cohort|series|studies|literature|review|"
+                   r"guidelines?|recommend\w{0,5}|sensitivity|specificity|accuracy|"
+                   r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"
+                   r"et al|percent|neuroblastomas|tumors are|is widely|are widely|"
+                   r"typically|usually|commonly|in general|[Rr]eported|"
+                   r"generally|includes the following|diagnostic evaluation|"
+                   r"are imaged|is performed in|is indicated|metastasi[sz]es to|arises? from|originates? from|occurs? in)\b|"
+                   r"\d ?%|\[\d{1,3}(?:(?:, ?|-)\d{1,3}){0,10}\]|"
+                   r"^\W{0,3}(?:[\w-]{1,20} ){0,2}(?:tumou?rs|masses|lesions|neuroblastomas|"
+                   r"ganglioneuromas) (?:that|which|are|may|might|can|should|tend|typically|usually)\b")),
+    ("followup", _rx(r"\b(?:follow-?up (?:exam\w{0,8}|visits|studies)|regular follow-?up|annual follow-?up|"
+                     r"recurrence|relapse)\b")),
+    ("other", _rx(r"\b(?:another|second|additional|further|other|separate|new)\b")),
+    ("definite_ref", _rx(r"\b(?:the|this|that|its|said)\s$")),
+]
+CONTEXT_KINDS = tuple(kind for kind, _ in _CONTEXT)
