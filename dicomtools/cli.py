@@ -60,8 +60,8 @@ def _cmd_validate(args) -> int:
         failed |= not result.ok
         if not args.json:
             print(f"{path}: {'OK' if result.ok else 'ERRORS'} (ran: {', '.join(result.ran)})")
-            for p in result.problems:
-                print(f"  {p.severity:7} {p.tool:10} {p.message}")
+            for p, count in result.grouped():
+                print(f"  {p.severity:7} {p.tool:10} {p.message}" + (f" (x{count})" if count > 1 else ""))
             for tool, why in result.skipped.items():
                 print(f"  skipped {tool}: {why}")
     if args.json:

@@ -83,12 +83,15 @@ def measure_sample(samples: Path, out: Path, tools: tuple[str, ...]) -> str:
     same = replace(back, sr=None) == result.report.with_findings_in_context() and not back.warnings
     verdict = "not validated"
     if tools:
-        validation = validate(result.sr_path, tools)
-        verdict = "valid" if validation.ok else f"{len(validation.errors)} validation errors"
+        results = [validate(result.sr_path, tools), validate(result.seg_path, tools)]
+        errors = sum(len(r.errors) for r in results)
+        ran = sorted({t for r in results for t in r.ran})
+        verdict = (f"SR and SEG valid ({', '.join(ran)})" if not errors
+                   else f"{errors} validation errors")
     (finding,) = back.findings
     return (f"mask -> {result.seg_path.name} + {result.sr_path.name}: {describe_finding(finding)}, "
             f"{finding.volume_ml:.3f} mL, ADC mean {finding.adc_value:.0f} {finding.adc_unit}; "
-            f"{verdict}, read back {'unchanged' if same else 'CHANGED'}")
+            f"{verdict}; read back {'unchanged' if same else 'CHANGED'}")
 
 
 def concordance_tables(samples: Path, out: Path) -> str:

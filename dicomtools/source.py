@@ -43,6 +43,13 @@ def _files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
+def _relative(file: Path, root: Path) -> str:
+    try:
+        return str(file.relative_to(root)) if root.is_dir() else file.name
+    except ValueError:
+        return str(file)
+
+
 def _text(ds, keyword: str) -> str | None:
     value = ds.get(keyword)
     return None if value in (None, "") else str(value)
@@ -55,8 +62,8 @@ def _context(root: Path, headers: list[tuple[Path, object]], skipped: list[str])
             if ds.get(keyword) != first.get(keyword):
                 # Name the files, not the identifiers (no patient data in messages).
                 raise SourceError(f"{root}: images of more than one {what} "
-                                  f"({first_file.name} and {file.name} differ in {keyword}); "
-                                  "an SR reports on one patient")
+                                  f"({_relative(first_file, root)} and {_relative(file, root)} "
+                                  f"differ in {keyword}); an SR reports on one patient")
     images = tuple(ImageRef(str(ds.SOPClassUID), str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID),
                             str(ds.StudyInstanceUID)) for _, ds in headers)
     modalities = tuple(sorted({str(ds.Modality) for _, ds in headers if ds.get("Modality")}))

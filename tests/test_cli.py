@@ -89,6 +89,7 @@ def test_demo_main_job(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "12/12 SRs built, valid and read back unchanged" in proc.stdout
     assert len(list((tmp_path / "out").glob("case*/*.dcm"))) == 12
-    assert "mask -> seg.dcm + sr.dcm" in proc.stdout and "valid, read back unchanged" in proc.stdout
+    assert "mask -> seg.dcm + sr.dcm" in proc.stdout and "SR and SEG valid" in proc.stdout
+    assert "read back unchanged" in proc.stdout
     assert "| Case 3 | 13 years 11 months | male |" in proc.stdout  # the concordance table
     assert "OMS-CASE" not in proc.stdout

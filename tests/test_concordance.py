@@ -215,3 +215,21 @@ def test_synthetic_cohort_of_1000_patients_end_to_end(tmp_path):
     assert found["whole-body MRI"] == (truth["mri_detected"], truth["tumours"])
     assert found["I-123 mIBG scintigraphy"] == (truth["mibg_detected"], truth["tumours"])
     assert report.render("html").count("<tr>") == 1001
+
+
+def test_sensitivity_can_be_limited_to_the_workup(seed_folder):
+    everything = concordance_of_files([seed_folder])
+    assert any("any interval" in line for line in everything.summary_lines())
+    workup = concordance_of_files([seed_folder], sensitivity_workup_only=True)
+    found = {s.name: str(s) for s in workup.sensitivities}
+    assert "99mTc anti-GD2 immunoscintigraphy" not in found  # 11 years before: outside
+    assert found["whole-body MRI"] == "3/3" and found["I-123 mIBG scintigraphy"] == "0/3"
+
+
+def test_two_reports_of_one_study_are_flagged(seed_srs, tmp_path):
+    from dicomtools.sr import read_sr as read
+    report = read(seed_srs["case1/wbmri"])
+    write_sr(replace(report, sr=None), tmp_path / "again.dcm")  # new SOP UID, same study
+    shutil.copy(seed_srs["case1/wbmri"], tmp_path / "first.dcm")
+    cohort = collect_files([tmp_path])
+    assert any("a second whole-body MRI report of the study" in w for w in cohort.warnings)

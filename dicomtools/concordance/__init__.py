@@ -22,7 +22,7 @@ DEFAULT_PAIRS = (("whole-body MRI", "I-123 mIBG scintigraphy"),)
 
 
 def concordance(cohort: Cohort, *, window_days: int = DEFAULT_WINDOW_DAYS, label: str = "Case",
-                show_ids: bool = False,
+                show_ids: bool = False, sensitivity_workup_only: bool = False,
                 pairs: Iterable[tuple[str, str]] = DEFAULT_PAIRS) -> ConcordanceReport:
     """Analyse every patient of a cohort and build the per-patient and cohort tables."""
     results: list[PatientConcordance] = [analyse_patient(r, window_days) for r in cohort.patients]
@@ -31,7 +31,8 @@ def concordance(cohort: Cohort, *, window_days: int = DEFAULT_WINDOW_DAYS, label
     records = [p.record for p in results]
     agreements = [region_agreement(records, a, b, scheme) for a, b in pairs
                   for scheme in ("curie", "siopen")]
-    return ConcordanceReport(rows, results, sensitivity(records), agreements, cohort, show_ids)
+    return ConcordanceReport(rows, results, sensitivity(results, sensitivity_workup_only),
+                             agreements, cohort, show_ids, sensitivity_workup_only)
 
 
 def concordance_of_files(paths: Iterable[str | os.PathLike], **options) -> ConcordanceReport:

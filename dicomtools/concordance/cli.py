@@ -29,6 +29,9 @@ def add_parsers(sub, epilog: str) -> None:
     p.add_argument("--window-days", type=int, default=DEFAULT_WINDOW_DAYS,
                    help=f"exams this close to the index exam form one work-up "
                         f"(default {DEFAULT_WINDOW_DAYS})")
+    p.add_argument("--sensitivity-workup-only", action="store_true",
+                   help="count only exams inside the work-up window in the sensitivities "
+                        "(default: every exam of the patient, any interval)")
     p.add_argument("--label", default="Case", help="row label prefix (default: Case)")
     p.add_argument("--show-ids", action="store_true",
                    help="add a Patient ID column (off by default: tables get shared)")
@@ -70,7 +73,8 @@ def _cmd_concordance(args) -> int:
     if address:
         reports = _fetch(address, args.aet, args.key)
     report = concordance(collect(args.paths, reports), window_days=args.window_days,
-                         label=args.label, show_ids=args.show_ids)
+                         label=args.label, show_ids=args.show_ids,
+                         sensitivity_workup_only=args.sensitivity_workup_only)
     if not report.rows:
         where = ", ".join(args.paths + ([address] if address else []))
         raise InputError(f"no SR with a patient found in {where}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..model import Finding
 from .anatomy import SCHEMES, same_place, scheme_regions
 from .collect import PatientRecord
-from .match import PATHOLOGY, PROCEDURE_CLASS, WHOLE_BODY
+from .match import PATHOLOGY, PROCEDURE_CLASS, WHOLE_BODY, PatientConcordance
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,22 @@ def _reference(record: PatientRecord) -> list[Finding]:
             for f in e.report.findings if f.present is True]
 
 
-def sensitivity(records: list[PatientRecord]) -> list[Sensitivity]:
-    """Per procedure and per class: patients with a histologically proven tumour in whom the
-    procedure was done (at any time; intervals are in the per-patient tables) / in whom it
-    showed a positive finding at the proven site."""
+def sensitivity(patients: list[PatientConcordance], workup_only: bool = False) -> list[Sensitivity]:
+    """Per procedure and per class: of the patients with a histologically proven tumour in whom
+    the procedure was done, those in whom it showed a positive finding at the proven site.
+    By default every exam of the patient counts, whatever its interval (as the seed case series
+    counts case 3's anti-GD2 scan 11 years earlier); ``workup_only`` keeps only exams inside
+    the work-up window."""
     counts: dict[str, list[int]] = {}
-    for record in records:
+    for patient in patients:
+        record = patient.record
         reference = _reference(record)
         if not reference:
             continue
         per_name: dict[str, bool] = {}
-        for exam in record.exams:
+        for exam, summary in zip(record.exams, patient.exams):
+            if workup_only and not summary.in_workup:
+                continue
             procedure = exam.report.procedure
             if procedure == PATHOLOGY:
                 continue

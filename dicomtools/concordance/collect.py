@@ -51,6 +51,7 @@ class Cohort:
     patients: list[PatientRecord]
     warnings: list[str]
     skipped_files: int = 0
+    skipped_names: list[str] = field(default_factory=list)  # the first few, for the summary
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -96,7 +97,8 @@ class _Collector:
         self.records: dict[tuple[str, str], PatientRecord] = {}
         self.seen_uids: dict[str, str] = {}
         self.warnings: list[str] = []
-        self.skipped = 0
+        self.skipped: list[str] = []
+        self.study_reports: dict[tuple, str] = {}
 
     def add_report(self, report: Report, origin: str) -> None:
         uid = report.sr.sop_instance_uid if report.sr else None
@@ -124,6 +126,11 @@ class _Collector:
                     self.warnings.append(f"{origin}: patient {name.replace('_', ' ')} differs "
                                          f"from {record.exams[0].origin}; the first is used")
         record.exams.append(Exam(report, parse_date(report.study.date), origin))
+        study = (key, report.study.instance_uid, report.procedure)
+        if report.study.instance_uid and study in self.study_reports:
+            self.warnings.append(f"{origin}: a second {report.procedure} report of the study of "
+                                 f"{self.study_reports[study]}; both are used")
+        self.study_reports.setdefault(study, origin)
 
     def add_labs(self, path: Path) -> None:
         key, results = read_labs(path)
@@ -141,7 +148,7 @@ class _Collector:
                 continue
             record.exams.sort(key=lambda e: (e.date or dt.date.min, e.origin))
             patients.append(record)
-        return Cohort(patients, self.warnings, self.skipped)
+        return Cohort(patients, self.warnings, len(self.skipped), self.skipped[:5])
 
 
 def collect(paths: Iterable[str | os.PathLike] = (), reports: Iterable[Report] = ()) -> Cohort:
@@ -160,7 +167,7 @@ def collect(paths: Iterable[str | os.PathLike] = (), reports: Iterable[Report] =
         try:
             report = read_sr(path)
         except DicomToolsError:
-            collector.skipped += 1  # images, PDFs...: not SR, counted in the summary
+            collector.skipped.append(str(path))  # images, SEG, PDFs...: named in the summary
             continue
         collector.add_report(report, str(path))
     return collector.cohort()

@@ -116,13 +116,16 @@ class ConcordanceReport:
     agreements: list[Agreement]
     cohort: Cohort
     show_ids: bool = False
+    sensitivity_workup_only: bool = False
 
     def summary_lines(self) -> list[str]:
         lines = [f"patients: {len(self.rows)}; verdicts: " + ", ".join(
             f"{v} {sum(p.verdict == v for p in self.patients)}"
             for v in sorted({p.verdict for p in self.patients}))]
         if self.sensitivities:
-            lines.append("sensitivity against histopathology: " + "; ".join(
+            scope = ("exams inside the work-up window" if self.sensitivity_workup_only
+                     else "every exam of the patient, any interval")
+            lines.append(f"sensitivity against histopathology ({scope}): " + "; ".join(
                 f"{s.name} {s}" for s in self.sensitivities))
         for a in self.agreements:
             kappa = "undefined" if a.kappa is None else f"{a.kappa:.2f}"
@@ -132,7 +135,10 @@ class ConcordanceReport:
                          f"(both + {a.both_positive}, {a.first} only {a.first_only}, "
                          f"{a.second} only {a.second_only}, both - {a.both_negative})")
         if self.cohort.skipped_files:
-            lines.append(f"{self.cohort.skipped_files} non-SR file(s) skipped")
+            names = self.cohort.skipped_names
+            more = self.cohort.skipped_files - len(names)
+            lines.append(f"{self.cohort.skipped_files} non-SR file(s) skipped: " + ", ".join(names)
+                         + (f" and {more} more" if more > 0 else ""))
         lines.extend(f"warning: {w}" for w in self.cohort.warnings)
         return lines
 

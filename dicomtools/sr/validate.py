@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import vocab
 from ..errors import SRReadError
 from .codec import CONTENT_SEQ
-from .read import open_dicom, report_from_dataset
+from .read import SR_STORAGE, open_dicom, report_from_dataset
 from .templates import template_for
 
 PIXELMED_JARS = ("/usr/share/java/pixelmed.jar", "/usr/share/java/commons-codec.jar")
@@ -47,6 +47,13 @@ class ValidationResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def grouped(self) -> list[tuple[Problem, int]]:
+        """Problems with identical text counted once (dciodvfy repeats a warning per item)."""
+        counts: dict[Problem, int] = {}
+        for problem in self.problems:
+            counts[problem] = counts.get(problem, 0) + 1
+        return list(counts.items())
 
     def to_json(self) -> dict:
         return {"path": self.path, "ok": self.ok, "ran": self.ran, "skipped": self.skipped,
@@ -161,11 +168,18 @@ _CHECKS = {"dicomtools": check_dicomtools, "dciodvfy": check_dciodvfy,
 
 
 def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> ValidationResult:
-    """Validate one SR file with the named checks. Raises SRReadError if it is not an SR."""
+    """Validate one SR file with the named checks. Other DICOM objects (a SEG, an image) get
+    the IOD check (dciodvfy) only. Raises SRReadError if the file is not readable DICOM."""
     path = Path(path)
     if not path.is_file():
         raise SRReadError(f"{path}: no such file")
     result = ValidationResult(str(path))
+    sop_class = str(open_dicom(path).get("SOPClassUID", ""))
+    if sop_class not in SR_STORAGE:
+        for tool in tools:
+            if tool != "dciodvfy":
+                result.skipped[tool] = "not an SR: only the IOD check (dciodvfy) applies"
+        tools = tuple(t for t in tools if t == "dciodvfy")
     for tool in tools:
         if tool not in _CHECKS:
             raise ValueError(f"unknown validator {tool!r}; choose from {', '.join(ALL_TOOLS)}")
