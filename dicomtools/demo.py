@@ -73,12 +73,11 @@ def describe_finding(f: Finding) -> str:
 
 def measure_sample(samples: Path, out: Path, tools: tuple[str, ...]) -> str:
     """The mask path: sample lesion mask + ADC map on case 1's WB-MRI series -> SEG + SR."""
-    from .masks.report import measure_to_sr
+    from .masks.report import load_label_fields, measure_to_sr
     masks = samples.parent / "masks"
     result = measure_to_sr(masks / "case1_wbmri_lesion.nii", samples / "case1" / "wbmri",
                            out / "masks", adc=masks / "case1_wbmri_adc.nii",
-                           label_fields={1: {"site": "paravertebral", "laterality": "left",
-                                             "vertebral_levels": "T9/10"}})
+                           label_fields=load_label_fields(masks / "case1_wbmri_labels.json"))
     back = read_sr(result.sr_path)
     same = replace(back, sr=None) == result.report.with_findings_in_context() and not back.warnings
     verdict = "not validated"
