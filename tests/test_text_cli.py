@@ -147,3 +147,20 @@ def test_backtracking_prone_input_at_the_size_limit_is_bounded(unit):
     start = time.perf_counter()
     extract_findings(text)
     assert time.perf_counter() - start < 10, unit
+
+
+def test_extract_no_evidence_keeps_report_text_off_the_screen(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text("I-123 MIBG scintigraphy of Anna Mueller: focal uptake in the right adrenal "
+                    "gland.\n", encoding="utf-8")
+    plain = run("extract", str(path))
+    assert "Anna Mueller" in plain.stdout  # default: the source sentence is quoted
+    result = run("extract", str(path), "--no-evidence")
+    assert result.returncode == 0, result.stderr
+    assert "POSITIVE uptake, right adrenal gland" in result.stdout
+    assert "Anna" not in result.stdout and "from [" not in result.stdout
+    result = run("extract", str(path), "--no-evidence", "--json")
+    items = json.loads(result.stdout)
+    assert "Anna" not in result.stdout
+    assert items[0]["evidence"] == [{"start": 0, "end": len(path.read_text().strip())}]
+    assert "--no-evidence" in run("extract", "--help").stdout

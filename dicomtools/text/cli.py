@@ -19,14 +19,16 @@ def _cmd_extract(args) -> int:
     text = read_report_text(args.report, encoding=args.encoding, max_bytes=args.max_bytes)
     extracted = extract_findings(text, max_chars=args.max_bytes)
     if args.json:
-        print(json.dumps([e.to_json() for e in extracted], indent=2, ensure_ascii=False))
+        print(json.dumps([e.to_json(sentences=not args.no_evidence) for e in extracted],
+                         indent=2, ensure_ascii=False))
         return 0
     if not extracted:
         print(f"{args.report}: no imaging finding found")
     for e in extracted:
         f = e.finding
         print(f"{f.procedure or 'unknown procedure'}: {_describe(f)}")
-        print(f"    from [{e.start}:{e.end}] {' '.join(e.sentence.split())[:120]!r}")
+        if not args.no_evidence:
+            print(f"    from [{e.start}:{e.end}] {' '.join(e.sentence.split())[:120]!r}")
     return 0
 
 
@@ -49,6 +51,9 @@ def add_parsers(sub, epilog: str) -> None:
                        formatter_class=formatter)
     p.add_argument("report", help="report text file (UTF-8)")
     p.add_argument("--json", action="store_true", help="print findings and evidence as JSON")
+    p.add_argument("--no-evidence", action="store_true",
+                   help="do not print the quoted source sentences (report text may name the "
+                        "patient); with --json, evidence keeps only the character offsets")
     _common(p)
     p.set_defaults(func=_cmd_extract)
 

@@ -68,9 +68,11 @@ class ExtractedFinding:
     def end(self) -> int:
         return self.evidence[0].end
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, sentences: bool = True) -> dict[str, Any]:
+        """JSON form; ``sentences=False`` keeps only the offsets of the evidence (the quoted
+        report text may name the patient, so it can be left out of what is printed)."""
         return {"finding": self.finding.to_json(),
-                "evidence": [{"sentence": e.sentence, "start": e.start, "end": e.end}
+                "evidence": [({"sentence": e.sentence} if sentences else {}) | {"start": e.start, "end": e.end}
                              for e in self.evidence]}
 
 
@@ -86,7 +88,7 @@ def extract_findings(text: str, *, max_chars: int = MAX_TEXT) -> list[ExtractedF
                          f"{max_chars:,} (a report, not a document collection)")
     reader = _Reader()
     for sentence in split_sentences(text):
-        reader.read(sentence)
+        reader.read(sentence, line_start=_opens_line(text, sentence.start))
     return reader.finish()
 
 
@@ -101,6 +103,7 @@ class _Reader:
         self.last_named: dict[str, str] = {}
         self.in_table = False  # between a "Table N" caption and the prose after it
         self.section: str | None = None  # "abstract" until the body's first heading
+        self.request = False  # inside an indication / clinical-question section
 
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
         """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
@@ -119,9 +122,9 @@ class _Reader:
         return p
 
     # ---- one sentence --------------------------------------------------------------------
-    def read(self, sentence: Sentence) -> None:
+    def read(self, sentence: Sentence, line_start: bool = False) -> None:
         clean = sentence.clean
-        if not clean or self._layout(clean):
+        if not clean or self._request(clean, line_start) or self._layout(clean):
             return
         mentions = find_mentions(clean)
         kinds: dict[str, list[Mention]] = {}
@@ -168,6 +171,29 @@ class _Reader:
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
+
+    def _request(self, clean: str, line_start: bool) -> bool:
+        """Track indication sections; True while the sentence is the request, not a result.
+
+        An "Indication:" / "Clinical question:" / "History:" ... label opens the section; a
+        "Findings:" / "Impression:" / "Conclusion:" label or a procedure-prefixed line
+        ("WB-MRI: ...") ends it, and so does a line that opens with a test and a result verb
+        ("WB-MRI revealed ..."): the report went on without a label. Other unlabelled lines
+        inside it are the request's own text.
+        """
+        if self.request and line_start and prose.reports_result(clean):
+            first = find_mentions(clean[:40])
+            if first and first[0].kind == "procedure" and first[0].start <= 3:
+                self.request = False
+                return False
+        label = prose.section_label(clean)
+        if label is not None:
+            kind, end = label
+            if kind == "request":
+                self.request = True
+            elif kind == "report" or any(m.kind == "procedure" for m in find_mentions(clean[:end])):
+                self.request = False
+        return self.request
 
     def _layout(self, clean: str) -> bool:
         """Track sections and tables; True when the sentence is layout, not prose to read.
@@ -319,6 +345,13 @@ _HEADING = re.compile(r"\W{0,3}(?:(abstract|summary)|background|introduction|cas
                       r"discussion|conclusions?|references)(?: and [a-z]{1,15})?\W{0,3}", re.IGNORECASE)
 
 
+def _opens_line(text: str, start: int) -> bool:
+    """Does the sentence at ``start`` open a line (a report line after an indication)?
+    Looks back a bounded stretch only, so reading stays linear in the text."""
+    before = text[max(0, start - 80):start].rstrip(" \t")
+    return before.endswith("\n") or (not before and start <= 80)
+
+
 def _report_line(clean: str, kinds: dict) -> bool:
     """Does a line carry what a verbless report line carries (a test, a side, a size, a
     level, MR signal, a negation or hedge)? Headings do not."""
@@ -366,9 +399,8 @@ def _compatible(a: Draft, b: Draft) -> bool:
     if not kinds_ok:
         return False
     sa, sb = a.values.get("site"), b.values.get("site")
-    la, lb = a.values.get("laterality"), b.values.get("laterality")
-    if la and lb and la != lb:
-        return False
+    if _disagree(a, b, "laterality", "vertebral_levels"):
+        return False  # two lesions at different levels ("L2" and "T11-T12") stay two findings
     if sa and sb:
         return sa == sb
     return b.definite_ref and sb is None
@@ -381,11 +413,16 @@ def _restates(body: Draft, summary: Draft) -> bool:
         return False
     if body.finding != summary.finding and not {body.finding, summary.finding} <= LESIONS:
         return False
-    for key in ("site", "laterality"):
-        a, b = body.values.get(key), summary.values.get(key)
-        if a and b and a != b:
-            return False
-    return True
+    return not _disagree(body, summary, "site", "laterality", "vertebral_levels")
+
+
+def _disagree(a: Draft, b: Draft, *keys: str) -> bool:
+    """Do two drafts both state one of ``keys`` and state it differently?"""
+    for key in keys:
+        va, vb = a.values.get(key), b.values.get(key)
+        if va and vb and va != vb:
+            return True
+    return False
 
 
 def _absorb_summary(drafts: list[Draft]) -> list[Draft]:

@@ -33,7 +33,7 @@ class Mention:
 
 from .patterns import (
     _PROCEDURES, _NOT_A_STUDY, _AFTER_SLASH_CT, _REGION_WORDS, _ANCHORS, _HEAD_GAP,
-    _SITES, _LATERALITY, _LEVEL_RANGE, _LEVEL_CONTEXT, _SIZE, _VOLUME,
+    _SITES, _LATERALITY, _LEVEL_RANGE, _LEVEL_CONTEXT, _LEVEL_AS_SITE, _SIZE, _VOLUME,
     _ACTIVITY, _SEQ_FIRST, _SIG_FIRST, _SEQ_VERB, _WORD_SEQ, _STIR_FIRST,
     _POST_CONTRAST, _NATIVE, _DIFF_YES, _DIFF_NO, _ADC_VALUE, _DEGREE,
     _PATTERN, _ENH_PRE, _ENH_POST, _ENH_NONE, _ENH_BARE, _AGENTS,
@@ -141,7 +141,8 @@ def _levels(clean: str) -> list[Mention]:
         first, second = m.group(1), m.group(2)
         before = clean[max(0, m.start() - 40):m.start()]
         after = clean[m.end():m.end() + 12].lower()
-        if second is None and not _LEVEL_CONTEXT.search(before) and not after.startswith(
+        as_site = bool(_LEVEL_AS_SITE.search(before))
+        if second is None and not as_site and not _LEVEL_CONTEXT.search(before) and not after.startswith(
                 (" vertebra", " level", " vertebral", "-level")):
             continue  # a lone "T2" is a sequence unless the words say "level"/"vertebra"
         if second is not None and not second[0].isalpha() and "/" not in m.group() \
@@ -156,6 +157,8 @@ def _levels(clean: str) -> list[Mention]:
         if len(levels) > 12:
             continue
         out.append(Mention("levels", m.start(), m.end(), levels))
+        if as_site:
+            out.append(Mention("site", m.start(), m.end(), "vertebra"))
     return out
 
 

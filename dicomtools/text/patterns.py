@@ -118,6 +118,11 @@ _LEVEL_RANGE = _rx(
     rf"\b({_LEVEL})(?: ?(?:/|-|to|through|and) ?((?:[CTLS] ?)?\d{{1,2}}))?\b"
     r"(?!\s?-?(?:w\b|weighted|signal|hyper|hypo|iso|sequence|image|map|relaxation|=|N\d))",
     0)
+# "a lesion in T11", "metastases of L2 and L3": a level right after a finding noun and "in"/
+# "of" names the vertebra itself as the site ("high signal in T2" is not: no finding noun).
+_LEVEL_AS_SITE = _rx(r"\b(?:lesions?|mass(?:es)?|nodules?|deposits?|metasta(?:sis|ses)|foc(?:us|i)|"
+                     r"uptake|infiltrat\w{1,5}|involvement)(?: [a-z]{1,15}){0,2}? (?:in|of|within)"
+                     r"(?: the)? $")
 _LEVEL_CONTEXT = _rx(r"\b(?:level|levels|vertebra\w{0,4}|vertebral bod\w{1,4}|from|at|between|"
                      r"spanning|extending)\W{0,3}(?:\w{1,12}\W{1,3}){0,2}$")
 
@@ -217,7 +222,13 @@ _CONTEXT: list[tuple[re.Pattern[str], str]] = [
                        r"(?:patient|child|girl|boy|infant) (?:was|is) suspicious|presented with|"
                        r"presenting with|referred (?:for|with|to)|diagnosis of|work-?up (?:for|of)|"
                        r"screening for|history of|known|treated|treatment|therapy|chemotherapy|"
-                       r"indication|differential diagnosis)\b")),
+                       r"indication|differential diagnosis|"
+                       # request phrasing of a referral: "search for occult tumour", "r/o NB",
+                       # "evaluate for adrenal mass", "assessment for metastatic disease"
+                       r"search(?:ing)? for|r/o|evaluat(?:e|ed|ion) for|assess(?:ment|ed)? for|"
+                       r"look(?:ing)? for|exclusion of)\b"
+                       # "? neuroblastoma": the question mark of a clinical question
+                       r"|(?<![\w?])\? ?(?=[A-Za-z])")),
     ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
                 r"laborator\w{1,3}|serum|blood|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
                 r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),

@@ -137,3 +137,40 @@ def is_caption(clean: str) -> bool:
 def ends_table(clean: str) -> bool:
     """Prose resumes after a table: a punctuated sentence of several words."""
     return bool(_TERMINAL.search(clean)) and len(clean.split()) >= 6 and not _TABLE_ROW.search(clean)
+
+
+# Report header labels. What follows a request label (the indication, the clinical question)
+# is why the study was done: its nouns ("search for occult neuroblastic tumour",
+# "? neuroblastoma") are what the referrer asks about, not what the study showed.
+_LABEL = re.compile(r"\W{0,3}([A-Za-z0-9][\w /'()+.-]{0,38}?) ?:")
+# ("Background:" is not one: it labels an article abstract's first part.)
+_REQUEST_LABEL = _rx(r"(?:(?:clinical|relevant|past|medical) ){0,2}(?:indications?|history|questions?)|"
+                     r"clinical (?:information|details|background)|reason for (?:the )?(?:examination|exam|"
+                     r"study|referral|request|scan)|referral(?: reason| information)?|"
+                     r"(?:clinical )?indication for (?:the )?(?:examination|exam|study)")
+_REPORT_LABEL = _rx(r"findings?|impressions?|conclusions?|results?|report|opinion|technique|"
+                    r"comparison|diagnosis|assessment|summary|interpretation")
+
+
+def reports_result(clean: str) -> bool:
+    """Does the sentence have a result verb ("revealed", "showed", "was")?"""
+    return bool(_RESULT.search(clean))
+
+
+def section_label(clean: str) -> tuple[str, int] | None:
+    """A header label opening a sentence: ("request"|"report"|"other", end of the label).
+
+    "Indication: ...", "Clinical question: ..." -> request; "Findings:", "IMPRESSION" (a
+    heading line alone) -> report; any other "Words:" (a procedure prefix "WB-MRI:", "Date:")
+    -> other, for the caller to judge.
+    """
+    m = _LABEL.match(clean)
+    if m is None:
+        bare = clean.strip(" .:-").lower()
+        return ("report", len(clean)) if _REPORT_LABEL.fullmatch(bare) else None
+    name = m.group(1).strip()
+    if _REQUEST_LABEL.fullmatch(name):
+        return "request", m.end()
+    if _REPORT_LABEL.fullmatch(name):
+        return "report", m.end()
+    return "other", m.end()
