@@ -8,7 +8,6 @@ the other keyword arguments are lowercase, so they never clash with a DICOM keyw
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -16,6 +15,7 @@ from typing import Any, Iterable
 from pydicom.dataset import Dataset
 
 from ..errors import InputError
+from ..files import save_dataset
 from ..model import Report
 from ..sr.read import SR_STORAGE, report_from_dataset
 from .address import DimseAddress, PacsAddress, WebAddress, parse_pacs
@@ -100,7 +100,7 @@ def fetch(pacs: str | PacsAddress, out_dir: str | os.PathLike, *, move_port: int
     with connect(pacs, calling_aet=calling_aet, timeout=timeout) as client:
         refs = _instances(client, query)
         for ds in client.retrieve(refs, move_port=move_port):
-            written.append(_save(ds, out / f"{ds.SOPInstanceUID}.dcm"))
+            written.append(save_dataset(ds, out / f"{ds.SOPInstanceUID}.dcm"))
     return written
 
 
@@ -116,19 +116,6 @@ def fetch_reports(pacs: str | PacsAddress, *, move_port: int | None = None,
         where = str(client.address)
         return [report_from_dataset(ds, source=f"{where} instance {ds.SOPInstanceUID}")
                 for ds in client.retrieve(refs, move_port=move_port)]
-
-
-def _save(ds: Dataset, path: Path) -> Path:
-    """Write atomically (a kill never leaves half a file under the final name)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            ds.save_as(handle, enforce_file_format=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 __all__ = ["connect", "echo", "send", "find", "find_datasets", "fetch", "fetch_reports",
