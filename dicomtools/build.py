@@ -30,16 +30,22 @@ def load_findings(path: Path) -> tuple[str, Report]:
     return str(data.get("case", Path(path).parent.name)), Report.from_json(data, where=str(path))
 
 
-def build_from_files(findings: Path, source: Path, *, patient_only: bool = False) -> Report:
-    """Findings JSON + source images -> Report with patient, study, images and tracking.
+def with_source(report: Report, source: Path, *, patient_only: bool = False,
+                where: str = "findings") -> Report:
+    """A report with patient, study, images and tracking from its source images.
 
     ``patient_only``: the report has no images of its own (e.g. histopathology); ``source`` is
     any folder of the patient's images, which gives the patient; the report keeps the study
     of its findings file (date, description) and becomes a new study when written.
     """
-    _, report = load_findings(findings)
     if patient_only:
-        report = attach_patient(report, load_studies(source)[0], where=str(findings))
+        report = attach_patient(report, load_studies(source)[0], where=where)
     else:
-        report = attach_source(report, load_source(source), where=str(findings))
+        report = attach_source(report, load_source(source), where=where)
     return assign_tracking(report)
+
+
+def build_from_files(findings: Path, source: Path, *, patient_only: bool = False) -> Report:
+    """Findings JSON + source images -> Report ready to write."""
+    _, report = load_findings(findings)
+    return with_source(report, source, patient_only=patient_only, where=str(findings))

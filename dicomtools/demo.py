@@ -9,7 +9,7 @@ from typing import TextIO
 
 from .levels import format_levels
 from .model import Finding, Report
-from .build import build_from_files, load_findings
+from .build import load_findings, with_source
 from .sr.read import read_sr
 from .sr.validate import ValidationResult, is_expected_warning, validate
 from .sr.write import write_sr
@@ -50,8 +50,8 @@ def sample_inputs(samples: Path) -> list[tuple[Path, Path, bool]]:
 def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO) -> list[CaseResult]:
     results = []
     for findings_file, source, patient_only in sample_inputs(samples):
-        case, _ = load_findings(findings_file)
-        report = build_from_files(findings_file, source, patient_only=patient_only)
+        case, report = load_findings(findings_file)
+        report = with_source(report, source, patient_only=patient_only, where=str(findings_file))
         sr_path = write_sr(report, out / findings_file.parent.name / f"{findings_file.stem}.dcm")
         back = read_sr(sr_path)
         expected = report.with_findings_in_context()

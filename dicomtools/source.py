@@ -55,7 +55,7 @@ def _text(ds, keyword: str) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def _context(root: Path, headers: list[tuple[Path, object]], skipped: list[str]) -> SourceContext:
+def _check_one_patient(root: Path, headers: list[tuple[Path, object]]) -> None:
     first_file, first = headers[0]
     for file, ds in headers[1:]:
         for keyword, what in (("PatientID", "patient"), ("IssuerOfPatientID", "patient issuer")):
@@ -64,6 +64,10 @@ def _context(root: Path, headers: list[tuple[Path, object]], skipped: list[str])
                 raise SourceError(f"{root}: images of more than one {what} "
                                   f"({_relative(first_file, root)} and {_relative(file, root)} "
                                   f"differ in {keyword}); an SR reports on one patient")
+
+
+def _context(headers: list[tuple[Path, object]], skipped: list[str]) -> SourceContext:
+    first = headers[0][1]
     images = tuple(ImageRef(str(ds.SOPClassUID), str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID),
                             str(ds.StudyInstanceUID)) for _, ds in headers)
     modalities = tuple(sorted({str(ds.Modality) for _, ds in headers if ds.get("Modality")}))
@@ -101,11 +105,11 @@ def load_studies(path: str | os.PathLike) -> list[SourceContext]:
     and the mIBG study), ordered by study date. All must belong to one patient."""
     root = Path(path)
     headers, skipped = _read_headers(root)
-    _context(root, headers, skipped)  # one patient across all studies
+    _check_one_patient(root, headers)
     by_study: dict[str, list] = {}
     for file, ds in headers:
         by_study.setdefault(str(ds.StudyInstanceUID), []).append((file, ds))
-    contexts = [_context(root, group, skipped) for group in by_study.values()]
+    contexts = [_context(group, skipped) for group in by_study.values()]
     return sorted(contexts, key=lambda c: (c.study.date or "", c.study.time or ""))
 
 

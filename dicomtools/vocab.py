@@ -83,7 +83,6 @@ class Concept:
     FINDING = _dcm("121071", "Finding")
     FINDING_SITE = _sct("363698007", "Finding Site")
     LATERALITY = _sct("272741003", "Laterality")
-    SOURCE_OF_MEASUREMENT = _dcm("121112", "Source of Measurement")
     PRESENCE = _dcm("121052", "Presence of property")
     CERTAINTY = _dcm("111012", "Certainty of Finding")
     VERTEBRAL_LEVEL = _local("DT001", "Vertebral level")

@@ -92,11 +92,6 @@ def covers(negative: Finding, lesion: Finding) -> bool:
             and levels_overlap(negative, lesion))
 
 
-def body_regions(finding: Finding) -> frozenset[str]:
-    """Coarse regions (neck, thorax, abdomen, pelvis) a finding touches."""
-    return ancestors(finding) & {"neck", "thorax", "abdomen", "pelvis"}
-
-
 # ---- region schemes -----------------------------------------------------------------
 # Curie: nine skeletal sectors and a tenth for soft tissue (MIBG extent score).
 CURIE_REGIONS = (

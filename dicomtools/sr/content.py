@@ -8,7 +8,7 @@ per node) is what makes reading and writing fast: see benchmarks/bench_sr.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..vocab import Code
 
@@ -16,8 +16,6 @@ CONTAINS = "CONTAINS"
 HAS_OBS_CONTEXT = "HAS OBS CONTEXT"
 HAS_CONCEPT_MOD = "HAS CONCEPT MOD"
 HAS_ACQ_CONTEXT = "HAS ACQ CONTEXT"
-INFERRED_FROM = "INFERRED FROM"
-HAS_PROPERTIES = "HAS PROPERTIES"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +59,6 @@ class Item:
     template: str | None = None  # TID of a CONTAINER, e.g. "1500"
     continuous: bool = False  # ContinuityOfContent of a CONTAINER
 
-    def find(self, name: Code) -> Iterator["Item"]:
-        """Direct children with this concept name."""
-        return (child for child in self.children if child.name == name)
-
-    def first(self, name: Code) -> "Item | None":
-        return next(self.find(name), None)
-
 
 def container(name: Code, relationship: str | None, children: list[Item],
               template: str | None = None) -> Item:
@@ -85,12 +76,3 @@ def num_item(name: Code, value: float, unit: Code, relationship: str = CONTAINS)
 
 def text_item(name: Code, value: str, relationship: str = CONTAINS) -> Item:
     return Item("TEXT", name, relationship, value)
-
-
-def walk(items: list[Item]) -> Iterator[Item]:
-    """Every item of a forest, depth first."""
-    stack = list(reversed(items))
-    while stack:
-        item = stack.pop()
-        yield item
-        stack.extend(reversed(item.children))

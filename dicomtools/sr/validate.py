@@ -64,11 +64,12 @@ def _run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
 
 
-def check_dicomtools(path: Path) -> list[Problem]:
-    """Our own checks: TID 1500 structure, template fields, codes and value encodings."""
+def check_dicomtools(path: Path, ds=None) -> list[Problem]:
+    """Our own checks: TID 1500 structure, template fields, codes and value encodings.
+    ``ds``: the file already read (validate() reads it once for every check)."""
     problems: list[Problem] = []
     add = lambda sev, msg: problems.append(Problem(sev, "dicomtools", msg))  # noqa: E731
-    ds = open_dicom(path)
+    ds = ds if ds is not None else open_dicom(path)
     report = report_from_dataset(ds, str(path))  # SRReadError propagates: not an SR at all
     for message in report.warnings:
         add("warning", message)
@@ -174,7 +175,8 @@ def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> Validation
     if not path.is_file():
         raise SRReadError(f"{path}: no such file")
     result = ValidationResult(str(path))
-    sop_class = str(open_dicom(path).get("SOPClassUID", ""))
+    ds = open_dicom(path)
+    sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class not in SR_STORAGE:
         for tool in tools:
             if tool != "dciodvfy":
@@ -187,7 +189,8 @@ def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> Validation
         if why_not:
             result.skipped[tool] = why_not
             continue
-        result.problems.extend(_CHECKS[tool](path))
+        check = _CHECKS[tool]
+        result.problems.extend(check(path, ds) if tool == "dicomtools" else check(path))
         result.ran.append(tool)
     return result
 

@@ -166,7 +166,3 @@ def assess(cues: list[Cue], start: int, end: int) -> tuple[bool | None, str | No
         return True, "possible"
     return True, "definite"
 
-
-def clause_cues(cues: list[Cue], lo: int, hi: int, category: str) -> list[Cue]:
-    """Cues of a category whose words lie in ``[lo, hi)`` (study-level statements)."""
-    return [c for c in cues if c.category == category and lo <= c.start < hi]

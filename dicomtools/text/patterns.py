@@ -247,4 +247,3 @@ _CONTEXT: list[tuple[re.Pattern[str], str]] = [
     ("other", _rx(r"\b(?:another|second|additional|further|other|separate|new)\b")),
     ("definite_ref", _rx(r"\b(?:the|this|that|its|said)\s$")),
 ]
-CONTEXT_KINDS = tuple(kind for kind, _ in _CONTEXT)
