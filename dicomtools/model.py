@@ -12,9 +12,12 @@ import struct
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from . import vocab
+from . import terms, vocab
 from .errors import InputError
 from .levels import expand_levels, normalise_level
+from .observations import Evaluation, Measurement
+from .values import ContentNode
+from .vocab import Code, code_to_json
 
 MODALITIES = ("MR", "CT", "NM", "PT", "US", "SM")  # SM: slide microscopy (histopathology)
 CERTAINTIES = ("definite", "possible")
@@ -32,9 +35,19 @@ def _fail(where: str, name: str, value: Any, expected: str) -> InputError:
     return InputError(f"{where}: field '{name}' has value {value!r}; expected {expected}")
 
 
-def _choice(where: str, name: str, value: Any, allowed) -> None:
-    if value is not None and value not in allowed:
-        raise _fail(where, name, value, "one of " + ", ".join(map(str, allowed)) + " or null")
+def _choice(where: str, name: str, value: Any, allowed) -> Any:
+    """A value of a closed list, matched ignoring case, spaces and hyphens; returns the
+    list's own spelling."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value in allowed:
+            return value
+        key = terms.normalise(value)
+        for option in allowed:
+            if isinstance(option, str) and terms.normalise(option) == key:
+                return option
+    raise _fail(where, name, value, "one of " + ", ".join(map(str, allowed)) + " or null")
 
 
 def _boolean(where: str, name: str, value: Any) -> None:
@@ -123,6 +136,12 @@ class Finding:
     tracking_uid: str | None = None
     roi: Roi | None = None  # segmentation and centre of mass (volumetric findings)
     extent_mm: tuple[float, float, float] | None = None  # along left-right, antero-posterior, cranio-caudal
+    # The open part: any coded measurement and evaluation; regions and references (SCOORD,
+    # SCOORD3D, IMAGE) and any other content of the group, kept as it is.
+    measurements: tuple[Measurement, ...] = ()
+    evaluations: tuple[Evaluation, ...] = ()
+    regions: tuple[ContentNode, ...] = ()
+    other: tuple[ContentNode, ...] = ()
 
     def __post_init__(self) -> None:
         self.validate("finding")
@@ -130,21 +149,23 @@ class Finding:
     def validate(self, where: str) -> None:
         """Check every field; ``where`` prefixes the error (e.g. 'case1.json: findings[2]')."""
         set_ = object.__setattr__
-        _choice(where, "modality", self.modality, MODALITIES)
-        _choice(where, "procedure", self.procedure, vocab.PROCEDURES)
+        set_(self, "modality", _choice(where, "modality", self.modality, MODALITIES))
+        set_(self, "procedure", _procedure(where, self.procedure))
         _boolean(where, "present", self.present)
-        _choice(where, "certainty", self.certainty, CERTAINTIES)
-        _choice(where, "finding", self.finding, vocab.FINDING_TYPES)
-        _choice(where, "site", self.site, vocab.SITES)
-        _choice(where, "laterality", self.laterality, vocab.LATERALITY)
-        _choice(where, "t1_signal", self.t1_signal, SIGNALS)
-        _choice(where, "t2_signal", self.t2_signal, SIGNALS)
+        for name, allowed in (("certainty", CERTAINTIES), ("t1_signal", SIGNALS),
+                              ("t2_signal", SIGNALS), ("enhancement", ENHANCEMENTS),
+                              ("enhancement_pattern", vocab.ENHANCEMENT_PATTERN),
+                              ("contrast_agent", vocab.CONTRAST_AGENTS)):
+            set_(self, name, _choice(where, name, getattr(self, name), allowed))
+        for name, kind in (("finding", "finding"), ("site", "site"),
+                           ("laterality", "laterality"), ("tracer", "tracer")):
+            set_(self, name, terms.resolve(kind, getattr(self, name), where, name))
         _boolean(where, "diffusion_restricted", self.diffusion_restricted)
-        _choice(where, "enhancement", self.enhancement, ENHANCEMENTS)
-        _choice(where, "enhancement_pattern", self.enhancement_pattern, vocab.ENHANCEMENT_PATTERN)
-        _choice(where, "contrast_agent", self.contrast_agent, vocab.CONTRAST_AGENTS)
-        _choice(where, "tracer", self.tracer, vocab.TRACERS)
-        _choice(where, "adc_unit", self.adc_unit, vocab.ADC_UNITS)
+        if isinstance(self.adc_unit, str):
+            set_(self, "adc_unit", _adc_unit(where, self.adc_unit))
+        elif self.adc_unit is not None:
+            raise _fail(where, "adc_unit", self.adc_unit, "a UCUM ADC unit")
+        self._open_parts(where)
         set_(self, "volume_ml", _number(where, "volume_ml", self.volume_ml, 0.0, _MAX_VOLUME_ML))
         set_(self, "adc_value", _number(where, "adc_value", self.adc_value, 0.0, 1e9))
         for name in ("adc_min", "adc_median"):
@@ -182,6 +203,16 @@ class Finding:
         elif self.roi is not None and not isinstance(self.roi, Roi):
             raise _fail(where, "roi", self.roi, "an Roi object or null")
 
+    def _open_parts(self, where: str) -> None:
+        for name, kind in (("measurements", Measurement), ("evaluations", Evaluation),
+                           ("regions", ContentNode), ("other", ContentNode)):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+                raise _fail(where, name, value, "a list")
+            object.__setattr__(self, name, tuple(
+                v if isinstance(v, kind) else kind.from_json(v, f"{where}: {name}[{i}]")
+                for i, v in enumerate(value)))
+
     def _levels(self, where: str) -> tuple[str, ...] | None:
         levels = self.vertebral_levels
         if levels is None:
@@ -201,7 +232,7 @@ class Finding:
         dims = self.dimensions_mm
         if dims is None:
             return None
-        if isinstance(dims, (str, bytes)) or not hasattr(dims, "__iter__"):
+        if isinstance(dims, (str, bytes, dict)) or not hasattr(dims, "__iter__"):
             raise _fail(where, "dimensions_mm", dims, "a list of 1-3 numbers in mm")
         out = tuple(_number(where, "dimensions_mm", d, 0.0, _MAX_DIAMETER_MM) for d in dims)
         if not 1 <= len(out) <= 3 or None in out:
@@ -215,6 +246,10 @@ class Finding:
             value = getattr(self, f.name)
             if isinstance(value, Roi):
                 value = {k: list(v) if isinstance(v, tuple) else v for k, v in _plain(value).items()}
+            elif isinstance(value, Code):
+                value = code_to_json(value)
+            elif f.name in ("measurements", "evaluations", "regions", "other"):
+                value = [v.to_json() for v in value]
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
@@ -235,6 +270,8 @@ class Finding:
             return cls(**data)
         except InputError as exc:
             raise InputError(str(exc).replace("finding:", f"{where}:", 1)) from None
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise InputError(f"{where}: a value has the wrong type ({exc})") from None
 
 
 def _unit_hint(keys: list[str]) -> str:
@@ -244,6 +281,23 @@ def _unit_hint(keys: list[str]) -> str:
             if key.startswith(stem):
                 return f" (wrong unit? the model uses '{canonical}')"
     return ""
+
+
+def _procedure(where: str, value: Any) -> str | None:
+    """A procedure name of vocab.PROCEDURES, matched ignoring case, spaces and hyphens."""
+    if value is None or (isinstance(value, str) and value in vocab.PROCEDURES):
+        return value
+    term = terms.lookup("procedure", value) if isinstance(value, str) else None
+    if term is None:
+        raise _fail(where, "procedure", value, "one of " + ", ".join(vocab.PROCEDURES) + " or null")
+    return term
+
+
+def _adc_unit(where: str, value: str) -> str:
+    unit = terms.unit_code(value, f"{where}: adc_unit").value
+    if unit in vocab.ADC_UNITS:
+        return unit
+    raise _fail(where, "adc_unit", value, "one of " + ", ".join(vocab.ADC_UNITS))
 
 
 def _is_uid(text: str) -> bool:
@@ -309,6 +363,10 @@ class Report:
     study: Study = field(default_factory=Study)
     source_images: tuple[ImageRef, ...] = ()
     sr: SRIdentity | None = None
+    # Report-level qualitative evaluations besides the impression (TID 1500 row 12), and
+    # top-level content the model has no field for, kept as it is.
+    evaluations: tuple[Evaluation, ...] = ()
+    other: tuple[ContentNode, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -316,14 +374,15 @@ class Report:
 
     def validate(self, where: str) -> None:
         # modality/procedure may be unknown only in reports read from foreign SRs.
-        _choice(where, "modality", self.modality, MODALITIES)
-        _choice(where, "procedure", self.procedure, vocab.PROCEDURES)
+        object.__setattr__(self, "modality", _choice(where, "modality", self.modality, MODALITIES))
+        object.__setattr__(self, "procedure", _procedure(where, self.procedure))
         if self.procedure is not None:
             expected = vocab.PROCEDURES[self.procedure].modality
             if expected != self.modality:
                 raise _fail(where, "modality", self.modality,
                             f"{expected} for procedure {self.procedure!r}")
-        _choice(where, "impression", self.impression, IMPRESSIONS)
+        object.__setattr__(self, "impression",
+                           _choice(where, "impression", self.impression, IMPRESSIONS))
         if self.indication is not None and (not isinstance(self.indication, str)
                                             or not self.indication.strip()):
             raise _fail(where, "indication", self.indication, "a non-empty text or null")
@@ -339,9 +398,15 @@ class Report:
         refs = {(r.study_instance_uid, r.series_instance_uid, r.sop_instance_uid): r
                 for r in self.source_images}
         object.__setattr__(self, "source_images", tuple(refs[k] for k in sorted(refs)))
-        uids = [f.tracking_uid for f in self.findings if f.tracking_uid]
-        if len(uids) != len(set(uids)):
-            raise InputError(f"{where}: two findings share a tracking_uid")
+        # Findings may share a tracking UID: two groups (e.g. planar and volumetric) can
+        # describe one tracked lesion (TID 1501 row 3).
+        for name, kind in (("evaluations", Evaluation), ("other", ContentNode)):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+                raise _fail(where, name, value, "a list")
+            object.__setattr__(self, name, tuple(
+                v if isinstance(v, kind) else kind.from_json(v, f"{where}: {name}[{i}]")
+                for i, v in enumerate(value)))
 
     def with_findings_in_context(self) -> "Report":
         """Findings with modality/procedure filled from the report (as the reader returns them)."""
@@ -360,6 +425,8 @@ class Report:
             "source_images": [_plain(ref) for ref in self.source_images],
             "sr": _plain(self.sr) if self.sr else None,
             "findings": [f.to_json() for f in self.findings],
+            "evaluations": [e.to_json() for e in self.evaluations],
+            "other": [c.to_json() for c in self.other],
             "warnings": list(self.warnings),
         }
 
@@ -369,14 +436,17 @@ class Report:
         if not isinstance(data, dict):
             raise InputError(f"{where}: expected a JSON object with 'procedure' and 'findings'")
         allowed = {"modality", "procedure", "impression", "observer", "indication", "patient", "study",
-                   "source_images", "sr", "findings", "warnings", "case", "description"}
+                   "source_images", "sr", "findings", "evaluations", "other", "warnings", "case",
+                   "description"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
                              f"known keys: {', '.join(sorted(allowed))}")
         procedure = data.get("procedure")
-        if procedure not in vocab.PROCEDURES:
+        if procedure is None:
             raise _fail(where, "procedure", procedure, "one of " + ", ".join(vocab.PROCEDURES))
+        procedure = _procedure(where, procedure)
+        assert procedure is not None
         modality = data.get("modality") or vocab.PROCEDURES[procedure].modality
         raw_findings = data.get("findings", [])
         if not isinstance(raw_findings, list):
@@ -392,9 +462,10 @@ class Report:
                 study=Study(**(data.get("study") or {})),
                 source_images=tuple(ImageRef(**r) for r in data.get("source_images") or ()),
                 sr=SRIdentity(**data["sr"]) if data.get("sr") else None,
+                evaluations=data.get("evaluations") or (), other=data.get("other") or (),
             )
-        except TypeError as exc:
-            raise InputError(f"{where}: {exc}") from None
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise InputError(f"{where}: a value has the wrong type ({exc})") from None
         except InputError as exc:
             raise InputError(str(exc).replace("report:", f"{where}:", 1)) from None
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import InputError
+
 LOCAL_SCHEME = "99DCMTLS"
 LOCAL_SCHEME_NAME = "dicomtools local codes"
 
@@ -40,6 +42,42 @@ class Code:
 
     def __repr__(self) -> str:
         return f"Code({self.value!r}, {self.scheme!r}, {self.meaning!r})"
+
+    def __str__(self) -> str:  # how a code is shown to people: its meaning
+        return self.meaning
+
+
+# DICOM limits of the Basic Code Sequence attributes (PS3.3 §8.8): SH 16, UC for longer values.
+_MAX_SCHEME, _MAX_MEANING, _MAX_VALUE = 16, 64, 64
+
+
+def code_to_json(code: Code) -> dict[str, str]:
+    """The JSON form of a code: ``{"code", "scheme", "meaning"}``."""
+    return {"code": code.value, "scheme": code.scheme, "meaning": code.meaning}
+
+
+def code_from_json(data: object, where: str = "code") -> Code:
+    """A code from ``{"code", "scheme", "meaning"}`` (dcmqi's ``CodeValue`` /
+    ``CodingSchemeDesignator`` / ``CodeMeaning`` spelling is accepted too)."""
+    if isinstance(data, Code):
+        return data
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected a code object {{\"code\", \"scheme\", \"meaning\"}}, "
+                         f"got {data!r}")
+    value = data.get("code", data.get("CodeValue"))
+    scheme = data.get("scheme", data.get("CodingSchemeDesignator"))
+    meaning = data.get("meaning", data.get("CodeMeaning"))
+    for name, text, limit in (("code", value, _MAX_VALUE), ("scheme", scheme, _MAX_SCHEME),
+                              ("meaning", meaning, _MAX_MEANING)):
+        if not isinstance(text, str) or not text.strip() or len(text) > limit \
+                or not text.isprintable() or "\\" in text:
+            raise InputError(f"{where}: field '{name}' has value {text!r}; expected printable "
+                             f"text of 1-{limit} characters without backslash")
+    unknown = set(data) - {"code", "scheme", "meaning", "CodeValue", "CodingSchemeDesignator",
+                           "CodeMeaning"}
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, sorted(unknown)))} in a code")
+    return Code(value.strip(), scheme.strip(), meaning.strip())  # type: ignore[union-attr]
 
 
 def _sct(value: str, meaning: str) -> Code:
@@ -103,6 +141,7 @@ class Concept:
     RADIONUCLIDE = _sct("89457008", "Radionuclide")
     ADMINISTERED_ACTIVITY = _dcm("113507", "Administered activity")
     DERIVATION = _dcm("121401", "Derivation")
+    MEASUREMENT_METHOD = _sct("370129005", "Measurement Method")
     REFERENCED_SEGMENT = _dcm("121191", "Referenced Segment")
     SOURCE_SERIES_FOR_SEGMENTATION = _dcm("121232", "Source series for segmentation")  # TID 1411 meaning
     CENTER_OF_MASS = _dcm("128138", "Center of Mass")
@@ -138,9 +177,15 @@ PRESENCE: dict[bool | None, Code] = {
     None: _sct("373068000", "Undetermined"),
 }
 
+# SNOMED CT qualifier values (children of 106230009 "Qualifier for certainty of diagnosis").
 CERTAINTY: dict[str, Code] = {
-    "definite": _local("DT010", "Definite"),
-    "possible": _local("DT011", "Possible"),
+    "definite": _sct("255545003", "Definite"),
+    "possible": _sct("371930009", "Possible"),
+}
+# Local codes earlier versions wrote, still read (never written).
+LEGACY_CODES: dict[Code, Code] = {
+    _local("DT010", "Definite"): CERTAINTY["definite"],
+    _local("DT011", "Possible"): CERTAINTY["possible"],
 }
 
 FINDING_TYPES: dict[str, Code] = {

@@ -8,18 +8,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dicomtools import vocab
+from dicomtools import terms, vocab
 from dicomtools.errors import InputError
 from dicomtools.levels import ALL_LEVELS
 from dicomtools.model import Finding, ImageRef, Patient, Report, Roi, Study
+from dicomtools.observations import Evaluation, Measurement
 from dicomtools.sr import assign_tracking, read_sr, write_sr
+from dicomtools.sr.templates import template_for
 
 uids = st.lists(st.integers(1, 10**12), min_size=2, max_size=5).map(
     lambda parts: "1.2." + ".".join(map(str, parts)))
 # Text that survives DICOM: no control characters or backslash, no edge whitespace.
 texts = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
                               blacklist_characters="\\"), min_size=1, max_size=40).map(str.strip) \
-    .filter(bool)
+    .filter(lambda t: bool(t) and t.isprintable())
 sizes = st.floats(0.1, 999.0, allow_nan=False).map(lambda x: round(x, 3))
 
 
@@ -35,43 +37,67 @@ def maybe(strategy):
     return st.none() | strategy
 
 
+# Any site, finding type and measurement concept of the tables generated from PS3.16.
+any_site = st.sampled_from(sorted(terms.names("site")))
+any_finding = st.sampled_from(sorted(terms.names("finding")))
+any_concept = st.sampled_from(sorted(terms.names("measurement")))
+any_unit = st.sampled_from(["mm", "cm", "mm2", "cm3", "mL", "{SUVbw}g/ml", "[hnsf'U]", "um2/s", "1"])
+any_derivation = st.sampled_from(sorted(terms.names("derivation")))
+codes = st.builds(vocab.Code, st.from_regex(r"[0-9]{4,9}", fullmatch=True),
+                  st.sampled_from(["SCT", "DCM", "99TEST"]), texts)
+measurements = st.builds(
+    Measurement, concept=any_concept | codes, value=st.floats(-1e6, 1e6, allow_nan=False),
+    unit=any_unit, derivation=maybe(any_derivation), method=maybe(codes), site=maybe(any_site))
+evaluations = st.builds(Evaluation, concept=any_concept | codes, value=texts | codes)
+
+
 @st.composite
-def findings(draw, modality: str, nm: bool):
-    site = draw(maybe(st.sampled_from(sorted(vocab.SITES))))
-    kinds = st.sampled_from(sorted(vocab.FINDING_TYPES))
-    mr = modality == "MR"
-    adc = draw(maybe(st.tuples(st.floats(1, 5000, allow_nan=False), st.sampled_from(sorted(vocab.ADC_UNITS)))))
+def findings(draw, modality: str, procedure: str):
+    template = template_for(modality, procedure)
+    allowed = template.allows
+
+    def field(row: str, strategy):
+        return draw(strategy) if allowed(row) else None
+
+    site = draw(maybe(st.sampled_from(sorted(vocab.SITES)) | any_site))
+    kinds = st.sampled_from(sorted(vocab.FINDING_TYPES)) | any_finding
+    adc = field("adc_value", maybe(st.tuples(st.floats(1, 5000, allow_nan=False),
+                                             st.sampled_from(sorted(vocab.ADC_UNITS)))))
     stats = draw(st.tuples(maybe(st.floats(0, 5000, allow_nan=False)), maybe(st.floats(0, 5000, allow_nan=False))))
     # centroids are FL (float32) in SCOORD3D: draw values float32 can hold exactly
     coordinate = st.integers(-4000, 4000).map(lambda v: v / 8)
-    centroid = draw(maybe(st.tuples(coordinate, coordinate, coordinate)))
-    roi = draw(maybe(st.builds(Roi, uids, st.integers(1, 20), uids, st.just(centroid),
-                               uids if centroid else st.none())))
+    centroid = draw(maybe(st.tuples(coordinate, coordinate, coordinate))) if allowed("centroid") else None
+    roi = field("roi", maybe(st.builds(Roi, uids, st.integers(1, 20), uids, st.just(centroid),
+                                       uids if centroid else st.none())))
+    tracer = draw(st.sampled_from(sorted(vocab.TRACERS))) if "tracer" in template.required_fields \
+        else field("tracer", maybe(st.sampled_from(sorted(vocab.TRACERS))))
     return Finding(
         present=draw(st.sampled_from([True, False, None])),
         certainty=draw(maybe(st.sampled_from(["definite", "possible"]))),
-        finding=draw(kinds if modality == "SM" else maybe(kinds)),  # a diagnosis is required
+        finding=draw(kinds if "finding" in template.required_fields else maybe(kinds)),
         site=site,
         laterality=draw(maybe(st.sampled_from(sorted(vocab.LATERALITY)))) if site else None,
         vertebral_levels=draw(maybe(level_lists())),
         dimensions_mm=draw(maybe(st.lists(sizes, min_size=1, max_size=3).map(tuple))),
         volume_ml=draw(maybe(st.floats(0.001, 10000, allow_nan=False))),
-        t1_signal=draw(maybe(st.sampled_from(["hyper", "iso", "hypo"]))) if mr else None,
-        t2_signal=draw(maybe(st.sampled_from(["hyper", "iso", "hypo"]))) if mr else None,
-        diffusion_restricted=draw(maybe(st.booleans())) if mr else None,
-        adc_value=adc[0] if adc and mr else None,
-        adc_unit=adc[1] if adc and mr else None,
-        adc_min=stats[0] if adc and mr else None,
-        adc_median=stats[1] if adc and mr else None,
+        t1_signal=field("t1_signal", maybe(st.sampled_from(["hyper", "iso", "hypo"]))),
+        t2_signal=field("t2_signal", maybe(st.sampled_from(["hyper", "iso", "hypo"]))),
+        diffusion_restricted=field("diffusion_restricted", maybe(st.booleans())),
+        adc_value=adc[0] if adc else None,
+        adc_unit=adc[1] if adc else None,
+        adc_min=stats[0] if adc else None,
+        adc_median=stats[1] if adc else None,
         roi=roi,
-        extent_mm=draw(maybe(st.tuples(sizes, sizes, sizes))),
-        enhancement=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT)))) if not nm else None,
-        enhancement_pattern=draw(maybe(st.sampled_from(sorted(vocab.ENHANCEMENT_PATTERN)))) if not nm else None,
-        contrast_agent=draw(maybe(st.sampled_from(sorted(vocab.CONTRAST_AGENTS)))) if not nm else None,
-        tracer=draw(st.sampled_from(sorted(vocab.TRACERS))) if nm else None,
-        activity_mbq=draw(maybe(st.floats(0.5, 1000, allow_nan=False))) if nm else None,
+        extent_mm=field("extent_mm", maybe(st.tuples(sizes, sizes, sizes))),
+        enhancement=field("enhancement", maybe(st.sampled_from(sorted(vocab.ENHANCEMENT)))),
+        enhancement_pattern=field("enhancement_pattern", maybe(st.sampled_from(sorted(vocab.ENHANCEMENT_PATTERN)))),
+        contrast_agent=field("contrast_agent", maybe(st.sampled_from(sorted(vocab.CONTRAST_AGENTS)))),
+        tracer=tracer,
+        activity_mbq=field("activity_mbq", maybe(st.floats(0.5, 1000, allow_nan=False))),
         tracking_id=draw(maybe(texts)),
         tracking_uid=draw(maybe(uids)),
+        measurements=tuple(draw(st.lists(measurements, max_size=3))),
+        evaluations=tuple(draw(st.lists(evaluations, max_size=2))),
     )
 
 
@@ -82,7 +108,7 @@ def reports(draw):
     study_uid = draw(uids)
     images = draw(st.lists(st.builds(ImageRef, st.just("1.2.840.10008.5.1.4.1.1.4"), uids, uids,
                                      st.sampled_from([study_uid, "1.2.3.4"])), max_size=4))
-    found = draw(st.lists(findings(modality, modality in ("NM", "PT")), max_size=4,
+    found = draw(st.lists(findings(modality, procedure), max_size=4,
                           unique_by=lambda f: f.tracking_uid or id(f)))
     return Report(
         modality=modality, procedure=procedure, findings=tuple(found),

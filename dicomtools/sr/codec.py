@@ -20,8 +20,9 @@ import struct
 from typing import Any, Callable
 
 from ..errors import SRReadError
+from ..values import MAX_DEPTH
 from ..vocab import Code
-from .content import ImageValue, Item, Num, Point3D
+from .content import Graphic, ImageValue, Item, Num
 
 # -- tags -------------------------------------------------------------------------------
 CODE_VALUE = 0x00080100
@@ -33,6 +34,7 @@ URN_CODE_VALUE = 0x00080120
 REF_SOP_CLASS = 0x00081150
 REF_SOP_INSTANCE = 0x00081155
 REF_SOP_SEQ = 0x00081199
+REF_FRAME_NUMBER = 0x00081160
 UNITS_SEQ = 0x004008EA
 RELATIONSHIP = 0x0040A010
 VALUE_TYPE = 0x0040A040
@@ -75,7 +77,6 @@ _TAG = struct.Struct("<HH")
 _SHORT_HDR = struct.Struct("<HH2sH")
 _LONG_HDR = struct.Struct("<HH2sHI")
 _F64 = struct.Struct("<d")
-_F32x3 = struct.Struct("<3f")
 
 
 # -- encoding ---------------------------------------------------------------------------
@@ -137,13 +138,16 @@ def encode_item(item: Item) -> bytes:
     """The body (elements in ascending tag order) of one content item dataset."""
     parts: list[bytes] = []
     vt = item.value_type
-    if vt == "IMAGE":
+    if vt in ("IMAGE", "COMPOSITE", "WAVEFORM") and isinstance(item.value, ImageValue):
         ref: ImageValue = item.value
+        frames = (b"" if not ref.frames else _element(
+            REF_FRAME_NUMBER, b"IS", "\\".join(str(n) for n in ref.frames).encode("ascii")))
         segment = (b"" if ref.segment_number is None else
                    _element(REF_SEGMENT_NUMBER, b"US", _U16.pack(ref.segment_number)))
         parts.append(_sequence(REF_SOP_SEQ, [
             _element(REF_SOP_CLASS, b"UI", ref.sop_class_uid.encode("ascii"))
-            + _element(REF_SOP_INSTANCE, b"UI", ref.sop_instance_uid.encode("ascii")) + segment]))
+            + _element(REF_SOP_INSTANCE, b"UI", ref.sop_instance_uid.encode("ascii"))
+            + frames + segment]))
     if item.relationship:
         parts.append(_element(RELATIONSHIP, b"CS", item.relationship.encode("ascii")))
     parts.append(_element(VALUE_TYPE, b"CS", vt.encode("ascii")))
@@ -151,6 +155,14 @@ def encode_item(item: Item) -> bytes:
         parts.append(encode_code(CONCEPT_NAME_SEQ, item.name))
     if vt == "CONTAINER":
         parts.append(_element(CONTINUITY, b"CS", b"CONTINUOUS" if item.continuous else b"SEPARATE"))
+    elif item.value is None:
+        pass  # an item kept without a value (as read)
+    elif vt == "DATETIME":
+        parts.append(_element(DATETIME, b"DT", item.value.encode("ascii")))
+    elif vt == "DATE":
+        parts.append(_element(DATE, b"DA", item.value.encode("ascii")))
+    elif vt == "TIME":
+        parts.append(_element(TIME, b"TM", item.value.encode("ascii")))
     elif vt == "UIDREF":
         parts.append(_element(UID, b"UI", item.value.encode("ascii")))
     elif vt == "PNAME":
@@ -171,12 +183,15 @@ def encode_item(item: Item) -> bytes:
             + _element(TEMPLATE_ID, b"CS", item.template.encode("ascii"))]))
     if item.children:
         parts.append(encode_content(item.children))
-    if vt == "SCOORD3D":  # groups 0070 and 3006 follow the 0040 elements above
-        point: Point3D = item.value
-        parts.append(_element(GRAPHIC_DATA, b"FL", _F32x3.pack(point.x, point.y, point.z)))
-        parts.append(_element(GRAPHIC_TYPE, b"CS", b"POINT"))
-        parts.append(_element(REF_FRAME_OF_REFERENCE, b"UI",
-                              point.frame_of_reference_uid.encode("ascii")))
+    if vt in ("SCOORD", "SCOORD3D") and isinstance(item.value, Graphic):
+        # groups 0070 and 3006 follow the 0040 elements above
+        graphic: Graphic = item.value
+        parts.append(_element(GRAPHIC_DATA, b"FL",
+                              struct.pack(f"<{len(graphic.data)}f", *graphic.data)))
+        parts.append(_element(GRAPHIC_TYPE, b"CS", graphic.graphic_type.encode("ascii")))
+        if vt == "SCOORD3D" and graphic.frame_of_reference_uid:
+            parts.append(_element(REF_FRAME_OF_REFERENCE, b"UI",
+                                  graphic.frame_of_reference_uid.encode("ascii")))
     return b"".join(parts)
 
 
@@ -212,8 +227,11 @@ class _Parser:
         self.text = text
         self.codes: dict[bytes, Code | None] = {}
 
-    def sequence(self, pos: int, end: int, implicit: bool) -> tuple[list[dict], int]:
+    def sequence(self, pos: int, end: int | None, implicit: bool,
+                 depth: int = 0) -> tuple[list[dict], int]:
         """Items of a sequence value running from pos to end (end=None: undefined length)."""
+        if depth > 2 * MAX_DEPTH + 8:  # content items nest two sequences per level
+            raise SRReadError(f"content nested deeper than {MAX_DEPTH} levels")
         buf = self.buf
         items: list[dict] = []
         limit = len(buf) if end is None else end
@@ -227,18 +245,19 @@ class _Parser:
             if tag != _ITEM:
                 raise SRReadError(f"malformed sequence: expected an item tag, found {tag:08X}")
             if length == _UNDEFINED:
-                dataset, pos = self.dataset(pos, None, implicit)
+                dataset, pos = self.dataset(pos, None, implicit, depth)
             else:
-                if pos + length > len(buf):
+                if pos + length > limit:
                     raise SRReadError("truncated content sequence item")
-                dataset, _ = self.dataset(pos, pos + length, implicit)
+                dataset, _ = self.dataset(pos, pos + length, implicit, depth)
                 pos += length
             items.append(dataset)
         if end is None:
             raise SRReadError("truncated sequence: no sequence delimiter")
         return items, pos
 
-    def dataset(self, pos: int, end: int | None, implicit: bool) -> tuple[dict, int]:
+    def dataset(self, pos: int, end: int | None, implicit: bool,
+                depth: int = 0) -> tuple[dict, int]:
         buf = self.buf
         out: dict[int, Any] = {}
         limit = len(buf) if end is None else end
@@ -261,18 +280,18 @@ class _Parser:
                     pos += 8
             if length == _UNDEFINED:
                 # SQ (or UN holding an implicit-VR sequence, PS3.5 §6.2.2)
-                out[tag], pos = self.sequence(pos, None, implicit or vr == b"UN")
+                out[tag], pos = self.sequence(pos, None, implicit or vr == b"UN", depth + 1)
                 continue
-            if pos + length > len(buf):
+            if pos + length > limit:
                 raise SRReadError(f"truncated element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
             if tag in _CODE_SEQUENCES and vr in (b"SQ", b"UN", b"??"):
                 raw = buf[pos:pos + length]
                 if raw not in self.codes:
-                    items, _ = self.sequence(pos, pos + length, implicit or vr == b"UN")
+                    items, _ = self.sequence(pos, pos + length, implicit or vr == b"UN", depth + 1)
                     self.codes[raw] = _code(items[0], self.text) if items else None
                 out[tag] = self.codes[raw]
             elif vr == b"SQ" or (tag in _SEQUENCES and vr in (b"UN", b"??")):
-                out[tag], _ = self.sequence(pos, pos + length, implicit or vr == b"UN")
+                out[tag], _ = self.sequence(pos, pos + length, implicit or vr == b"UN", depth + 1)
             else:
                 out[tag] = buf[pos:pos + length]
             pos += length
@@ -281,69 +300,110 @@ class _Parser:
         return out, pos
 
 
-def _cs(raw: bytes | None) -> str | None:
-    return None if raw is None else raw.decode("ascii", "replace").strip(" \0")
+def _bytes(value: Any) -> bytes | None:
+    """An element's raw bytes; None when the element is absent or has the wrong form (a
+    sequence where a string belongs: a damaged or fuzzed file)."""
+    return bytes(value) if isinstance(value, (bytes, memoryview)) else None
+
+
+def _cs(raw: Any) -> str | None:
+    data = _bytes(raw)
+    return None if data is None else data.decode("ascii", "replace").strip(" \0")
+
+
+def _items(value: Any) -> list[dict]:
+    """A sequence's items; [] when the element is not a sequence."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _code(ds: dict, text: Decoder) -> Code | None:
-    value = ds.get(CODE_VALUE) or ds.get(LONG_CODE_VALUE) or ds.get(URN_CODE_VALUE)
-    scheme = ds.get(CODING_SCHEME)
+    value = _bytes(ds.get(CODE_VALUE)) or _bytes(ds.get(LONG_CODE_VALUE)) \
+        or _bytes(ds.get(URN_CODE_VALUE))
     if value is None:
         return None
-    return Code(text(value).strip(), _cs(scheme) or "", text(ds.get(CODE_MEANING, b"")).strip())
+    return Code(text(value).strip(), _cs(ds.get(CODING_SCHEME)) or "",
+                text(_bytes(ds.get(CODE_MEANING)) or b"").strip())
 
 
-def _first_code(value: Code | list[dict] | None, text: Decoder) -> Code | None:
+def _first_code(value: Any, text: Decoder) -> Code | None:
     """A decoded Code (cached path) or the first item of an undefined-length code sequence."""
     if value is None or isinstance(value, Code):
         return value
-    return _code(value[0], text) if value else None
+    items = _items(value)
+    return _code(items[0], text) if items else None
 
 
-def _item_from_dict(ds: dict, text: Decoder) -> Item:
+_TEXT_TAGS = {"TEXT": TEXT_VALUE, "PNAME": PERSON_NAME, "UIDREF": UID, "DATE": DATE,
+              "TIME": TIME, "DATETIME": DATETIME}
+
+
+def _number(mv: dict) -> float | None:
+    raw = _bytes(mv.get(FLOAT_VALUE))
+    if raw is not None and len(raw) == 8:
+        number = _F64.unpack(raw)[0]
+        return number if math.isfinite(number) else None
+    try:
+        number = float(_cs(mv.get(NUMERIC_VALUE)) or "nan")
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _graphic(ds: dict, three_d: bool) -> Graphic | None:
+    data = _bytes(ds.get(GRAPHIC_DATA))
+    kind = _cs(ds.get(GRAPHIC_TYPE))
+    if data is None or not kind or len(data) % 4:
+        return None
+    values = struct.unpack(f"<{len(data) // 4}f", data)
+    frame = _cs(ds.get(REF_FRAME_OF_REFERENCE)) if three_d else None
+    return Graphic(kind, values, frame or None)
+
+
+def _image(ds: dict) -> ImageValue | None:
+    refs = _items(ds.get(REF_SOP_SEQ))
+    if not refs:
+        return None
+    ref = refs[0]
+    segment = _bytes(ref.get(REF_SEGMENT_NUMBER))
+    frames_text = _cs(ref.get(REF_FRAME_NUMBER))
+    try:
+        frames = tuple(int(f) for f in frames_text.split("\\")) if frames_text else None
+    except ValueError:
+        frames = None
+    return ImageValue(_cs(ref.get(REF_SOP_CLASS)) or "", _cs(ref.get(REF_SOP_INSTANCE)) or "",
+                      _U16.unpack(segment[:2])[0] if segment and len(segment) >= 2 else None,
+                      frames)
+
+
+def _item_from_dict(ds: dict, text: Decoder, depth: int = 0) -> Item:
+    if depth > MAX_DEPTH:
+        raise SRReadError(f"content nested deeper than {MAX_DEPTH} levels")
     vt = _cs(ds.get(VALUE_TYPE)) or ""
     item = Item(vt, _first_code(ds.get(CONCEPT_NAME_SEQ), text), _cs(ds.get(RELATIONSHIP)))
     if vt == "CODE":
         item.value = _first_code(ds.get(CONCEPT_CODE_SEQ), text)
     elif vt == "NUM":
-        measured = ds.get(MEASURED_VALUE_SEQ)
+        measured = _items(ds.get(MEASURED_VALUE_SEQ))
         if measured:
-            mv = measured[0]
-            unit = _first_code(mv.get(UNITS_SEQ), text)
-            number: float | None = None
-            if FLOAT_VALUE in mv and len(mv[FLOAT_VALUE]) == 8:
-                number = _F64.unpack(mv[FLOAT_VALUE])[0]
-            elif NUMERIC_VALUE in mv:
-                try:
-                    number = float(_cs(mv[NUMERIC_VALUE]) or "nan")
-                except ValueError:
-                    number = None
+            unit = _first_code(measured[0].get(UNITS_SEQ), text)
+            number = _number(measured[0])
             if number is not None and unit is not None:
                 item.value = Num(number, unit)
-    elif vt in ("TEXT", "PNAME", "UIDREF", "DATE", "TIME", "DATETIME"):
-        tag = {"TEXT": TEXT_VALUE, "PNAME": PERSON_NAME, "UIDREF": UID, "DATE": DATE,
-               "TIME": TIME, "DATETIME": DATETIME}[vt]
-        raw = ds.get(tag)
+    elif vt in _TEXT_TAGS:
+        raw = _bytes(ds.get(_TEXT_TAGS[vt]))
         item.value = None if raw is None else text(raw).rstrip(" \0")
-    elif vt in ("IMAGE", "COMPOSITE"):
-        refs = ds.get(REF_SOP_SEQ)
-        if refs:
-            segment = refs[0].get(REF_SEGMENT_NUMBER)
-            item.value = ImageValue(_cs(refs[0].get(REF_SOP_CLASS)) or "",
-                                    _cs(refs[0].get(REF_SOP_INSTANCE)) or "",
-                                    _U16.unpack(segment[:2])[0] if segment and len(segment) >= 2 else None)
-    elif vt == "SCOORD3D":
-        data = ds.get(GRAPHIC_DATA)
-        if _cs(ds.get(GRAPHIC_TYPE)) == "POINT" and data is not None and len(data) == 12:
-            item.value = Point3D(*_F32x3.unpack(data), _cs(ds.get(REF_FRAME_OF_REFERENCE)) or "")
+    elif vt in ("IMAGE", "COMPOSITE", "WAVEFORM"):
+        item.value = _image(ds)
+    elif vt in ("SCOORD", "SCOORD3D"):
+        item.value = _graphic(ds, vt == "SCOORD3D")
     elif vt == "CONTAINER":
         item.continuous = _cs(ds.get(CONTINUITY)) == "CONTINUOUS"
-    templates = ds.get(TEMPLATE_SEQ)
+    templates = _items(ds.get(TEMPLATE_SEQ))
     if templates:
         item.template = _cs(templates[0].get(TEMPLATE_ID))
-    children = ds.get(CONTENT_SEQ)
+    children = _items(ds.get(CONTENT_SEQ))
     if children:
-        item.children = [_item_from_dict(child, text) for child in children]
+        item.children = [_item_from_dict(child, text, depth + 1) for child in children]
     return item
 
 
@@ -352,56 +412,82 @@ def decode_content_value(raw: bytes, implicit: bool, text: Decoder) -> list[Item
     parser = _Parser(raw, implicit, text)
     try:
         datasets, _ = parser.sequence(0, len(raw), implicit)
-    except struct.error:
+        return [_item_from_dict(ds, text) for ds in datasets]
+    except (struct.error, ValueError, TypeError, IndexError):
         raise SRReadError("truncated or malformed content sequence") from None
-    return [_item_from_dict(ds, text) for ds in datasets]
 
 
 # -- pydicom path (already-parsed sequences, big endian files, datasets from a PACS) ----
-def _pd_code(seq) -> Code | None:
-    if not seq:
+def _pd_code(seq: Any) -> Code | None:
+    try:
+        ds = seq[0] if seq else None
+    except (TypeError, IndexError, KeyError):
         return None
-    ds = seq[0]
+    if ds is None or not hasattr(ds, "get"):
+        return None
     value = ds.get("CodeValue") or ds.get("LongCodeValue") or ds.get("URNCodeValue")
     if value is None:
         return None
     return Code(str(value), str(ds.get("CodingSchemeDesignator", "")), str(ds.get("CodeMeaning", "")))
 
 
-def items_from_pydicom(sequence) -> list[Item]:
+_PD_TEXT = {"TEXT": "TextValue", "PNAME": "PersonName", "UIDREF": "UID", "DATE": "Date",
+            "TIME": "Time", "DATETIME": "DateTime"}
+
+
+def _pd_value(ds: Any, vt: str) -> Any:
+    if vt == "CODE":
+        return _pd_code(ds.get("ConceptCodeSequence"))
+    if vt == "NUM" and ds.get("MeasuredValueSequence"):
+        mv = ds.MeasuredValueSequence[0]
+        unit = _pd_code(mv.get("MeasurementUnitsCodeSequence"))
+        number = mv.get("FloatingPointValue", mv.get("NumericValue"))
+        if number is None or unit is None or not math.isfinite(float(number)):
+            return None
+        return Num(float(number), unit)
+    if vt in _PD_TEXT:
+        value = ds.get(_PD_TEXT[vt])
+        return None if value is None else str(value)
+    if vt in ("IMAGE", "COMPOSITE", "WAVEFORM") and ds.get("ReferencedSOPSequence"):
+        ref = ds.ReferencedSOPSequence[0]
+        segment = ref.get("ReferencedSegmentNumber")
+        frames = ref.get("ReferencedFrameNumber")
+        if frames is not None:
+            frames = tuple(int(f) for f in (frames if isinstance(frames, (list, tuple))
+                                            or hasattr(frames, "__iter__") and not isinstance(frames, str)
+                                            else [frames]))
+        return ImageValue(str(ref.get("ReferencedSOPClassUID", "")),
+                          str(ref.get("ReferencedSOPInstanceUID", "")),
+                          int(segment) if segment is not None else None, frames or None)
+    if vt in ("SCOORD", "SCOORD3D") and ds.get("GraphicType"):
+        data = ds.get("GraphicData")
+        if data is None:
+            return None
+        values = tuple(struct.unpack(f"<{len(data)}f", struct.pack(f"<{len(data)}f", *map(float, data))))
+        frame = str(ds.get("ReferencedFrameOfReferenceUID", "")) if vt == "SCOORD3D" else ""
+        return Graphic(str(ds.GraphicType), values, frame or None)
+    return None
+
+
+def items_from_pydicom(sequence: Any, depth: int = 0) -> list[Item]:
     """Items of a pydicom ContentSequence (the slow path, used only when bytes are not raw)."""
+    if depth > MAX_DEPTH:
+        raise SRReadError(f"content nested deeper than {MAX_DEPTH} levels")
     out = []
     for ds in sequence:
         vt = str(ds.get("ValueType", ""))
-        item = Item(vt, _pd_code(ds.get("ConceptNameCodeSequence")), ds.get("RelationshipType"))
-        if vt == "CODE":
-            item.value = _pd_code(ds.get("ConceptCodeSequence"))
-        elif vt == "NUM" and ds.get("MeasuredValueSequence"):
-            mv = ds.MeasuredValueSequence[0]
-            unit = _pd_code(mv.get("MeasurementUnitsCodeSequence"))
-            number = mv.get("FloatingPointValue", mv.get("NumericValue"))
-            if number is not None and unit is not None:
-                item.value = Num(float(number), unit)
-        elif vt in ("TEXT", "PNAME", "UIDREF", "DATE", "TIME", "DATETIME"):
-            keyword = {"TEXT": "TextValue", "PNAME": "PersonName", "UIDREF": "UID", "DATE": "Date",
-                       "TIME": "Time", "DATETIME": "DateTime"}[vt]
-            value = ds.get(keyword)
-            item.value = None if value is None else str(value)
-        elif vt in ("IMAGE", "COMPOSITE") and ds.get("ReferencedSOPSequence"):
-            ref = ds.ReferencedSOPSequence[0]
-            segment = ref.get("ReferencedSegmentNumber")
-            item.value = ImageValue(str(ref.get("ReferencedSOPClassUID", "")),
-                                    str(ref.get("ReferencedSOPInstanceUID", "")),
-                                    int(segment) if segment is not None else None)
-        elif vt == "SCOORD3D" and ds.get("GraphicType") == "POINT":
-            data = ds.get("GraphicData")
-            if data is not None and len(data) == 3:
-                item.value = Point3D(*map(float, data), str(ds.get("ReferencedFrameOfReferenceUID", "")))
-        elif vt == "CONTAINER":
+        relationship = ds.get("RelationshipType")
+        item = Item(vt, _pd_code(ds.get("ConceptNameCodeSequence")),
+                    str(relationship) if relationship else None)
+        try:
+            item.value = _pd_value(ds, vt)
+        except (TypeError, ValueError, AttributeError, IndexError, struct.error):
+            item.value = None  # a damaged value: the item is kept without it
+        if vt == "CONTAINER":
             item.continuous = ds.get("ContinuityOfContent") == "CONTINUOUS"
         if ds.get("ContentTemplateSequence"):
             item.template = str(ds.ContentTemplateSequence[0].get("TemplateIdentifier", "")) or None
         if ds.get("ContentSequence"):
-            item.children = items_from_pydicom(ds.ContentSequence)
+            item.children = items_from_pydicom(ds.ContentSequence, depth + 1)
         out.append(item)
     return out

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..values import Graphic, ImageValue, Num
 from ..vocab import Code
+
+__all__ = ["Graphic", "ImageValue", "Num", "Item", "container", "code_item", "num_item",
+           "text_item", "CONTAINS", "HAS_OBS_CONTEXT", "HAS_CONCEPT_MOD", "HAS_ACQ_CONTEXT"]
 
 CONTAINS = "CONTAINS"
 HAS_OBS_CONTEXT = "HAS OBS CONTEXT"
@@ -18,38 +22,11 @@ HAS_CONCEPT_MOD = "HAS CONCEPT MOD"
 HAS_ACQ_CONTEXT = "HAS ACQ CONTEXT"
 
 
-@dataclass(frozen=True, slots=True)
-class Num:
-    """A NUM value: the number and its UCUM unit."""
-
-    value: float
-    unit: Code
-
-
-@dataclass(frozen=True, slots=True)
-class ImageValue:
-    """An IMAGE value: a reference to one SOP instance (a segment of it, for a SEG)."""
-
-    sop_class_uid: str
-    sop_instance_uid: str
-    segment_number: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Point3D:
-    """A SCOORD3D POINT value in a frame of reference (patient coordinates, mm)."""
-
-    x: float
-    y: float
-    z: float
-    frame_of_reference_uid: str
-
-
 @dataclass(slots=True)
 class Item:
     """One content item. ``value`` is a Code (CODE), Num (NUM), str (TEXT, UIDREF, PNAME,
-    DATE, TIME, DATETIME), ImageValue (IMAGE), Point3D (SCOORD3D POINT), or None (CONTAINER;
-    value types not mapped)."""
+    DATE, TIME, DATETIME), ImageValue (IMAGE, COMPOSITE, WAVEFORM), Graphic (SCOORD,
+    SCOORD3D), or None (CONTAINER; a value that could not be decoded)."""
 
     value_type: str
     name: Code | None

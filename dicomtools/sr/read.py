@@ -1,14 +1,16 @@
 """DICOM SR -> Report, in one pass over the content tree.
 
-Reads dicomtools' own SRs losslessly and SRs of other tools (highdicom, dcmqi, DCMTK, Basic
-Text SR) without raising: whatever has no place in the model becomes a warning on
-``Report.warnings``. Only a file that is not a readable SR at all raises SRReadError.
+Reads dicomtools' own SRs losslessly, and SRs of any origin and SOP class without raising:
+every TID 1500 measurement group comes back through the row table (rows.py) and what no row
+takes is kept in the open part of the Finding (measurements, evaluations, regions, other) or
+of the Report (``evaluations``, ``other``). What is kept as plain content is named in
+``Report.warnings``. Only a file that is not a readable DICOM SR at all raises SRReadError.
 """
 
 from __future__ import annotations
 
 import os
-from functools import cache
+import warnings as _warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,49 +18,48 @@ import pydicom
 from pydicom.charset import convert_encodings, decode_bytes
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID, UID_dictionary
 
-from .. import vocab
-from ..errors import SRReadError
-from ..levels import CODE_LEVELS
-from ..errors import InputError
-from ..model import Finding, ImageRef, Patient, Report, Roi, SRIdentity, Study
+from .. import terms, vocab
+from ..errors import InputError, SRReadError
+from ..model import MODALITIES, Finding, ImageRef, Patient, Report, Roi, SRIdentity, Study
+from ..observations import Evaluation, Measurement
+from ..values import ContentNode
 from ..vocab import Code, Concept
+from . import rows
 from .codec import CONTENT_SEQ, decode_content_value, items_from_pydicom
-from .content import ImageValue, Item, Num, Point3D
-from .templates import CodedField, group_template
+from .content import CONTAINS, HAS_CONCEPT_MOD, Item
+from .templates import template_for
 
-SR_STORAGE = {
-    "1.2.840.10008.5.1.4.1.1.88.11": "Basic Text SR",
-    "1.2.840.10008.5.1.4.1.1.88.22": "Enhanced SR",
-    "1.2.840.10008.5.1.4.1.1.88.33": "Comprehensive SR",
-    "1.2.840.10008.5.1.4.1.1.88.34": "Comprehensive 3D SR",
-    "1.2.840.10008.5.1.4.1.1.88.35": "Extensible SR",
-}
+COMPREHENSIVE_SRS = {"1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34",
+                     "1.2.840.10008.5.1.4.1.1.88.35", "1.2.840.10008.5.1.4.1.1.88.22"}
+
+
+# Every SR-based SOP class (PS3.4 B.5): Basic Text, Enhanced, Comprehensive (3D), Extensible,
+# Key Object Selection, the dose SRs, CAD, procedure logs and the retired trial classes, taken
+# from pydicom's UID dictionary, so a class added to the standard needs no code here.
+SR_STORAGE: frozenset[str] = frozenset(
+    uid for uid in UID_dictionary if uid.startswith("1.2.840.10008.5.1.4.1.1.88."))
+
+
+def _is_sr_class(uid: str) -> bool:
+    return uid in SR_STORAGE
+
+
 _PROCEDURE_BY_PERFORMED = {p.performed: name for name, p in vocab.PROCEDURES.items()}
-_SITE_BY_CODE = vocab.reverse(vocab.SITES)
-_FINDING_BY_CODE = vocab.reverse(vocab.FINDING_TYPES)
-_LATERALITY_BY_CODE = vocab.reverse(vocab.LATERALITY)
-_TRACER_BY_AGENT = {t.agent: name for name, t in vocab.TRACERS.items()}
 _IMPRESSION_BY_CODE = vocab.reverse(vocab.IMPRESSION)
-# Linear measurements of CID 7470 kept as reported diameters (in item order); Width, Depth and
-# Height together are the extent along the patient axes.
-_EXTENT = (Concept.WIDTH_LR, Concept.DEPTH_AP, Concept.HEIGHT_CC)
-_LINEAR = {Concept.DIAMETER, *_EXTENT, *(Code(v, s, m) for v, s, m in (
-    ("103339001", "SCT", "Long axis"), ("103340004", "SCT", "Short axis"),
-    ("131189007", "SCT", "Perpendicular Axis"), ("410668003", "SCT", "Length"),
-    ("131187009", "SCT", "Major Axis"), ("131188004", "SCT", "Minor Axis")))}
-_VOLUMES = {Concept.VOLUME, Code("121221", "DCM", "Volume of ellipsoid"),
-            Code("121216", "DCM", "Volume estimated from single 2D region"),
-            Code("121217", "DCM", "Volume estimated from three or more non-coplanar 2D regions"),
-            Code("121218", "DCM", "Volume estimated from two non-coplanar 2D regions"),
-            Code("126030", "DCM", "Volume of bounding three dimensional region")}
-_IGNORED_IN_GROUP = {Concept.RADIONUCLIDE, Code("276214006", "SCT", "Finding category"),
-                     Code("C67447", "NCIt", "Activity Session")}
-
-
-@cache
-def _coded_fields() -> dict[Code, CodedField]:
-    return {f.concept: f for f in group_template().coded_fields}
+# Procedure reported codes that name one of our procedures; generic ones (several of ours
+# share them) are resolved with the modality of the evidence.
+_REPORTED: dict[Code, list[str]] = {}
+for _name, _proc in vocab.PROCEDURES.items():
+    _REPORTED.setdefault(_proc.reported, []).append(_name)
+_HEADER_CONCEPTS = {Concept.LANGUAGE, Concept.OBSERVER_TYPE, Concept.DEVICE_OBSERVER_UID,
+                    Concept.DEVICE_OBSERVER_NAME, Concept.PROCEDURE_REPORTED, Concept.IMAGE_LIBRARY}
+_REGION_TYPES = {"IMAGE", "COMPOSITE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD"}
+# Modality of the images an SR references, by SOP class keyword prefix (pydicom's names).
+_MODALITY_BY_CLASS = (("CT", "CT"), ("EnhancedCT", "CT"), ("MR", "MR"), ("EnhancedMR", "MR"),
+                      ("NuclearMedicine", "NM"), ("PositronEmission", "PT"), ("EnhancedPET", "PT"),
+                      ("Ultrasound", "US"), ("EnhancedUS", "US"), ("VLWholeSlide", "SM"))
 
 
 def read_sr(path: str | os.PathLike) -> Report:
@@ -99,26 +100,42 @@ def _content_items(ds: Dataset) -> list[Item]:
         return decode_content_value(bytes(elem.value or b""), implicit, _text_decoder(ds))
     try:
         return items_from_pydicom(ds.ContentSequence)
+    except SRReadError:
+        raise
     except Exception as exc:
-        raise SRReadError(f"content sequence cannot be parsed ({exc})") from None
+        raise SRReadError(f"content sequence cannot be parsed ({type(exc).__name__})") from None
 
 
 def report_from_dataset(ds: Dataset, source: str = "dataset") -> Report:
     """Map an SR dataset (from a file, a PACS, or highdicom) to a Report."""
-    sop_class = str(ds.get("SOPClassUID", ""))
-    if sop_class not in SR_STORAGE:
-        name = getattr(ds.get("SOPClassUID"), "name", "") or "no SOP Class"
+    try:
+        sop_class = str(ds.get("SOPClassUID", "")).strip()
+    except Exception:
+        sop_class = ""
+    if not _is_sr_class(sop_class):
+        name = UID(sop_class).name if sop_class else "no SOP Class"
         raise SRReadError(f"{source}: not a DICOM SR (SOP Class {sop_class or '-'} {name})")
-    try:
-        root_children = _content_items(ds)
-    except SRReadError as exc:
-        raise SRReadError(f"{source}: {exc}") from None
-    try:
-        return _Mapper(ds, source).report(root_children)
-    except SRReadError:
-        raise
-    except Exception as exc:  # a damaged header must not leak a pydicom traceback
-        raise SRReadError(f"{source}: SR header cannot be read ({type(exc).__name__}: {exc})") from None
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        try:
+            root_children = _content_items(ds)
+            report = _Mapper(ds, source).report(root_children)
+        except SRReadError as exc:
+            raise SRReadError(f"{source}: {exc}") from None
+        except RecursionError:
+            raise SRReadError(f"{source}: content nested too deeply") from None
+        except Exception as exc:  # a damaged header must not leak a pydicom traceback
+            raise SRReadError(f"{source}: SR header cannot be read ({type(exc).__name__})") from None
+    if caught:  # pydicom's warnings quote values (names, IDs): say only which kind it was
+        kinds = sorted({w.category.__name__ for w in caught})
+        report = _with_warning(report, f"{len(caught)} library warning(s) while reading "
+                               f"({', '.join(kinds)}); values not shown")
+    return report
+
+
+def _with_warning(report: Report, message: str) -> Report:
+    from dataclasses import replace
+    return replace(report, warnings=report.warnings + (message,))
 
 
 def _str(ds: Dataset, keyword: str) -> str | None:
@@ -129,7 +146,7 @@ def _str(ds: Dataset, keyword: str) -> str | None:
 
 
 class _Mapper:
-    """One pass: content items -> model fields; unmapped items -> warnings."""
+    """One pass: content items -> model fields; what no field takes is kept, with a warning."""
 
     def __init__(self, ds: Dataset, source: str):
         self.ds = ds
@@ -143,163 +160,150 @@ class _Mapper:
         ds = self.ds
         templates = ds.get("ContentTemplateSequence")
         tid = str(templates[0].get("TemplateIdentifier", "")) if templates else ""
+        title = _root_title(ds)
         if tid != "1500":
-            self.warn(f"root template is {('TID ' + tid) if tid else 'not declared'}, not TID 1500; "
-                      "reading what maps to findings")
-        procedure = self._procedure(items)
-        modality = vocab.PROCEDURES[procedure].modality if procedure else None
+            self.warn(f"root template is {('TID ' + tid) if tid else 'not declared'} "
+                      f"({title or 'no title'}), not TID 1500; reading what maps to findings")
+        evidence = self.evidence()
+        procedure = self._procedure(items, evidence)
+        modality = (vocab.PROCEDURES[procedure].modality if isinstance(procedure, str)
+                    else _evidence_modality(evidence))
+        enabled = set(template_for(modality, procedure).rows)
         findings: list[Finding] = []
         impression = observer = None
+        evaluations: list[Evaluation] = []
+        other: list[ContentNode] = []
         for item in items:
             name = item.name
             if name == Concept.IMAGING_MEASUREMENTS:
                 for index, group in enumerate(item.children, start=1):
                     if group.value_type == "CONTAINER":
-                        findings.append(self.finding(group, index, modality, procedure))
+                        findings.append(self.finding(group, index, modality, procedure, enabled))
                     else:
-                        self.warn(f"Imaging Measurements holds a {group.value_type} item; ignored")
-            elif name == Concept.QUALITATIVE_EVALUATIONS:
+                        self.warn(f"Imaging Measurements holds a {group.value_type} item "
+                                  f"{_label(group)}; kept as content")
+                        other.append(node_from_item(item))
+                        break
+            elif name == Concept.QUALITATIVE_EVALUATIONS and item.value_type == "CONTAINER":
                 for child in item.children:
-                    if child.name == Concept.IMPRESSION and child.value in _IMPRESSION_BY_CODE:
+                    if child.name == Concept.IMPRESSION and child.value in _IMPRESSION_BY_CODE \
+                            and impression is None and not child.children:
                         impression = _IMPRESSION_BY_CODE[child.value]
                     else:
-                        self.warn(f"qualitative evaluation {_label(child)} not mapped; ignored")
-            elif name == Concept.PERSON_OBSERVER_NAME:
+                        evaluations.extend(self._evaluation_or_keep(child, "report", other))
+            elif name == Concept.PERSON_OBSERVER_NAME and observer is None and isinstance(item.value, str):
                 observer = item.value
-            elif name in (Concept.LANGUAGE, Concept.OBSERVER_TYPE, Concept.DEVICE_OBSERVER_UID,
-                          Concept.DEVICE_OBSERVER_NAME, Concept.PROCEDURE_REPORTED,
-                          Concept.IMAGE_LIBRARY):
+            elif name in _HEADER_CONCEPTS:
                 continue
             else:
-                self.warn(f"top-level item {_label(item)} not mapped; ignored")
+                self.warn(f"top-level item {_label(item)} kept as content")
+                other.append(node_from_item(item))
+        names = [f.tracking_uid for f in findings if f.tracking_uid]
+        shared = sorted({uid for uid in names if names.count(uid) > 1})
+        for uid in shared:
+            self.warn(f"Tracking UID {uid} is shared by {names.count(uid)} groups (one tracked "
+                      "finding measured several times); all kept")
         return Report(
             modality=modality, procedure=procedure, findings=tuple(findings),
             impression=impression, observer=observer, indication=_str(self.ds, "ReasonForVisit"),
-            patient=self.patient(), study=self.study(),
-            source_images=self.evidence(), sr=self.identity(), warnings=tuple(self.warnings),
+            patient=self.patient(), study=self.study(), source_images=evidence, sr=self.identity(),
+            evaluations=tuple(evaluations), other=tuple(other), warnings=tuple(self.warnings),
         )
 
-    def _procedure(self, items: list[Item]) -> str | None:
+    def _procedure(self, items: list[Item], evidence: tuple[ImageRef, ...]) -> str | Code | None:
         performed = self.ds.get("PerformedProcedureCodeSequence")
         if performed:
             item = performed[0]
             code = Code(str(item.get("CodeValue", "")), str(item.get("CodingSchemeDesignator", "")), "")
             if code in _PROCEDURE_BY_PERFORMED:
                 return _PROCEDURE_BY_PERFORMED[code]
-        reported = [i.value for i in items if i.name == Concept.PROCEDURE_REPORTED]
-        for name, proc in vocab.PROCEDURES.items():
-            if proc.reported in reported and proc.tracer is None:
-                return name
-        label = ", ".join(f"({c.value}, {c.scheme}, {c.meaning!r})" for c in reported if c) or "none"
-        self.warn(f"procedure not recognised (Procedure reported: {label}); procedure left unknown")
+        reported = [i for i in items if i.name == Concept.PROCEDURE_REPORTED]
+        modality = _evidence_modality(evidence)
+        for item in reported:
+            if isinstance(item.value, Code):
+                names = [n for n in _REPORTED.get(item.value, ())
+                         if modality is None or vocab.PROCEDURES[n].modality == modality]
+                if len(names) == 1 and (modality is not None or len(_REPORTED[item.value]) == 1):
+                    return names[0]
+                return item.value  # a procedure we have no name for: kept as its code
+            if item.value_type == "TEXT" and isinstance(item.value, str):
+                self.warn(f"Procedure reported is TEXT {item.value!r}, not CODE (TID 1500 row 4)")
+                term = terms.lookup("procedure", item.value)
+                if term is not None and (modality in (None, vocab.PROCEDURES[term].modality)):
+                    return term
+        if not reported:
+            self.warn("no Procedure reported (TID 1500 row 4); procedure left unknown")
         return None
 
     def finding(self, group: Item, index: int, modality: str | None,
-                procedure: str | None) -> Finding:
-        values: dict[str, Any] = {"modality": modality, "procedure": procedure}
-        roi: dict[str, Any] = {}
-        dims: list[tuple[Code, float]] = []
-        levels: list[str] = []
-        site_levels: list[str] = []
-        label = f"group {index}"
+                procedure: str | Code | None, enabled: set[str]) -> Finding:
+        disabled: set[str] = {r.name for r in rows.ROWS if r.name not in enabled}
+        while True:
+            state, left = self._group_state(group, index, disabled)
+            values, provisional = rows.finish(state)
+            values.update(modality=modality, procedure=procedure)
+            values.setdefault("present", True)  # a measured group without presence: a finding
+            if "roi" in values or state.roi:
+                values.pop("roi", None)
+                roi = self._roi(state.roi)
+                if roi is None:
+                    disabled |= {"roi", "centroid"}
+                    continue
+                values["roi"] = roi
+            self._open_part(left + provisional, values, state.label)
+            try:
+                return Finding(**values)
+            except InputError as exc:
+                row = _row_named_in(str(exc))
+                if row is None or row in disabled:
+                    raise SRReadError(f"group {index} cannot be mapped ({exc})") from None
+                self.warnings = self.warnings[:self._mark]
+                self.warn(f"{state.label}: {row} does not fit the model ({exc}); kept as content")
+                self._mark = len(self.warnings)
+                disabled.add(row)
+
+    def _group_state(self, group: Item, index: int,
+                     disabled: set[str]) -> tuple[rows.GroupState, list[Item]]:
+        self._mark = len(self.warnings)
+        state = rows.GroupState(label=f"group {index}")
+        left: list[Item] = []
         for item in group.children:
-            name = item.name
-            if name == Concept.TRACKING_IDENTIFIER:
-                values["tracking_id"] = item.value
-                label = f"group {item.value!r}"
-            elif name == Concept.TRACKING_UID:
-                values["tracking_uid"] = item.value
-            elif name == Concept.FINDING:
-                values["finding"] = self._lookup(_FINDING_BY_CODE, item, label)
-            elif name == Concept.FINDING_SITE:
-                self._site(item, values, site_levels, label)
-            elif name in _coded_fields():
-                coded = _coded_fields()[name]
-                if item.value in coded.reverse:
-                    values[coded.field] = coded.reverse[item.value]
-                else:
-                    self.warn(f"{label}: {_label(item)} is not a known {coded.field} value; ignored")
-            elif name == Concept.VERTEBRAL_LEVEL and item.value in CODE_LEVELS:
-                levels.append(CODE_LEVELS[item.value])
-            elif name == Concept.RADIOPHARMACEUTICAL:
-                values["tracer"] = self._lookup(_TRACER_BY_AGENT, item, label)
-            elif name == Concept.REFERENCED_SEGMENT and isinstance(item.value, ImageValue):
-                roi["seg_instance_uid"] = item.value.sop_instance_uid
-                roi["segment_number"] = item.value.segment_number
-            elif name == Concept.SOURCE_SERIES_FOR_SEGMENTATION:
-                roi["source_series_uid"] = item.value
-            elif name == Concept.CENTER_OF_MASS and isinstance(item.value, Point3D):
-                point = item.value
-                roi["centroid_lps_mm"] = (point.x, point.y, point.z)
-                roi["frame_of_reference_uid"] = point.frame_of_reference_uid
-            elif item.value_type == "NUM" and isinstance(item.value, Num):
-                self._number(item, values, dims, label)
-            elif name in _IGNORED_IN_GROUP:
+            if not rows.read_item(item, state, disabled):
+                left.append(item)
+        return state, left
+
+    def _open_part(self, items: list[Item], values: dict[str, Any], label: str) -> None:
+        measurements, evaluations, regions, other = [], [], [], []
+        for item in items:
+            if item.value_type == "NUM" and item.relationship in (CONTAINS, None):
+                measurement = _measurement(item)
+                if measurement is not None:
+                    measurements.append(measurement)
+                    continue
+            if item.value_type in _REGION_TYPES:
+                regions.append(node_from_item(item))
                 continue
-            else:
-                self.warn(f"{label}: {_label(item)} not mapped; ignored")
-        extent = {name: mm for name, mm in dims if name in _EXTENT}
-        if len(extent) == 3:
-            values["extent_mm"] = tuple(extent[axis] for axis in _EXTENT)
-            dims = [(name, mm) for name, mm in dims if name not in _EXTENT]
-        if dims:
-            values["dimensions_mm"] = tuple(mm for _, mm in dims)
-        if site_levels:
-            values["vertebral_levels"] = tuple(site_levels)
-        elif levels:
-            values["vertebral_levels"] = tuple(levels)
-        if roi:
-            self._roi(roi, values, label)
-        values.setdefault("present", True)  # a measured group without presence: a finding
+            evaluations.extend(self._evaluation_or_keep(item, label, other))
+        values.update(measurements=tuple(measurements), evaluations=tuple(evaluations),
+                      regions=tuple(regions), other=tuple(other))
+
+    def _evaluation_or_keep(self, item: Item, label: str, other: list[ContentNode]) -> list[Evaluation]:
+        if item.value_type in ("CODE", "TEXT") and item.relationship in (CONTAINS, None) \
+                and item.name is not None and item.value is not None:
+            try:
+                return [Evaluation(terms.term_for("any", item.name), item.value,
+                                   tuple(node_from_item(c) for c in item.children))]
+            except InputError:
+                pass
+        self.warn(f"{label}: {_label(item)} kept as content (no model field)")
+        other.append(node_from_item(item))
+        return []
+
+    def _roi(self, roi: dict) -> Roi | None:
         try:
-            return Finding(**values)
-        except Exception as exc:
-            self.warn(f"{label}: values do not fit the model ({exc}); kept what fits")
-            return Finding(present=values["present"], modality=modality, procedure=procedure)
-
-    def _roi(self, roi: dict, values: dict, label: str) -> None:
-        try:
-            values["roi"] = Roi(**roi)
-        except (TypeError, InputError) as exc:
-            self.warn(f"{label}: segmentation reference incomplete ({exc}); ignored")
-
-    def _lookup(self, table: dict, item: Item, label: str) -> Any:
-        if item.value in table:
-            return table[item.value]
-        self.warn(f"{label}: {_label(item)} has no model term; left unknown")
-        return None
-
-    def _site(self, item: Item, values: dict, site_levels: list[str], label: str) -> None:
-        if item.value in CODE_LEVELS:
-            values["site"] = "vertebra"
-            site_levels.append(CODE_LEVELS[item.value])
-        elif "site" in values:
-            self.warn(f"{label}: second finding site {_label(item)}; only the first is kept")
-        else:
-            values["site"] = self._lookup(_SITE_BY_CODE, item, label)
-        for child in item.children:
-            if child.name == Concept.LATERALITY and child.value in _LATERALITY_BY_CODE:
-                values["laterality"] = _LATERALITY_BY_CODE[child.value]
-            else:
-                self.warn(f"{label}: site modifier {_label(child)} not mapped; ignored")
-
-    def _number(self, item: Item, values: dict, dims: list[tuple[Code, float]], label: str) -> None:
-        num: Num = item.value
-        name, unit = item.name, num.unit.value
-        if name in _LINEAR and (mm := vocab.length_to_mm(num.value, unit)) is not None:
-            dims.append((name, mm))
-        elif name in _VOLUMES and (ml := vocab.volume_to_ml(num.value, unit)) is not None:
-            values["volume_ml"] = ml
-        elif name == Concept.ADC and unit in vocab.ADC_UNITS:
-            derivation = next((c.value for c in item.children if c.name == Concept.DERIVATION), None)
-            field = {vocab.DERIVATIONS["minimum"]: "adc_min",
-                     vocab.DERIVATIONS["median"]: "adc_median"}.get(derivation, "adc_value")
-            values[field], values["adc_unit"] = num.value, unit
-        elif (name == Concept.ADMINISTERED_ACTIVITY
-              and (mbq := vocab.activity_to_mbq(num.value, unit)) is not None):
-            values["activity_mbq"] = mbq
-        else:
-            self.warn(f"{label}: measurement {_label(item)} = {num.value:g} {unit} not mapped; ignored")
+            return Roi(**roi)
+        except (TypeError, InputError):
+            return None
 
     def patient(self) -> Patient:
         ds = self.ds
@@ -315,7 +319,7 @@ class _Mapper:
                      description=_str(ds, "StudyDescription"), patient_age=_str(ds, "PatientAge"))
 
     def evidence(self) -> tuple[ImageRef, ...]:
-        refs = []
+        refs: list[ImageRef] = []
         for keyword in ("CurrentRequestedProcedureEvidenceSequence", "PertinentOtherEvidenceSequence"):
             for study in self.ds.get(keyword) or ():
                 for series in study.get("ReferencedSeriesSequence") or ():
@@ -337,3 +341,65 @@ def _label(item: Item) -> str:
     if isinstance(item.value, Code):
         return f"{item.value_type} '{name}' = '{item.value.meaning}'"
     return f"{item.value_type} '{name}'"
+
+
+def _root_title(ds: Dataset) -> str | None:
+    try:
+        seq = ds.get("ConceptNameCodeSequence")
+        return str(seq[0].CodeMeaning) if seq else None
+    except Exception:
+        return None
+
+
+def _evidence_modality(evidence: tuple[ImageRef, ...]) -> str | None:
+    """The one model modality of the images an SR references, if they agree."""
+    found = set()
+    for ref in evidence:
+        keyword = UID(ref.sop_class_uid).keyword or ""
+        for prefix, modality in _MODALITY_BY_CLASS:
+            if keyword.startswith(prefix + "Image") or keyword.startswith(prefix):
+                found.add(modality)
+                break
+    found &= set(MODALITIES)
+    return found.pop() if len(found) == 1 else None
+
+
+def _row_named_in(message: str) -> str | None:
+    """The row whose field an InputError names ("field 'site' has value ...")."""
+    import re
+    match = re.search(r"field '([a-z_0-9]+)'", message)
+    row = rows.ROW_OF_FIELD.get(match.group(1)) if match else None
+    return row.name if row else None
+
+
+def _measurement(item: Item) -> Measurement | None:
+    """A NUM as a Measurement: derivation, method and site from its modifiers; any other
+    child kept as content of the measurement."""
+    num = item.value
+    if item.name is None or num is None:
+        return None
+    derivation = method = site = None
+    children = []
+    for child in item.children:
+        if child.relationship == HAS_CONCEPT_MOD and isinstance(child.value, Code) and not child.children:
+            if child.name == Concept.DERIVATION and derivation is None:
+                derivation = terms.term_for("derivation", child.value)
+                continue
+            if child.name == Concept.MEASUREMENT_METHOD and method is None:
+                method = child.value
+                continue
+            if child.name == Concept.FINDING_SITE and site is None:
+                site = terms.term_for("site", child.value)
+                continue
+        children.append(node_from_item(child))
+    try:
+        return Measurement(terms.term_for("any", item.name), num.value, num.unit, derivation,
+                           method, site, tuple(children))
+    except InputError:
+        return None
+
+
+def node_from_item(item: Item) -> ContentNode:
+    """An SR content item kept whole in the model."""
+    return ContentNode(item.value_type, item.relationship, item.name, item.value,
+                       tuple(node_from_item(c) for c in item.children))

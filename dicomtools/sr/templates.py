@@ -1,7 +1,10 @@
-"""Load the declarative report templates in the top-level ``templates/`` folder.
+"""Report templates: the JSON files of the top-level ``templates/`` folder, one per report type,
+discovered from the folder (a new report type is a new file, no code).
 
-The writer, the reader and the validator are engines over these files: which finding fields a
-report type carries, and which simple coded field becomes which content item.
+A template names the modalities (and optionally the procedures) it serves, the root title,
+the rows of the TID 1501 row table (``sr/rows.py``) a finding may carry, the fields each
+finding must have, and the measurements a report of this type is expected to hold: concept,
+units, derivations, and how reports spell them (for the text extractor).
 """
 
 from __future__ import annotations
@@ -13,82 +16,106 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import vocab
-from ..vocab import Code
+from .. import terms
+from ..errors import InputError
+from ..vocab import Code, code_from_json
+from .rows import ROW_NAMES
+
+FALLBACK = "generic"  # the template of a report whose modality no other template serves
 
 
 @dataclass(frozen=True)
-class CodedField:
-    """A Finding field written as one CODE item: name -> value set."""
+class MeasurementSpec:
+    """A measurement a report type expects: the concept, its accepted UCUM units (the first is
+    the one to write), the derivations it comes with, and spellings in report prose."""
 
-    field: str
-    concept: Code
-    values: dict[Any, Code]
-    relationship: str
-    always: bool
-    reverse: dict[Code, Any]
+    concept: terms.Term
+    units: tuple[str, ...]
+    derivations: tuple[terms.Term | None, ...]
+    says: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ReportTemplate:
     name: str
+    description: str
     modalities: tuple[str, ...]
+    procedures: tuple[str, ...]
     title: Code
-    finding_fields: frozenset[str]
+    rows: tuple[str, ...]
     required_fields: frozenset[str]
-    mr_only_fields: frozenset[str]
+    measurements: tuple[MeasurementSpec, ...]
+
+    def allows(self, row: str) -> bool:
+        return row in self.rows
+
+    def spec_for(self, concept: terms.Term, derivation: terms.Term | None) -> MeasurementSpec | None:
+        return next((m for m in self.measurements if m.concept == concept
+                     and (not m.derivations or derivation in m.derivations)), None)
 
 
-@dataclass(frozen=True)
-class GroupTemplate:
-    template_id: str
-    coded_fields: tuple[CodedField, ...]
-
-    def field(self, name: str) -> CodedField:
-        return next(f for f in self.coded_fields if f.field == name)
-
-
-def _load(name: str) -> dict:
+def _folder_files() -> list[tuple[str, str]]:
     try:
-        text = resources.files("dicomtools.templates").joinpath(name).read_text("utf-8")
+        folder = resources.files("dicomtools.templates")
+        return sorted((f.name, f.read_text("utf-8")) for f in folder.iterdir()
+                      if f.name.endswith(".json"))
     except (ModuleNotFoundError, FileNotFoundError):  # running from a source checkout
-        text = (Path(__file__).resolve().parents[2] / "templates" / name).read_text("utf-8")
-    return json.loads(text)
+        folder_path = Path(__file__).resolve().parents[2] / "templates"
+        return sorted((p.name, p.read_text("utf-8")) for p in folder_path.glob("*.json"))
 
 
-@cache
-def group_template() -> GroupTemplate:
-    data = _load("finding-group.json")
-    coded = tuple(
-        CodedField(
-            field=row["field"],
-            concept=getattr(vocab.Concept, row["concept"]),
-            values=getattr(vocab, row["values"]),
-            relationship=row.get("relationship", "CONTAINS"),
-            always=bool(row.get("always", False)),
-            reverse=vocab.reverse(getattr(vocab, row["values"])),
-        )
-        for row in data["coded_fields"]
-    )
-    return GroupTemplate(data["template"], coded)
+def _measurement(data: Any, where: str) -> MeasurementSpec:
+    if not isinstance(data, dict) or "concept" not in data or not data.get("units"):
+        raise InputError(f"{where}: a measurement needs 'concept' and 'units'")
+    concept = terms.resolve("any", data["concept"], where, "concept")
+    assert concept is not None
+    units = tuple(terms.unit_code(u, f"{where}: units").value for u in data["units"])
+    derivations = tuple(terms.resolve("derivation", d, where, "derivations")
+                        for d in data.get("derivations", ()))
+    return MeasurementSpec(concept, units, derivations, tuple(data.get("says", ())))
+
+
+def parse_template(name: str, data: Any) -> ReportTemplate:
+    """One template file's content; errors name the file and the key."""
+    where = f"templates/{name}.json"
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    row_names = tuple(data.get("rows", ()))
+    unknown = [r for r in row_names if r not in ROW_NAMES]
+    if unknown:
+        raise InputError(f"{where}: unknown row(s) {unknown}; rows are {', '.join(ROW_NAMES)}")
+    from ..sr.rows import ROW_BY_NAME
+    fields = {f for r in row_names if r in ROW_BY_NAME for f in ROW_BY_NAME[r].fields}
+    fields |= {r for r in row_names if r not in ROW_BY_NAME}
+    required = frozenset(data.get("required_fields", ()))
+    if not required <= fields:
+        raise InputError(f"{where}: required_fields {sorted(required - fields)} are not in its rows")
+    return ReportTemplate(
+        name=name, description=str(data.get("description", "")),
+        modalities=tuple(data.get("modalities", ())), procedures=tuple(data.get("procedures", ())),
+        title=code_from_json(data.get("title"), f"{where}: title"), rows=row_names,
+        required_fields=required,
+        measurements=tuple(_measurement(m, f"{where}: measurements[{i}]")
+                           for i, m in enumerate(data.get("measurements", ()))))
 
 
 @cache
 def report_templates() -> tuple[ReportTemplate, ...]:
-    out = []
-    for name in ("cross-sectional", "scintigraphy", "histopathology"):
-        data = _load(f"{name}.json")
-        out.append(ReportTemplate(
-            name=name,
-            modalities=tuple(data["modalities"]),
-            title=getattr(vocab.Concept, data["title"]),
-            finding_fields=frozenset(data["finding_fields"]),
-            required_fields=frozenset(data.get("required_fields", ())),
-            mr_only_fields=frozenset(data.get("mr_only_fields", ())),
-        ))
-    return tuple(out)
+    """Every template file of the folder."""
+    out = tuple(parse_template(name[:-5], json.loads(text)) for name, text in _folder_files())
+    if not any(t.name == FALLBACK for t in out):
+        raise InputError(f"templates/: {FALLBACK}.json is missing")
+    return out
 
 
-def template_for(modality: str) -> ReportTemplate:
-    """The report template of a modality (every model modality has one)."""
-    return next(t for t in report_templates() if modality in t.modalities)
+def template_for(modality: str | None, procedure: object = None) -> ReportTemplate:
+    """The template naming the procedure, else the one serving the modality, else the
+    fallback (every row allowed, nothing required)."""
+    templates = report_templates()
+    for template in templates:
+        if isinstance(procedure, str) and procedure in template.procedures:
+            return template
+    for template in templates:
+        if modality in template.modalities:
+            return template
+    return next(t for t in templates if t.name == FALLBACK)

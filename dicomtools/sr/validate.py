@@ -4,18 +4,27 @@ DicomSRValidator, merged into one list of problems.
 Each external tool reports differently (dciodvfy on stderr with exit 1 only for errors; dsrdump
 with W:/E:/F: lines; PixelMed always exits 0 and needs three JVM flags on Java 17), so each has
 a small parser here. A tool that is not installed is reported as skipped, never as passed.
+
+The tools quote attribute values in their messages; every message is passed on with the values
+of patient attributes masked (``Patient ID LO [1] = <***>``, see dicomtools.phi), and pydicom's
+warnings raised while reading the file become one-line ``pydicom`` warnings without the value.
+A tool that does not finish within its timeout, or cannot be started, is an error of that tool.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import subprocess
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import vocab
 from ..errors import SRReadError
+from ..phi import mask_library_message, mask_line, patient_values, printable
 from .codec import CONTENT_SEQ
 from .read import SR_STORAGE, open_dicom, report_from_dataset
 from .templates import template_for
@@ -60,8 +69,18 @@ class ValidationResult:
                 "problems": [asdict(p) for p in self.problems]}
 
 
+class _ToolFailed(Exception):
+    """The tool did not finish in time or could not be started: one error of that tool."""
+
+
 def _run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace")
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              errors="replace", stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise _ToolFailed(f"did not finish within {timeout:g} s; stopped") from None
+    except OSError as exc:
+        raise _ToolFailed(f"could not be started ({exc.strerror or type(exc).__name__})") from None
 
 
 def check_dicomtools(path: Path, ds=None) -> list[Problem]:
@@ -107,14 +126,18 @@ def check_dicomtools(path: Path, ds=None) -> list[Problem]:
     return problems
 
 
-def _classify(tool: str, text: str, errors: tuple[str, ...], warnings: tuple[str, ...]) -> list[Problem]:
-    """Lines of a tool's output that start with an error or warning prefix, as Problems."""
+def _classify(tool: str, text: str, errors: tuple[str, ...], warnings: tuple[str, ...],
+              values: tuple[str, ...] = ()) -> list[Problem]:
+    """Lines of a tool's output that start with an error or warning prefix, as Problems, with
+    patient values masked (``values``: those of the file, masked wherever they appear) and
+    control characters escaped."""
     problems = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
         if line.startswith(errors):
-            problems.append(Problem("error", tool, line))
+            problems.append(Problem("error", tool, printable(mask_line(line, values))))
         elif line.startswith(warnings):
-            problems.append(Problem("warning", tool, line))
+            problems.append(Problem("warning", tool, printable(mask_line(line, values))))
     return problems
 
 
@@ -124,30 +147,32 @@ def _with_exit_code(tool: str, problems: list[Problem], returncode: int) -> list
     return problems
 
 
-def check_dciodvfy(path: Path) -> list[Problem]:
-    """dicom3tools: IOD, module and VR checks; everything is on stderr, exit 1 on errors."""
+def check_dciodvfy(path: Path, values: tuple[str, ...] = ()) -> list[Problem]:
+    """dicom3tools: IOD, module and VR checks; everything is on stderr, exit 1 on errors.
+    ``values``: patient values of the file to mask (validate() passes them)."""
     proc = _run(["dciodvfy", str(path)])
-    problems = _classify("dciodvfy", proc.stderr + proc.stdout, ("Error",), ("Warning",))
+    problems = _classify("dciodvfy", proc.stderr + proc.stdout, ("Error",), ("Warning",), values)
     return _with_exit_code("dciodvfy", problems, proc.returncode)
 
 
-def check_dsrdump(path: Path) -> list[Problem]:
+def check_dsrdump(path: Path, values: tuple[str, ...] = ()) -> list[Problem]:
     """DCMTK: SR parsing and relationship constraints; W:/E:/F: lines on stderr."""
     proc = _run(["dsrdump", str(path)])
-    problems = _classify("dsrdump", proc.stderr, ("E:", "F:"), ("W:",))
+    problems = _classify("dsrdump", proc.stderr, ("E:", "F:"), ("W:",), values)
     return _with_exit_code("dsrdump", problems, proc.returncode)
 
 
-def check_pixelmed(path: Path) -> list[Problem]:
+def check_pixelmed(path: Path, values: tuple[str, ...] = ()) -> list[Problem]:
     """PixelMed DicomSRValidator with template checking (slow: ~10 s of JVM per file).
     It always exits 0, so completion is read from its output."""
     proc = _run(["java", *_JAVA_FLAGS, "-cp", ":".join(PIXELMED_JARS),
                  "com.pixelmed.validate.DicomSRValidator", "-checktemplateid",
                  "-checkcontentitemorder", "-checkambiguoustemplate", str(path)], timeout=300)
-    problems = _classify("pixelmed", proc.stdout, ("Error",), ("Warning",))
+    problems = _classify("pixelmed", proc.stdout, ("Error",), ("Warning",), values)
     if "IOD validation complete" not in proc.stdout:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        problems.append(Problem("error", "pixelmed", f"validator did not complete: {tail}"))
+        problems.append(Problem("error", "pixelmed", "validator did not complete: "
+                                + printable(mask_line(tail, values))))
     return problems
 
 
@@ -170,29 +195,71 @@ _CHECKS = {"dicomtools": check_dicomtools, "dciodvfy": check_dciodvfy,
 
 def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> ValidationResult:
     """Validate one SR file with the named checks. Other DICOM objects (a SEG, an image) get
-    the IOD check (dciodvfy) only. Raises SRReadError if the file is not readable DICOM."""
+    the IOD check (dciodvfy) only. Raises SRReadError if the file is not readable DICOM, or
+    not a regular file (a FIFO, a device, a folder: never opened).
+
+    Every message comes back with patient values masked; pydicom's warnings while reading
+    become ``pydicom`` warnings (one line each, values masked)."""
     path = Path(path)
-    if not path.is_file():
-        raise SRReadError(f"{path}: no such file")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SRReadError(f"{printable(path)}: no such file") from None
+    except OSError as exc:
+        raise SRReadError(f"{printable(path)}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise SRReadError(f"{printable(path)}: is a directory, not an SR file")
+    if not stat.S_ISREG(mode):
+        raise SRReadError(f"{printable(path)}: not a regular file ({_file_kind(mode)}); not read")
     result = ValidationResult(str(path))
-    ds = open_dicom(path)
-    sop_class = str(ds.get("SOPClassUID", ""))
-    if sop_class not in SR_STORAGE:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = open_dicom(path)
+        values = patient_values(ds)
+        sop_class = str(ds.get("SOPClassUID", ""))
+        if sop_class not in SR_STORAGE:
+            for tool in tools:
+                if tool != "dciodvfy":
+                    result.skipped[tool] = "not an SR: only the IOD check (dciodvfy) applies"
+            tools = tuple(t for t in tools if t == "dciodvfy")
         for tool in tools:
-            if tool != "dciodvfy":
-                result.skipped[tool] = "not an SR: only the IOD check (dciodvfy) applies"
-        tools = tuple(t for t in tools if t == "dciodvfy")
-    for tool in tools:
-        if tool not in _CHECKS:
-            raise ValueError(f"unknown validator {tool!r}; choose from {', '.join(ALL_TOOLS)}")
-        why_not = _available(tool)
-        if why_not:
-            result.skipped[tool] = why_not
-            continue
-        check = _CHECKS[tool]
-        result.problems.extend(check(path, ds) if tool == "dicomtools" else check(path))
-        result.ran.append(tool)
+            if tool not in _CHECKS:
+                raise ValueError(f"unknown validator {tool!r}; choose from {', '.join(ALL_TOOLS)}")
+            why_not = _available(tool)
+            if why_not:
+                result.skipped[tool] = why_not
+                continue
+            check = _CHECKS[tool]
+            try:
+                found = check(path, ds) if tool == "dicomtools" else check(path, values)
+            except _ToolFailed as exc:
+                found = [Problem("error", tool, str(exc))]
+            result.problems.extend(Problem(p.severity, p.tool, printable(mask_line(p.message, values)))
+                                   for p in found)
+            result.ran.append(tool)
+    result.problems.extend(_library_warnings(caught, values))
     return result
+
+
+def _library_warnings(caught, values: tuple[str, ...]) -> list[Problem]:
+    """Library warnings recorded while reading, as our own one-line warnings (values masked);
+    warnings that are not about the data (deprecations) are passed on unchanged."""
+    problems, seen = [], set()
+    for w in caught:
+        if not issubclass(w.category, UserWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        message = mask_library_message(str(w.message), values)
+        if message not in seen:
+            seen.add(message)
+            problems.append(Problem("warning", "pydicom", f"while reading: {message}"))
+    return problems
+
+
+def _file_kind(mode: int) -> str:
+    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
+            "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode)
+            else "special file")
 
 
 _NOISE = re.compile(r"Unrecognized defined term <99DCMTLS>")

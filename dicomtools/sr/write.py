@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import struct
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,16 +33,18 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from .. import __version__, vocab
+from .. import __version__, terms, vocab
 from ..errors import InputError
 from ..files import save_dataset
-from ..levels import LEVEL_CODES
 from ..model import Finding, ImageRef, Report
+from ..observations import Evaluation, Measurement
+from ..values import ContentNode
 from ..vocab import Concept
 from .codec import CONTENT_SEQ, encode_content_value
 from .content import (CONTAINS, HAS_ACQ_CONTEXT, HAS_CONCEPT_MOD, HAS_OBS_CONTEXT, ImageValue,
-                      Item, Point3D, code_item, container, num_item, text_item)
-from .templates import group_template, template_for
+                      Item, code_item, container, num_item, text_item)
+from .rows import OPEN_PARTS, ROW_OF_FIELD, ROWS, write_row
+from .templates import ReportTemplate, template_for
 
 COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33"
 COMPREHENSIVE_3D_SR = "1.2.840.10008.5.1.4.1.1.88.34"
@@ -66,88 +69,50 @@ def assign_tracking(report: Report) -> Report:
     return replace(report, findings=tuple(findings))
 
 
-def _finding_group(finding: Finding) -> Item:
-    """One TID 1501 group, or TID 1411 when the lesion is a segment of a SEG."""
-    items: list[Item] = [
-        Item("TEXT", Concept.TRACKING_IDENTIFIER, HAS_OBS_CONTEXT, finding.tracking_id),
-        Item("UIDREF", Concept.TRACKING_UID, HAS_OBS_CONTEXT, finding.tracking_uid),
-    ]
-    roi = finding.roi
-    if roi is not None:
-        items.append(Item("IMAGE", Concept.REFERENCED_SEGMENT, CONTAINS, ImageValue(
-            vocab.SEGMENTATION_STORAGE, roi.seg_instance_uid, roi.segment_number)))
-        items.append(Item("UIDREF", Concept.SOURCE_SERIES_FOR_SEGMENTATION, CONTAINS,
-                          roi.source_series_uid))
-    if finding.finding is not None:
-        items.append(code_item(Concept.FINDING, vocab.FINDING_TYPES[finding.finding]))
-    items.extend(_site_items(finding))
-    items.extend(_measurement_items(finding))
+def _finding_group(finding: Finding, template: ReportTemplate) -> Item:
+    """One TID 1501 group (TID 1411 when the lesion is a segment of a SEG), written row by row
+    from the row table; the open part follows the CONTAINS rows."""
+    items: list[Item] = []
     acquisition: list[Item] = []
-    for coded in group_template().coded_fields:
-        value = getattr(finding, coded.field)
-        if value is None and not coded.always:
-            continue
-        item = code_item(coded.concept, coded.values[value], coded.relationship)
-        (acquisition if coded.relationship == HAS_ACQ_CONTEXT else items).append(item)
-    if finding.site != "vertebra":
-        for level in finding.vertebral_levels or ():
-            items.append(code_item(Concept.VERTEBRAL_LEVEL, LEVEL_CODES[level]))
-    if roi is not None and roi.centroid_lps_mm is not None:
-        items.append(Item("SCOORD3D", Concept.CENTER_OF_MASS, CONTAINS,
-                          Point3D(*roi.centroid_lps_mm, roi.frame_of_reference_uid)))
-    acquisition.extend(_radiopharmaceutical_items(finding))
-    template = "1411" if roi is not None else group_template().template_id
-    return container(Concept.MEASUREMENT_GROUP, CONTAINS, items + acquisition, template)
+    for row in ROWS:
+        if template.allows(row.name):
+            written = write_row(row, finding)
+            (acquisition if row.relationship == HAS_ACQ_CONTEXT else items).extend(written)
+    items.extend(_measurement_item(m) for m in finding.measurements)
+    items.extend(_evaluation_item(e) for e in finding.evaluations)
+    items.extend(item_from_node(n) for n in finding.regions + finding.other)
+    volumetric = finding.roi is not None or any(
+        n.value_type == "SCOORD3D" or (n.value_type == "IMAGE" and isinstance(n.value, ImageValue)
+                                       and n.value.segment_number is not None)
+        for n in finding.regions)
+    planar = any(n.value_type == "SCOORD" for n in finding.regions)
+    tid = "1411" if volumetric else "1410" if planar else "1501"
+    return container(Concept.MEASUREMENT_GROUP, CONTAINS, items + acquisition, tid)
 
 
-def _measurement_items(finding: Finding) -> list[Item]:
-    """TID 300 NUMs: diameters (reported order, no axis), extents (axes stated), volume, ADC."""
-    items = [num_item(Concept.DIAMETER, size, vocab.UNIT_MM) for size in finding.dimensions_mm or ()]
-    if finding.extent_mm is not None:
-        items += [num_item(concept, size, vocab.UNIT_MM) for concept, size in
-                  zip((Concept.WIDTH_LR, Concept.DEPTH_AP, Concept.HEIGHT_CC), finding.extent_mm)]
-    if finding.volume_ml is not None:
-        items.append(num_item(Concept.VOLUME, finding.volume_ml, vocab.UNIT_CM3))
-    if finding.adc_value is not None:
-        unit = vocab.Code(finding.adc_unit, "UCUM", finding.adc_unit)
-        # A lone ADC value keeps no derivation (a reader's ROI value); a segmented lesion's
-        # statistics name theirs (CID 7464).
-        derived = finding.adc_min is not None or finding.adc_median is not None
-        for derivation, value in (("mean", finding.adc_value), ("minimum", finding.adc_min),
-                                  ("median", finding.adc_median)):
-            if value is None:
-                continue
-            item = num_item(Concept.ADC, value, unit)
-            if derived:
-                item.children.append(code_item(Concept.DERIVATION, vocab.DERIVATIONS[derivation],
-                                               HAS_CONCEPT_MOD))
-            items.append(item)
-    return items
+def _measurement_item(m: Measurement) -> Item:
+    item = num_item(m.concept_code, m.value, m.unit)
+    if m.derivation is not None:
+        item.children.append(code_item(Concept.DERIVATION, terms.code_for("derivation", m.derivation),
+                                       HAS_CONCEPT_MOD))
+    if m.method is not None:
+        item.children.append(code_item(Concept.MEASUREMENT_METHOD, m.method, HAS_CONCEPT_MOD))
+    if m.site is not None:
+        item.children.append(code_item(Concept.FINDING_SITE, terms.code_for("site", m.site),
+                                       HAS_CONCEPT_MOD))
+    item.children.extend(item_from_node(n) for n in m.children)
+    return item
 
 
-def _radiopharmaceutical_items(finding: Finding) -> list[Item]:
-    """TID 10022 rows as acquisition context of the group (an extension TID 1501 allows)."""
-    items = []
-    if finding.tracer is not None:
-        tracer = vocab.TRACERS[finding.tracer]
-        items.append(code_item(Concept.RADIOPHARMACEUTICAL, tracer.agent, HAS_ACQ_CONTEXT))
-        items.append(code_item(Concept.RADIONUCLIDE, tracer.nuclide, HAS_ACQ_CONTEXT))
-    if finding.activity_mbq is not None:
-        items.append(num_item(Concept.ADMINISTERED_ACTIVITY, finding.activity_mbq,
-                              vocab.UNIT_MBQ, HAS_ACQ_CONTEXT))
-    return items
+def _evaluation_item(e: Evaluation) -> Item:
+    vt = "CODE" if isinstance(e.value, vocab.Code) else "TEXT"
+    return Item(vt, e.concept_code, CONTAINS, e.value, [item_from_node(n) for n in e.children])
 
 
-def _site_items(finding: Finding) -> list[Item]:
-    laterality = ([code_item(Concept.LATERALITY, vocab.LATERALITY[finding.laterality],
-                             HAS_CONCEPT_MOD)] if finding.laterality else [])
-    if finding.site == "vertebra" and finding.vertebral_levels:
-        # A lesion *in* vertebrae: the vertebrae are the finding sites.
-        return [code_item(Concept.FINDING_SITE, LEVEL_CODES[level], HAS_CONCEPT_MOD,
-                          list(laterality)) for level in finding.vertebral_levels]
-    if finding.site is None:
-        return []  # laterality without a site is refused by check_writable
-    return [code_item(Concept.FINDING_SITE, vocab.SITES[finding.site], HAS_CONCEPT_MOD, laterality)]
+def item_from_node(node: ContentNode) -> Item:
+    """A kept content item, written back as it was read."""
+    return Item(node.value_type, node.concept, node.relationship, node.value,
+                [item_from_node(c) for c in node.children])
 
 
 def _image_library(images: tuple[ImageRef, ...]) -> Item:
@@ -174,19 +139,31 @@ def content_tree(report: Report) -> list[Item]:
         code_item(Concept.LANGUAGE, vocab.LANGUAGE_ENGLISH, HAS_CONCEPT_MOD,
                   [code_item(Concept.COUNTRY_OF_LANGUAGE, vocab.COUNTRY_US, HAS_CONCEPT_MOD)]),
         *observer,
-        code_item(Concept.PROCEDURE_REPORTED, vocab.PROCEDURES[report.procedure].reported,
+        code_item(Concept.PROCEDURE_REPORTED, _procedure_codes(report.procedure)[0],
                   HAS_CONCEPT_MOD),
     ]
     if any(r.sop_class_uid != vocab.SEGMENTATION_STORAGE for r in report.source_images):
         items.append(_image_library(report.source_images))
+    template = template_for(report.modality, report.procedure)
     if report.findings:
         items.append(container(Concept.IMAGING_MEASUREMENTS, CONTAINS,
-                               [_finding_group(f) for f in report.findings]))
-    if report.impression is not None or not report.findings:
+                               [_finding_group(f, template) for f in report.findings]))
+    if report.impression is not None or report.evaluations or not report.findings:
         evaluations = ([code_item(Concept.IMPRESSION, vocab.IMPRESSION[report.impression])]
                        if report.impression is not None else [])
+        evaluations += [_evaluation_item(e) for e in report.evaluations]
         items.append(container(Concept.QUALITATIVE_EVALUATIONS, CONTAINS, evaluations))
+    items.extend(item_from_node(n) for n in report.other)
     return items
+
+
+def _procedure_codes(procedure: str | vocab.Code | None) -> tuple[vocab.Code, vocab.Code | None]:
+    """(Procedure reported, Performed Procedure Code) of a procedure name or a kept code."""
+    if isinstance(procedure, vocab.Code):
+        return procedure, None
+    assert procedure is not None
+    known = vocab.PROCEDURES[procedure]
+    return known.reported, known.performed
 
 
 def _code_sequence(code: vocab.Code) -> Sequence:
@@ -219,18 +196,32 @@ def _evidence(images: tuple[ImageRef, ...]) -> Sequence:
 
 
 def check_writable(report: Report) -> None:
-    """Refuse what cannot become a valid SR, naming the field."""
-    if report.procedure is None or report.modality is None:
-        raise InputError("report: 'procedure' (and its modality) is needed to write an SR")
-    template = template_for(report.modality)
+    """Refuse what cannot become a valid SR, naming the field: a report without procedure, a
+    required field missing, or a field the report type's template has no row for (a T2 signal
+    in a CT report)."""
+    if report.procedure is None:
+        raise InputError("report: 'procedure' is needed to write an SR")
+    template = template_for(report.modality, report.procedure)
     for i, finding in enumerate(report.findings):
-        for name in template.required_fields:
-            if getattr(finding, name) is None:
-                raise InputError(f"report: findings[{i}]: field '{name}' is required in a "
-                                 f"{template.name} report (procedure {report.procedure!r})")
-        if finding.laterality and finding.site is None:
-            raise InputError(f"report: findings[{i}]: laterality {finding.laterality!r} "
-                             "needs a site to qualify")
+        for problem in finding_problems(finding, template):
+            raise InputError(f"report: findings[{i}]: {problem} (procedure "
+                             f"{str(report.procedure)!r}, template {template.name})")
+
+
+def finding_problems(finding: Finding, template: ReportTemplate) -> list[str]:
+    """What makes a finding unwritable in a template (also our validator's errors)."""
+    problems = [f"field '{name}' is required in a {template.name} report"
+                for name in sorted(template.required_fields) if getattr(finding, name) in (None, ())]
+    for name, row in ROW_OF_FIELD.items():
+        if not template.allows(row.name) and getattr(finding, name) is not None \
+                and name not in ("modality", "procedure"):
+            problems.append(f"field '{name}' has no row in a {template.name} report")
+    for name in OPEN_PARTS:
+        if getattr(finding, name) and not template.allows(name):
+            problems.append(f"field '{name}' has no row in a {template.name} report")
+    if finding.laterality and finding.site is None:
+        problems.append(f"field 'laterality' {str(finding.laterality)!r} needs a site to qualify")
+    return problems
 
 
 def to_dataset(report: Report, *, series_number: int = 900, instance_number: int = 1,
@@ -239,14 +230,17 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     check_writable(report)
     report = assign_tracking(report)
     now = now or _dt.datetime.now()
-    template = template_for(report.modality)
-    procedure = vocab.PROCEDURES[report.procedure]
+    template = template_for(report.modality, report.procedure)
+    performed = _procedure_codes(report.procedure)[1]
     sop_uid = generate_uid()
-    # Comprehensive 3D SR only where 3D coordinates exist (a lesion's centre of mass).
-    sop_class = (COMPREHENSIVE_3D_SR if any(f.roi and f.roi.centroid_lps_mm for f in report.findings)
-                 else COMPREHENSIVE_SR)
 
-    raw = encode_content_value(content_tree(report))
+    try:
+        raw = encode_content_value(content_tree(report))
+    except (UnicodeEncodeError, struct.error, ValueError, OverflowError) as exc:
+        raise InputError(f"report: a value cannot be encoded in DICOM ({exc})") from None
+    # Comprehensive 3D SR only where 3D coordinates exist (a lesion's centre of mass, or a
+    # SCOORD3D region kept from another tool's SR).
+    sop_class = (COMPREHENSIVE_3D_SR if b"SCOORD3D" in raw else COMPREHENSIVE_SR)
     # UTF-8 only when needed: DCMTK's VR checker warns about ISO_IR 192. Every string the SR
     # holds is in the report's JSON form or in vocab (ASCII, checked in tests).
     ascii_only = json.dumps(report.to_json(), ensure_ascii=False).isascii()
@@ -269,7 +263,7 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     ds.ReferringPhysicianName = ""
     if report.study.description:
         ds.StudyDescription = report.study.description
-    ds.SeriesDescription = f"{report.procedure} report"
+    ds.SeriesDescription = f"{report.procedure} report"[:64]
     if vocab.LOCAL_SCHEME.encode() in raw:  # declare the private scheme where it is used
         scheme = Dataset()
         scheme.CodingSchemeDesignator = vocab.LOCAL_SCHEME
@@ -304,7 +298,7 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
         ds.PertinentOtherEvidenceSequence = _evidence(other)
     ds.CompletionFlag = "COMPLETE"
     ds.VerificationFlag = "UNVERIFIED"
-    ds.PerformedProcedureCodeSequence = _code_sequence(procedure.performed)
+    ds.PerformedProcedureCodeSequence = _code_sequence(performed) if performed else Sequence()
     template_item = Dataset()
     template_item.MappingResource = "DCMR"
     template_item.TemplateIdentifier = "1500"
