@@ -87,7 +87,7 @@ def load_corpus(folder: Path = DEFAULT_CORPUS) -> list[Snippet]:
 
 def _plain(finding: Finding) -> dict:
     return {k: v for k, v in finding.to_json().items()
-            if k in FIELDS and (v is not None or k == "present")}
+            if k in FIELDS and (v not in (None, []) or k == "present")}
 
 
 def _pairs(pred: list[dict], gold: list[dict]) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:

@@ -17,7 +17,7 @@ from .errors import InputError
 from .levels import expand_levels, normalise_level
 from .observations import Evaluation, Measurement
 from .values import ContentNode
-from .vocab import Code, code_to_json
+from .vocab import Code, code_from_json, code_to_json
 
 MODALITIES = ("MR", "CT", "NM", "PT", "US", "SM")  # SM: slide microscopy (histopathology)
 CERTAINTIES = ("definite", "possible")
@@ -283,10 +283,14 @@ def _unit_hint(keys: list[str]) -> str:
     return ""
 
 
-def _procedure(where: str, value: Any) -> str | None:
-    """A procedure name of vocab.PROCEDURES, matched ignoring case, spaces and hyphens."""
-    if value is None or (isinstance(value, str) and value in vocab.PROCEDURES):
+def _procedure(where: str, value: Any) -> str | Code | None:
+    """A procedure name of vocab.PROCEDURES, matched ignoring case, spaces and hyphens, or
+    a Code: a procedure read from another tool's SR that has no name here."""
+    if value is None or isinstance(value, Code) or (isinstance(value, str) and value in vocab.PROCEDURES):
         return value
+    if isinstance(value, dict):
+        code = code_from_json(value, f"{where}: procedure")
+        return next((name for name, p in vocab.PROCEDURES.items() if p.performed == code), code)
     term = terms.lookup("procedure", value) if isinstance(value, str) else None
     if term is None:
         raise _fail(where, "procedure", value, "one of " + ", ".join(vocab.PROCEDURES) + " or null")
@@ -376,7 +380,7 @@ class Report:
         # modality/procedure may be unknown only in reports read from foreign SRs.
         object.__setattr__(self, "modality", _choice(where, "modality", self.modality, MODALITIES))
         object.__setattr__(self, "procedure", _procedure(where, self.procedure))
-        if self.procedure is not None:
+        if isinstance(self.procedure, str):
             expected = vocab.PROCEDURES[self.procedure].modality
             if expected != self.modality:
                 raise _fail(where, "modality", self.modality,
@@ -416,7 +420,8 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {
             "modality": self.modality,
-            "procedure": self.procedure,
+            "procedure": code_to_json(self.procedure) if isinstance(self.procedure, Code)
+            else self.procedure,
             "impression": self.impression,
             "observer": self.observer,
             "indication": self.indication,

@@ -120,7 +120,7 @@ def _table(kind: str) -> _Table:
     def add(term: str, code: Code) -> None:
         if code_of.get(term, code) != code:
             return  # the name is taken by another code: this one stays a Code (kept exactly)
-        code_of[term] = code
+        code_of.setdefault(term, code)  # the first meaning stays (the hand-kept one)
         term_of.setdefault(code, term)
         by_name.setdefault(normalise(term), term)
         by_name.setdefault(normalise(code.meaning), term)

@@ -186,6 +186,8 @@ CERTAINTY: dict[str, Code] = {
 LEGACY_CODES: dict[Code, Code] = {
     _local("DT010", "Definite"): CERTAINTY["definite"],
     _local("DT011", "Possible"): CERTAINTY["possible"],
+    _local("DT051", "I-123 mIBG scintigraphy"): Code("RPID5987", "RADLEX", "NM Whole Body MIBG"),
+    _local("DT057", "Histopathological examination"): _sct("252416005", "Histopathology"),
 }
 
 FINDING_TYPES: dict[str, Code] = {
@@ -305,6 +307,9 @@ _NM_PROC = Code("49118-3", "LN", "NM unspecified body region")
 _MR_PROC = Code("25056-3", "LN", "MRI unspecified body region")
 _PET_PROC = Code("44139-4", "LN", "PET whole body")
 
+# CID 100's generic code: what an SR whose procedure is unknown says (TID 1500 row 4 is required).
+UNSPECIFIED_PROCEDURE = _sct("363679005", "Imaging procedure")
+
 PROCEDURES: dict[str, Procedure] = {
     "whole-body MRI": Procedure(
         "MR", _dcm("126022", "Multiparametric MRI of whole body"),
@@ -315,7 +320,8 @@ PROCEDURES: dict[str, Procedure] = {
     # CID 100 has no ultrasound code; its generic "Imaging procedure" keeps PixelMed quiet.
     "ultrasound": Procedure("US", _sct("363679005", "Imaging procedure"),
                             _local("DT050", "Ultrasonography")),
-    "I-123 mIBG scintigraphy": Procedure("NM", _NM_PROC, _local("DT051", "I-123 mIBG scintigraphy"),
+    # RadLex Playbook RPID5987 "NM Whole Body MIBG": I-123 is the diagnostic mIBG isotope.
+    "I-123 mIBG scintigraphy": Procedure("NM", _NM_PROC, Code("RPID5987", "RADLEX", "NM Whole Body MIBG"),
                                          "I-123 mIBG"),
     "I-131 mIBG scintigraphy": Procedure("NM", _NM_PROC, _local("DT052", "I-131 mIBG scintigraphy"),
                                          "I-131 mIBG"),
@@ -330,7 +336,7 @@ PROCEDURES: dict[str, Procedure] = {
     # Histopathology of a resected tumour: the reference standard of concordance. Slide
     # microscopy is imaging in DICOM (modality SM); CID 100 offers only the generic code.
     "histopathology": Procedure("SM", _sct("363679005", "Imaging procedure"),
-                                _local("DT057", "Histopathological examination")),
+                                _sct("252416005", "Histopathology")),
     "FDG PET/CT": Procedure("PT", _sct("443271005", "PET/CT FDG imaging of whole body"),
                             _sct("443271005", "PET/CT FDG imaging of whole body"), "18F-FDG"),
 }

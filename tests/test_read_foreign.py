@@ -112,7 +112,8 @@ def test_dcmqi_written_sr_reads(tmp_path):
     (finding,) = back.findings
     assert finding.tracking_id == "dcmqi lesion" and finding.volume_ml == 2.5
     assert finding.site == "adrenal gland" and back.observer == "Reader1"
-    assert any("not mapped" in w for w in back.warnings)  # the SEG reference, time point...
+    # what has no model field (time point, session...) is kept as content and named
+    assert back.findings[0].other and any("kept as content" in w for w in back.warnings)
 
 
 def _strip_identity(report):

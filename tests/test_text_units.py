@@ -17,7 +17,7 @@ def values(text: str, kind: str) -> list:
 def only(text: str) -> dict:
     found = extract_findings(text)
     assert len(found) == 1, [f.finding for f in found]
-    return {k: v for k, v in found[0].finding.to_json().items() if v is not None or k == "present"}
+    return {k: v for k, v in found[0].finding.to_json().items() if v not in (None, []) or k == "present"}
 
 
 # ---- sentences -----------------------------------------------------------------------------

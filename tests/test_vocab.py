@@ -5,7 +5,8 @@ from pydicom.sr._concepts_dict import concepts
 
 from dicomtools import vocab
 from dicomtools.levels import LEVEL_CODES
-from dicomtools.sr.templates import group_template, report_templates
+from dicomtools.sr.rows import ROWS
+from dicomtools.sr.templates import report_templates
 
 _MEANINGS: dict[tuple[str, str], set[str]] = {}
 for _scheme, _by_name in concepts.items():
@@ -21,6 +22,10 @@ NOT_IN_PS316 = {
     ("SCT", "21452006"),  # S1-S5: SNOMED CT body structures not in PS3.16
     # ICD-O-3 morphology (IARC), scheme ICDO3 of PS3.16 Table 8-1; pydicom lists no ICDO3 codes
     ("ICDO3", "9500/3"), ("ICDO3", "9490/3"), ("ICDO3", "9490/0"),
+    # Certainty qualifier values (children of SCT 106230009): public SNOMED CT codes used by
+    # HL7 IGs; pydicom 3.0.2 lists them in no CID (anchors-2.md §3)
+    ("SCT", "255545003"), ("SCT", "371930009"),
+    ("RADLEX", "RPID5987"),  # RadLex Playbook "NM Whole Body MIBG" (anchors-2.md §3)
 }
 # In PS3.16, but TID 10022 names them "Radiopharmaceutical agent" / "Radionuclide" while
 # pydicom lists the SNOMED FSNs: existence is checked, the meaning is the template's.
@@ -87,6 +92,7 @@ def test_every_local_code_is_listed_and_unique():
 
 
 def test_value_sets_are_unambiguous_for_the_reader():
-    for field in group_template().coded_fields:
-        assert len(set(field.values.values())) == len(field.values), field.field
-    assert {t.name for t in report_templates()} == {"cross-sectional", "scintigraphy", "histopathology"}
+    for row in ROWS:
+        assert len(set(row.values.values())) == len(row.values), row.name
+    assert {t.name for t in report_templates()} >= {
+        "mri", "ct", "ultrasound", "scintigraphy", "pet", "histopathology", "generic"}

@@ -215,6 +215,7 @@ class _Mapper:
         if performed:
             item = performed[0]
             code = Code(str(item.get("CodeValue", "")), str(item.get("CodingSchemeDesignator", "")), "")
+            code = vocab.LEGACY_CODES.get(code, code)
             if code in _PROCEDURE_BY_PERFORMED:
                 return _PROCEDURE_BY_PERFORMED[code]
         reported = [i for i in items if i.name == Concept.PROCEDURE_REPORTED]
@@ -225,6 +226,8 @@ class _Mapper:
                          if modality is None or vocab.PROCEDURES[n].modality == modality]
                 if len(names) == 1 and (modality is not None or len(_REPORTED[item.value]) == 1):
                     return names[0]
+                if item.value == vocab.UNSPECIFIED_PROCEDURE:
+                    return None  # "Imaging procedure" names none
                 return item.value  # a procedure we have no name for: kept as its code
             if item.value_type == "TEXT" and isinstance(item.value, str):
                 self.warn(f"Procedure reported is TEXT {item.value!r}, not CODE (TID 1500 row 4)")
@@ -281,6 +284,9 @@ class _Mapper:
                     measurements.append(measurement)
                     continue
             if item.value_type in _REGION_TYPES:
+                if item.value is None:
+                    self.warn(f"{label}: {_label(item)} has a value that is not decoded; "
+                              "kept without it")
                 regions.append(node_from_item(item))
                 continue
             evaluations.extend(self._evaluation_or_keep(item, label, other))

@@ -49,6 +49,7 @@ class GroupState:
     site_levels: list[str] = field(default_factory=list)
     roi: dict[str, Any] = field(default_factory=dict)
     nuclide_seen: bool = False
+    adc: list[tuple[str, Item]] = field(default_factory=list)  # (field, item), settled at the end
 
 
 _EXTENT = (Concept.WIDTH_LR, Concept.DEPTH_AP, Concept.HEIGHT_CC)
@@ -256,16 +257,32 @@ def _r_num(row: Row, item: Item, s: GroupState) -> bool:
 def _r_adc(row: Row, item: Item, s: GroupState) -> bool:
     num = item.value
     if not isinstance(num, Num) or num.unit.value not in vocab.ADC_UNITS \
-            or s.values.get("adc_unit", num.unit.value) != num.unit.value:
+            or any(i.value.unit.value != num.unit.value for _, i in s.adc):
         return False
     derivations = [c.value for c in item.children if c.name == Concept.DERIVATION]
     if len(item.children) != len(derivations) or len(derivations) > 1:
         return False
     target = _ADC_FIELDS.get(derivations[0] if derivations else None)
-    if target is None or target in s.values or (target == "adc_value" and num.value <= 0):
+    if target is None or any(t == target for t, _ in s.adc) or (target == "adc_value" and num.value <= 0):
         return False
-    s.values[target], s.values["adc_unit"] = num.value, num.unit.value
+    s.adc.append((target, item))
     return True
+
+
+def _settle_adc(s: GroupState, values: dict[str, Any], left: list[Item]) -> None:
+    """ADC items become the typed fields only in the shapes the writer makes: one value
+    without derivation, or mean + minimum and/or median each naming its derivation."""
+    plain = [(t, i) for t, i in s.adc if not i.children]
+    derived = [(t, i) for t, i in s.adc if i.children]
+    targets = {t for t, _ in derived}
+    if derived and not plain and "adc_value" in targets and len(targets) >= 2:
+        chosen = derived
+    elif len(plain) == 1 and plain[0][0] == "adc_value":
+        chosen, left[:0] = plain, [i for _, i in derived]
+    else:
+        chosen, left[:0] = [], [i for _, i in s.adc]
+    for target, item in chosen:
+        values[target], values["adc_unit"] = item.value.value, item.value.unit.value
 
 
 def _r_tracer(row: Row, item: Item, s: GroupState) -> bool:
@@ -375,6 +392,7 @@ def finish(state: GroupState) -> tuple[dict[str, Any], list[Item]]:
     provisionally that the typed fields cannot hold after all (kept in the open part)."""
     values = dict(state.values)
     left: list[Item] = []
+    _settle_adc(state, values, left)
     if len(state.extent) == 3:
         values["extent_mm"] = tuple(state.extent[axis][0] for axis in _EXTENT)
     else:

@@ -27,7 +27,7 @@ from ..errors import SRReadError
 from ..phi import mask_library_message, mask_line, patient_values, printable
 from .codec import CONTENT_SEQ
 from .read import SR_STORAGE, open_dicom, report_from_dataset
-from .templates import template_for
+from .checks import check_dicomtools
 
 PIXELMED_JARS = ("/usr/share/java/pixelmed.jar", "/usr/share/java/commons-codec.jar")
 _JAVA_FLAGS = ("-Djdk.xml.xpathExprOpLimit=0", "-Djdk.xml.xpathExprGrpLimit=0",
@@ -81,49 +81,6 @@ def _run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
         raise _ToolFailed(f"did not finish within {timeout:g} s; stopped") from None
     except OSError as exc:
         raise _ToolFailed(f"could not be started ({exc.strerror or type(exc).__name__})") from None
-
-
-def check_dicomtools(path: Path, ds=None) -> list[Problem]:
-    """Our own checks: TID 1500 structure, template fields, codes and value encodings.
-    ``ds``: the file already read (validate() reads it once for every check)."""
-    problems: list[Problem] = []
-    add = lambda sev, msg: problems.append(Problem(sev, "dicomtools", msg))  # noqa: E731
-    ds = ds if ds is not None else open_dicom(path)
-    report = report_from_dataset(ds, str(path))  # SRReadError propagates: not an SR at all
-    for message in report.warnings:
-        add("warning", message)
-    templates = ds.get("ContentTemplateSequence")
-    if not templates or str(templates[0].get("TemplateIdentifier", "")) != "1500":
-        add("error", "root container does not declare TID 1500 (ContentTemplateSequence)")
-    if report.procedure is None:
-        add("error", "Procedure reported (TID 1500 row 4) does not map to a known procedure")
-    if report.modality:
-        template = template_for(report.modality)
-        for finding in report.findings:
-            label = finding.tracking_id or "(untracked finding)"
-            if not finding.tracking_id or not finding.tracking_uid:
-                add("error", f"{label}: TID 1501 group lacks Tracking Identifier or Tracking UID")
-            for name in template.required_fields:
-                if getattr(finding, name) is None:
-                    add("error", f"{label}: {name} is required in a {template.name} report")
-            extra = [k for k, v in finding.to_json().items()
-                     if v is not None and k not in template.finding_fields
-                     and k not in ("modality", "procedure")]
-            if extra:
-                add("warning", f"{label}: {', '.join(extra)} unusual in a {template.name} report")
-            if report.modality != "MR":
-                wrong = [k for k in template.mr_only_fields if getattr(finding, k) is not None]
-                if wrong:
-                    add("error", f"{label}: {', '.join(wrong)} only apply to MR")
-    raw = ds.get_item(CONTENT_SEQ)
-    used_local = raw is not None and getattr(raw, "is_raw", False) and \
-        vocab.LOCAL_SCHEME.encode() in bytes(raw.value or b"")
-    declared = {str(item.get("CodingSchemeDesignator", ""))
-                for item in ds.get("CodingSchemeIdentificationSequence") or ()}
-    if used_local and vocab.LOCAL_SCHEME not in declared:
-        add("error", f"private scheme {vocab.LOCAL_SCHEME} used but not declared in "
-                     "Coding Scheme Identification Sequence (0008,0110)")
-    return problems
 
 
 def _classify(tool: str, text: str, errors: tuple[str, ...], warnings: tuple[str, ...],

@@ -161,7 +161,8 @@ def _procedure_codes(procedure: str | vocab.Code | None) -> tuple[vocab.Code, vo
     """(Procedure reported, Performed Procedure Code) of a procedure name or a kept code."""
     if isinstance(procedure, vocab.Code):
         return procedure, None
-    assert procedure is not None
+    if procedure is None:  # unknown (an SR of another tool that named none)
+        return vocab.UNSPECIFIED_PROCEDURE, None
     known = vocab.PROCEDURES[procedure]
     return known.reported, known.performed
 
@@ -199,8 +200,6 @@ def check_writable(report: Report) -> None:
     """Refuse what cannot become a valid SR, naming the field: a report without procedure, a
     required field missing, or a field the report type's template has no row for (a T2 signal
     in a CT report)."""
-    if report.procedure is None:
-        raise InputError("report: 'procedure' is needed to write an SR")
     template = template_for(report.modality, report.procedure)
     for i, finding in enumerate(report.findings):
         for problem in finding_problems(finding, template):
