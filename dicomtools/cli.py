@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 from . import __version__
-from .errors import DicomToolsError, ValidationFailed
+from .errors import DicomToolsError, SRReadError, ValidationFailed
 
 EPILOG = """exit codes:
   0  success
@@ -19,7 +21,62 @@ EPILOG = """exit codes:
   4  not a readable DICOM SR (missing, truncated, not DICOM, not SR)
   5  validation found errors / the demo found a mismatch
   6  PACS error (refused, rejected, timeout, HTTP error) or an instance not verified
+  141  the reader of our output went away (e.g. `dicomtools read SR --json | head`)
 """
+SUB_EPILOG = "exit codes: see dicomtools --help"
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
+
+# -o FILE picks the output format from its extension when --format is not given.
+FORMAT_BY_EXTENSION = {".md": "md", ".markdown": "md", ".csv": "csv", ".json": "json",
+                       ".html": "html", ".htm": "html", ".txt": "md"}
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 patient', '3 patients', '1 month', '0 findings'."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+class StatusLine:
+    """Progress on stderr: one line rewritten in place on a terminal, or one line per step
+    when ``force``d onto a file or pipe; silent otherwise (so stderr stays for errors)."""
+
+    def __init__(self, stream: TextIO | None = None, *, force: bool = False):
+        self.stream = stream or sys.stderr
+        self.tty = _isatty(self.stream)
+        self.enabled = self.tty or force
+        self.shown = False
+
+    def __call__(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            width = _terminal_columns() - 1
+            self.stream.write("\r" + text[:width] + "\x1b[K")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Wipe the line before other output goes to the terminal."""
+        if self.tty and self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _terminal_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 80
 
 
 def _cmd_build(args) -> int:
@@ -29,7 +86,7 @@ def _cmd_build(args) -> int:
     report = build_from_files(Path(args.findings), Path(args.patient_from or args.source),
                               patient_only=patient_only)
     path = write_sr(report, args.output)
-    print(f"wrote {path} ({len(report.findings)} finding(s), {report.procedure})")
+    print(f"wrote {path} ({plural(len(report.findings), 'finding')}, {report.procedure})")
     return 0
 
 
@@ -49,40 +106,93 @@ def _cmd_read(args) -> int:
     return 0
 
 
+def _validate_targets(paths: list[str]) -> tuple[list[tuple[str, Path | DicomToolsError]], list[Path]]:
+    """In the order given: each file to check, or the error a path gave (missing, a folder
+    without DICOM files); and the non-DICOM files found in folders (skipped, not errors)."""
+    from .files import collect_files, is_dicom_file
+    targets: list[tuple[str, Path | DicomToolsError]] = []
+    skipped: list[Path] = []
+    for raw in paths:
+        try:
+            found = collect_files([raw], missing=lambda p: SRReadError(
+                f"{p}: no such file or directory"))
+        except SRReadError as exc:
+            targets.append((raw, exc))
+            continue
+        dicom = [p for p, named in found if named or is_dicom_file(p)]
+        skipped += [p for p, named in found if not named and p not in dicom]
+        if not dicom:
+            targets.append((raw, SRReadError(f"{raw}: no DICOM file in this folder")))
+        targets += [(str(p), p) for p in dicom]
+    return targets, skipped
+
+
 def _cmd_validate(args) -> int:
-    from .sr.validate import ALL_TOOLS, validate
+    from .demo import validate_each
+    from .sr.validate import ALL_TOOLS
     tools = tuple(t for t in ALL_TOOLS if t not in (args.skip or []))
-    failed = False
-    results = []
-    for path in args.sr:
-        result = validate(path, tools)
+    targets, skipped = _validate_targets(args.sr)
+    total = sum(isinstance(t, Path) for _, t in targets)
+    status = StatusLine(force=args.progress)
+    worst, n = 0, 0
+    results: list[dict[str, Any]] = []
+    tally = {"ok": 0, "errors": 0, "unreadable": 0}
+    for name, target in targets:
+        try:
+            if isinstance(target, DicomToolsError):
+                raise target
+            n += 1
+            result = validate_each(target, tools, status, f"validating {n}/{total} {target}:")
+        except DicomToolsError as exc:
+            status.clear()
+            print(f"dicomtools: error: {exc}", file=sys.stderr)
+            results.append({"path": name, "ok": False, "error": str(exc), "exit_code": exc.exit_code})
+            tally["unreadable"] += 1
+            worst = max(worst, exc.exit_code)
+            continue
+        status.clear()
         results.append(result.to_json())
-        failed |= not result.ok
+        tally["ok" if result.ok else "errors"] += 1
+        if not result.ok:
+            worst = max(worst, ValidationFailed.exit_code)
         if not args.json:
-            print(f"{path}: {'OK' if result.ok else 'ERRORS'} (ran: {', '.join(result.ran)})")
+            print(f"{target}: {'OK' if result.ok else 'ERRORS'} (ran: {', '.join(result.ran)})")
             for p, count in result.grouped():
                 print(f"  {p.severity:7} {p.tool:10} {p.message}" + (f" (x{count})" if count > 1 else ""))
             for tool, why in result.skipped.items():
                 print(f"  skipped {tool}: {why}")
+    status.clear()
+    for path in skipped:
+        print(f"skipped {path}: not a DICOM file", file=sys.stderr if args.json else sys.stdout)
     if args.json:
-        print(json.dumps(results if len(results) > 1 else results[0], indent=2))
-    return ValidationFailed.exit_code if failed else 0
+        single = len(args.sr) == 1 and len(results) == 1 and not Path(args.sr[0]).is_dir()
+        print(json.dumps(results[0] if single else results, indent=2))
+    elif len(results) > 1 or skipped:
+        parts = [f"{tally['ok']} OK", f"{tally['errors']} with errors", f"{tally['unreadable']} unreadable"]
+        print(f"{plural(len(results), 'file')} checked: {', '.join(parts)}"
+              + (f"; {plural(len(skipped), 'non-DICOM file')} skipped" if skipped else ""))
+    return worst
 
 
 def _cmd_demo(args) -> int:
     from . import demo
     samples = Path(args.samples) if args.samples else demo.default_samples()
-    if not samples.is_dir():
-        raise DicomToolsError(f"{samples}: sample cases not found (use --samples DIR)")
+    demo.check_samples(samples, given=args.samples is not None)
     tools = () if args.no_validate else (
         ("dicomtools", "dciodvfy", "dsrdump") if args.quick else
         ("dicomtools", "dciodvfy", "dsrdump", "pixelmed"))
+    status = StatusLine(force=args.progress)
     print(f"building seed-case SRs from {samples} into {args.out}")
-    results = demo.run(samples, Path(args.out), tools, sys.stdout)
+    results = demo.run(samples, Path(args.out), tools, sys.stdout, progress=status)
     print(demo.summary(results))
-    print(demo.measure_sample(samples, Path(args.out), tools))
+    line = demo.measure_sample(samples, Path(args.out), tools, progress=status)
+    status.clear()
+    print(line)
+    status("concordance: reading the SRs back")
+    table = demo.concordance_tables(samples, Path(args.out))
+    status.clear()
     print(f"\nconcordance (also in {Path(args.out) / 'concordance.html'}, .md, .json, .csv):")
-    print(demo.concordance_tables(samples, Path(args.out)))
+    print(table)
     bad = [r for r in results if not r.roundtrip_ok or (r.validation and not r.validation.ok)]
     print(f"{len(results) - len(bad)}/{len(results)} SRs built, valid and read back unchanged")
     return ValidationFailed.exit_code if bad else 0
@@ -90,17 +200,18 @@ def _cmd_demo(args) -> int:
 
 _PLUGIN_MODULES = ("dicomtools.text.cli", "dicomtools.pacs.cli", "dicomtools.concordance.cli",
                    "dicomtools.masks.cli")
+_FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dicomtools", epilog=EPILOG,
                                   description="Imaging findings -> DICOM SR (TID 1500) -> findings.",
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+                                  formatter_class=_FORMATTER)
     top.add_argument("--version", action="version", version=f"dicomtools {__version__}")
-    sub = top.add_subparsers(dest="command", required=True)
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("build", help="findings JSON + source DICOM -> SR", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("build", help="findings JSON + source DICOM -> SR", epilog=SUB_EPILOG,
+                       formatter_class=_FORMATTER)
     p.add_argument("findings", help="findings JSON (procedure, impression, findings[])")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--source", help="DICOM file or directory of the study's source images")
@@ -110,26 +221,43 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="SR file to write")
     p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser("read", help="SR -> findings", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("sr")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p = sub.add_parser("read", help="SR -> findings", epilog=SUB_EPILOG, formatter_class=_FORMATTER,
+                       description="Read a DICOM SR (ours or another tool's) back into findings. "
+                                   "Plain output prints the findings only, never the patient.")
+    p.add_argument("sr", metavar="SR", help="DICOM SR file (TID 1500 measurement report)")
+    p.add_argument("--json", action="store_true",
+                   help="print the whole report as JSON, patient and study included")
     p.set_defaults(func=_cmd_read)
 
-    p = sub.add_parser("validate", help="our checks + dciodvfy + dsrdump + PixelMed", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("sr", nargs="+")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("validate", help="our checks + dciodvfy + dsrdump + PixelMed", epilog=SUB_EPILOG,
+                       formatter_class=_FORMATTER,
+                       description="Check every file named and every DICOM file under the folders "
+                                   "named, then report all of them; the exit code is the worst "
+                                   "one (4 unreadable, 5 validation errors). Files in folders "
+                                   "that are not DICOM are skipped with a note.")
+    p.add_argument("sr", nargs="+", metavar="PATH", help="SR (or other DICOM) files and folders")
+    p.add_argument("--json", action="store_true",
+                   help="print the results as JSON: one object for one file, else a list "
+                        "(unreadable files as {path, ok: false, error, exit_code})")
     p.add_argument("--skip", action="append", choices=["dciodvfy", "dsrdump", "pixelmed"],
-                   help="leave out one validator (repeatable)")
+                   help="leave out one validator (repeatable); pixelmed takes ~10 s a file")
+    p.add_argument("--progress", action="store_true",
+                   help="progress lines on stderr even when it is not a terminal")
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("demo", help="the main job on the shipped sample data", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--samples", help="folder of case folders (default: sample_data/cases)")
+    p = sub.add_parser("demo", help="the main job on the shipped sample data", epilog=SUB_EPILOG,
+                       formatter_class=_FORMATTER,
+                       description="Build every seed-case SR from the sample data, validate it, "
+                                   "read it back, measure the sample lesion mask and print the "
+                                   "concordance table. The sample data ships with the package.")
+    p.add_argument("--samples", metavar="DIR",
+                   help="folder of case folders (default: the sample_data/cases shipped with "
+                        "the package, or ./sample_data/cases)")
     p.add_argument("--out", default="out", help="where to write the SRs (default: out)")
     p.add_argument("--quick", action="store_true", help="skip PixelMed (~10 s per file)")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
+    p.add_argument("--progress", action="store_true",
+                   help="progress lines on stderr even when it is not a terminal")
     p.set_defaults(func=_cmd_demo)
 
     # Each further step registers its own subcommands (text, pacs, concordance).
@@ -140,19 +268,60 @@ def parser() -> argparse.ArgumentParser:
             if exc.name != module:
                 raise
             continue
-        plugin.add_parsers(sub, EPILOG)
+        plugin.add_parsers(sub, SUB_EPILOG)
+    for command in sub.choices.values():
+        _format_follows_output(command)
     return top
 
 
+def _format_follows_output(p: argparse.ArgumentParser) -> None:
+    """A subcommand with --format and -o/--output: without --format, the format comes from
+    the output file's extension (FORMAT_BY_EXTENSION), else the subcommand's default."""
+    actions = {a.dest: a for a in p._actions}
+    fmt, output = actions.get("format"), actions.get("output")
+    if fmt is None or output is None or not fmt.choices or "-o" not in output.option_strings:
+        return
+    default = fmt.default
+    fmt.default = None
+    described = f"default: from the -o file's extension, else {default}"
+    fmt.help = f"{fmt.help or 'output format'} ({described})"
+    p.set_defaults(_format_default=default)
+
+
+def _resolve_format(args: argparse.Namespace) -> None:
+    if getattr(args, "format", "") is not None or not hasattr(args, "_format_default"):
+        return
+    output = getattr(args, "output", None)
+    chosen = FORMAT_BY_EXTENSION.get(Path(output).suffix.lower()) if output else None
+    args.format = chosen or args._format_default
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        args = parser().parse_args(argv)
+        _resolve_format(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        return code
     except DicomToolsError as exc:
         print(f"dicomtools: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
+
+
+def _silence_stdout() -> None:
+    """The reader of our output went away (``| head``): point stdout at /dev/null so the
+    interpreter's final flush does not print a second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

@@ -5,20 +5,69 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
+from .build import load_findings, with_source
+from .errors import InputError
 from .levels import format_levels
 from .model import Finding, Report
-from .build import load_findings, with_source
 from .sr.read import read_sr
 from .sr.validate import ValidationResult, is_expected_warning, validate
 from .sr.write import write_sr
 
+PACKAGE_SAMPLES = Path(__file__).resolve().parent / "sample_data" / "cases"  # installed package
+CHECKOUT_SAMPLES = Path(__file__).resolve().parents[1] / "sample_data" / "cases"  # source tree
+MASK_FILES = ("case1_wbmri_lesion.nii", "case1_wbmri_adc.nii", "case1_wbmri_labels.json")
+SLOW = {"pixelmed": " (slow: ~10 s a file)"}
+
+
+class Progress(Protocol):
+    """A progress line (dicomtools.cli.StatusLine): show one step, clear before output."""
+
+    def __call__(self, text: str) -> None: ...
+
+    def clear(self) -> None: ...
+
 
 def default_samples() -> Path:
-    """sample_data/cases in the current folder, else beside the package's source checkout."""
-    here = Path.cwd() / "sample_data" / "cases"
-    return here if here.is_dir() else Path(__file__).resolve().parents[1] / "sample_data" / "cases"
+    """./sample_data/cases if there is one, else the copy shipped in the package, else the
+    one beside the source checkout (an editable install)."""
+    for candidate in (Path.cwd() / "sample_data" / "cases", PACKAGE_SAMPLES, CHECKOUT_SAMPLES):
+        if candidate.is_dir():
+            return candidate
+    return PACKAGE_SAMPLES
+
+
+def check_samples(samples: Path, *, given: bool = False) -> None:
+    """InputError (exit 2) naming what is missing: the case folders, or the mask files the
+    demo measures (``masks/`` beside ``cases/``)."""
+    where = ("" if given else
+             f" (looked in ./sample_data/cases, {PACKAGE_SAMPLES} and {CHECKOUT_SAMPLES})")
+    if not samples.is_dir():
+        raise InputError(f"{samples}: sample cases not found{where}; pass --samples DIR, a folder "
+                         "of caseN/ folders like sample_data/cases in the source repository")
+    if not sample_inputs(samples):
+        raise InputError(f"{samples}: no findings files (caseN/<exam>.json) in this folder; "
+                         "pass --samples DIR, a folder like sample_data/cases")
+    missing = [name for name in MASK_FILES if not (samples.parent / "masks" / name).is_file()]
+    if missing:
+        raise InputError(f"{samples.parent / 'masks'}: sample mask file(s) missing: "
+                         f"{', '.join(missing)} (the demo measures them beside {samples.name}/)")
+
+
+def validate_each(path: Path, tools: tuple[str, ...], progress: Progress | None = None,
+                  prefix: str = "") -> ValidationResult:
+    """``validate(path, tools)``, one validator at a time so that progress can name the one
+    running (PixelMed takes ~10 s a file). Same result as a single call."""
+    merged = ValidationResult(str(path))
+    for tool in tools:
+        if progress:
+            progress(f"{prefix} {tool}" + (SLOW.get(tool, "")))
+        one = validate(path, (tool,))
+        merged.problems.extend(one.problems)
+        merged.ran.extend(one.ran)
+        merged.skipped.update(one.skipped)
+    return merged
 
 
 @dataclass
@@ -47,17 +96,24 @@ def sample_inputs(samples: Path) -> list[tuple[Path, Path, bool]]:
     return inputs
 
 
-def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO) -> list[CaseResult]:
+def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO,
+        progress: Progress | None = None) -> list[CaseResult]:
     results = []
-    for findings_file, source, patient_only in sample_inputs(samples):
+    inputs = sample_inputs(samples)
+    for n, (findings_file, source, patient_only) in enumerate(inputs, start=1):
+        step = f"{n}/{len(inputs)} {findings_file.parent.name}/{findings_file.stem}:"
+        if progress:
+            progress(f"{step} building")
         case, report = load_findings(findings_file)
         report = with_source(report, source, patient_only=patient_only, where=str(findings_file))
         sr_path = write_sr(report, out / findings_file.parent.name / f"{findings_file.stem}.dcm")
         back = read_sr(sr_path)
         expected = report.with_findings_in_context()
         roundtrip_ok = replace(back, sr=None) == expected and not back.warnings
-        validation = validate(sr_path, tools) if tools else None
+        validation = validate_each(sr_path, tools, progress, f"{step} validating with") if tools else None
         results.append(CaseResult(case, findings_file.stem, sr_path, back, roundtrip_ok, validation))
+        if progress:
+            progress.clear()
         print(f"  wrote {sr_path}", file=log)
     return results
 
@@ -71,10 +127,13 @@ def describe_finding(f: Finding) -> str:
     return ", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x)
 
 
-def measure_sample(samples: Path, out: Path, tools: tuple[str, ...]) -> str:
+def measure_sample(samples: Path, out: Path, tools: tuple[str, ...],
+                   progress: Progress | None = None) -> str:
     """The mask path: sample lesion mask + ADC map on case 1's WB-MRI series -> SEG + SR."""
-    from .masks.report import load_label_fields, measure_to_sr
+    from .masks.report import load_label_fields, measure_to_sr, significant
     masks = samples.parent / "masks"
+    if progress:
+        progress("mask: measuring the sample lesion, writing SEG + SR")
     result = measure_to_sr(masks / "case1_wbmri_lesion.nii", samples / "case1" / "wbmri",
                            out / "masks", adc=masks / "case1_wbmri_adc.nii",
                            label_fields=load_label_fields(masks / "case1_wbmri_labels.json"))
@@ -82,20 +141,23 @@ def measure_sample(samples: Path, out: Path, tools: tuple[str, ...]) -> str:
     same = replace(back, sr=None) == result.report.with_findings_in_context() and not back.warnings
     verdict = "not validated"
     if tools:
-        results = [validate(result.sr_path, tools), validate(result.seg_path, tools)]
+        results = [validate_each(result.sr_path, tools, progress, "mask: validating the SR with"),
+                   validate_each(result.seg_path, tools, progress, "mask: validating the SEG with")]
         errors = sum(len(r.errors) for r in results)
         ran = sorted({t for r in results for t in r.ran})
         verdict = (f"SR and SEG valid ({', '.join(ran)})" if not errors
                    else f"{errors} validation errors")
     (finding,) = back.findings
+    adc = (f", ADC mean {significant(finding.adc_value)} {finding.adc_unit}"
+           if finding.adc_value is not None else "")
     return (f"mask -> {result.seg_path.name} + {result.sr_path.name}: {describe_finding(finding)}, "
-            f"{finding.volume_ml:.3f} mL, ADC mean {finding.adc_value:.0f} {finding.adc_unit}; "
+            f"{finding.volume_ml:.3f} mL{adc}; "
             f"{verdict}; read back {'unchanged' if same else 'CHANGED'}")
 
 
 def concordance_tables(samples: Path, out: Path) -> str:
     """Concordance over the written SRs plus the sample labs; writes md/html/json/csv to out."""
-    from .concordance import concordance, collect_files
+    from .concordance import collect_files, concordance
     from .files import write_text
     cases = sorted(p for p in out.glob("*") if p.is_dir() and p.name != "masks")
     cohort = collect_files([*cases, *sorted(samples.glob(f"*/{LAB_FILE}"))])

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import pytest
-
-from conftest import SAMPLES
+from conftest import FOREIGN, ROOT, SAMPLES
 
 CASE1 = SAMPLES / "case1"
 
@@ -84,6 +89,152 @@ def test_help_documents_exit_codes():
     assert proc.returncode == 0 and "exit codes:" in proc.stdout and "not a readable DICOM SR" in proc.stdout
 
 
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    from dicomtools.cli import parser
+    (sub,) = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+def test_exit_code_table_once_in_top_help_and_every_option_has_help():
+    top = run("--help").stdout
+    assert top.count("exit codes:") == 1 and top.count("not a readable DICOM SR") == 1
+    commands = _subcommands()
+    assert {"build", "read", "validate", "demo", "concordance", "measure", "send", "find"} <= set(commands)
+    for name, sub in commands.items():
+        text = sub.format_help()
+        assert "exit codes: see dicomtools --help" in text and "not a readable DICOM SR" not in text, name
+        for action in sub._actions:
+            assert action.help or isinstance(action, argparse._HelpAction), f"{name} {action.dest}: no help"
+    assert "DICOM SR file" in commands["read"].format_help()
+    assert "print the results as JSON" in commands["validate"].format_help()
+    assert "from the -o file's extension" in commands["concordance"].format_help()
+
+
+def test_messages_use_singular_for_one(tmp_path):
+    proc = run("build", CASE1 / "mibg.json", "--source", CASE1 / "mibg", "-o", tmp_path / "sr.dcm")
+    assert proc.returncode == 0 and "(1 finding, I-123 mIBG scintigraphy)" in proc.stdout, proc.stdout
+    from dicomtools.cli import plural
+    assert plural(1, "month") == "1 month" and plural(3, "year") == "3 years"
+    assert plural(1, "patient") == "1 patient" and plural(2, "study", "studies") == "2 studies"
+
+
+def test_version_in_one_place():
+    import tomllib
+
+    import dicomtools
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert run("--version").stdout.strip() == f"dicomtools {dicomtools.__version__}"
+    assert '"0.1.0"' not in (ROOT / "dicomtools" / "masks" / "seg.py").read_text()
+    assert (ROOT / "dicomtools" / "py.typed").is_file()
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    """`dicomtools read SR --json | head`: the reader goes away; no traceback, exit 0 or 141."""
+    sr = tmp_path / "sr.dcm"
+    run("build", CASE1 / "wbmri.json", "--source", CASE1 / "wbmri", "-o", sr)
+    proc = subprocess.Popen([sys.executable, "-m", "dicomtools", "read", str(sr), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the first write: every write meets a closed pipe
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) in (0, 141) and stderr == "", stderr
+    shell = subprocess.run(f"{sys.executable} -m dicomtools read {sr} --json | head -c 10",
+                           shell=True, capture_output=True, text=True, timeout=120)
+    assert shell.stdout == '{\n  "modal' and "Traceback" not in shell.stderr, shell.stderr
+
+
+# -- validate: files and folders, every one checked, all reported ------------------------------
+@pytest.fixture
+def out_folder(seed_srs, tmp_path):
+    """A demo-like output folder: two SRs and the concordance tables written beside them."""
+    out = tmp_path / "out"
+    (out / "case1").mkdir(parents=True)
+    for key in ("case1/mibg", "case1/wbmri"):
+        shutil.copy(seed_srs[key], out / f"{key}.dcm")
+    (out / "concordance.md").write_text("| Case 1 |\n")
+    (out / "concordance.html").write_text("<table></table>\n")
+    return out
+
+
+def test_validate_checks_every_file_and_folder_then_reports_all(out_folder, seed_srs):
+    good = seed_srs["case2/mibg"]
+    proc = run("validate", good, ROOT / "README.md", out_folder, FOREIGN / "test-SR.dcm",
+               "--skip", "pixelmed")
+    assert proc.returncode == 5, proc.stdout + proc.stderr  # the worst: errors (5) > unreadable (4)
+    out = proc.stdout
+    for path in (good, out_folder / "case1" / "mibg.dcm", out_folder / "case1" / "wbmri.dcm"):
+        assert f"{path}: OK" in out
+    assert f"{FOREIGN / 'test-SR.dcm'}: ERRORS" in out
+    assert f"skipped {out_folder / 'concordance.md'}: not a DICOM file" in out
+    assert "5 files checked: 3 OK, 1 with errors, 1 unreadable; 2 non-DICOM files skipped" in out
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("dicomtools: error: ") and "README.md: not a DICOM file" in line
+    # an unreadable file no longer stops the run: the file after it is still checked
+    proc = run("validate", ROOT / "README.md", good, "--skip", "pixelmed")
+    assert proc.returncode == 4 and f"{good}: OK" in proc.stdout
+
+
+def test_validate_folder_json_and_empty_folder(out_folder, tmp_path):
+    proc = run("validate", out_folder, "--skip", "pixelmed", "--json")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)  # a folder: always a list
+    assert [Path(r["path"]).name for r in results] == ["mibg.dcm", "wbmri.dcm"]
+    assert all(r["ok"] for r in results) and "concordance.md: not a DICOM file" in proc.stderr
+    (tmp_path / "empty").mkdir()
+    proc = run("validate", tmp_path / "empty", tmp_path / "nowhere", "--json")
+    assert proc.returncode == 4
+    assert [r["error"] for r in json.loads(proc.stdout)] == [
+        f"{tmp_path / 'empty'}: no DICOM file in this folder", f"{tmp_path / 'nowhere'}: no such file or directory"]
+
+
+def test_validate_shows_progress_on_stderr(out_folder):
+    proc = run("validate", out_folder, "--skip", "pixelmed", "--progress")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert f"validating 1/2 {out_folder / 'case1' / 'mibg.dcm'}: dicomtools" in lines
+    assert f"validating 2/2 {out_folder / 'case1' / 'wbmri.dcm'}: dsrdump" in lines
+    quiet = run("validate", out_folder, "--skip", "pixelmed")  # not a terminal: no progress
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_progress_names_the_slow_validator_and_validate_each_equals_validate(monkeypatch, seed_srs):
+    from dicomtools import demo
+    from dicomtools.sr.validate import validate
+    sr = seed_srs["case1/wbmri"]
+    tools = ("dicomtools", "dciodvfy", "dsrdump")
+    assert demo.validate_each(sr, tools).to_json() == validate(sr, tools).to_json()
+    lines: list[str] = []
+
+    class Collect:
+        def __call__(self, text):
+            lines.append(text)
+
+        def clear(self):
+            pass
+    monkeypatch.setattr(demo, "validate", lambda path, tools: demo.ValidationResult(str(path), ran=list(tools)))
+    result = demo.validate_each(sr, ("dicomtools", "pixelmed"), Collect(), "validating 1/1 x:")
+    assert lines == ["validating 1/1 x: dicomtools", "validating 1/1 x: pixelmed (slow: ~10 s a file)"]
+    assert result.ran == ["dicomtools", "pixelmed"]
+
+
+# -- -o picks the format ---------------------------------------------------------------------
+def test_output_extension_picks_the_format(out_folder, tmp_path):
+    for name, check in [("t.html", lambda t: t.startswith("<!DOCTYPE html")),
+                        ("t.csv", lambda t: t.startswith(",Age at presentation")),
+                        ("t.json", lambda t: isinstance(json.loads(t), dict)),
+                        ("t.md", lambda t: t.startswith("|")),
+                        ("t.txt", lambda t: t.startswith("|"))]:  # unknown: the default, md
+        proc = run("concordance", out_folder, "-o", tmp_path / name)
+        assert proc.returncode == 0, proc.stderr
+        assert check((tmp_path / name).read_text()), name
+    proc = run("concordance", out_folder, "-o", tmp_path / "x.json", "--format", "md")
+    assert proc.returncode == 0 and (tmp_path / "x.json").read_text().startswith("|")  # explicit wins
+    proc = run("concordance", out_folder, "--format", "csv")
+    assert proc.stdout.startswith(",Age at presentation")
+    assert run("concordance", out_folder).stdout.startswith("|")  # stdout: the default
+
+
 def test_demo_main_job(tmp_path):
     proc = run("demo", "--quick", "--out", tmp_path / "out")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -93,3 +244,65 @@ def test_demo_main_job(tmp_path):
     assert "read back unchanged" in proc.stdout
     assert "| Case 3 | 13 years 11 months | male |" in proc.stdout  # the concordance table
     assert "OMS-CASE" not in proc.stdout
+
+
+# -- demo from an installed package ------------------------------------------------------------
+def _build_wheel(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("dicomtools", "templates", "sample_data"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "--disable-pip-version-check",
+           "-w", str(tmp_path / "wheel"), str(src)]
+    if importlib.util.find_spec("wheel"):  # bdist_wheel is here: no isolated build environment
+        cmd.insert(5, "--no-build-isolation")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        message = f"cannot build a wheel here: {proc.stderr.strip()[-500:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    (wheel,) = (tmp_path / "wheel").glob("dicomtools-*.whl")
+    return wheel
+
+
+def test_demo_runs_from_an_installed_package_with_progress(tmp_path):
+    wheel = _build_wheel(tmp_path)
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dicomtools/sample_data/cases/case1/wbmri/MR001.dcm" in names
+    assert "dicomtools/sample_data/masks/case1_wbmri_adc.nii" in names and "dicomtools/py.typed" in names
+    assert not [n for n in names if "make_samples" in n or "make_masks" in n]
+    site, work = tmp_path / "site", tmp_path / "elsewhere"
+    work.mkdir()
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check",
+                    "--target", str(site), str(wheel)], check=True, capture_output=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    where = subprocess.run([sys.executable, "-c", "import dicomtools; print(dicomtools.__file__)"],
+                           capture_output=True, text=True, cwd=work, env=env)
+    assert where.stdout.startswith(str(site)), where.stdout  # the installed copy, not the checkout
+    proc = subprocess.run([sys.executable, "-m", "dicomtools", "demo", "--quick", "--progress"],
+                          capture_output=True, text=True, cwd=work, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"from {site / 'dicomtools' / 'sample_data' / 'cases'}" in proc.stdout
+    assert "12/12 SRs built, valid and read back unchanged" in proc.stdout
+    progress = proc.stderr.splitlines()
+    assert "1/12 case1/mibg: building" in progress and "12/12 case3/wbmri: validating with dsrdump" in progress
+    assert "mask: validating the SEG with dciodvfy" in progress
+
+
+def test_demo_without_sample_data_is_bad_input_naming_what_is_missing(tmp_path, monkeypatch, capsys):
+    from dicomtools import cli, demo
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo, "PACKAGE_SAMPLES", tmp_path / "pkg" / "sample_data" / "cases")
+    monkeypatch.setattr(demo, "CHECKOUT_SAMPLES", tmp_path / "src" / "sample_data" / "cases")
+    assert cli.main(["demo", "--out", str(tmp_path / "out")]) == 2
+    message = capsys.readouterr().err
+    assert message.startswith("dicomtools: error:") and "sample cases not found" in message
+    assert str(tmp_path / "pkg" / "sample_data" / "cases") in message and "--samples" in message
+    cases = tmp_path / "mine" / "cases"
+    shutil.copytree(SAMPLES, cases)
+    assert cli.main(["demo", "--samples", str(cases), "--out", str(tmp_path / "out")]) == 2
+    assert "case1_wbmri_lesion.nii" in capsys.readouterr().err  # masks/ beside cases/ is missing
+    assert not (tmp_path / "out").exists()

@@ -9,8 +9,8 @@ import sys
 import nibabel as nib
 import numpy as np
 import pytest
-
 from conftest import ROOT, require_tool
+
 from dicomtools.errors import InputError
 from dicomtools.masks.report import measure_to_sr
 from dicomtools.masks.seg import load_series, mask_on_series
@@ -131,7 +131,7 @@ def test_wrong_inputs_give_one_clear_error(tmp_path, case, phrase):
         mask = _nifti(tmp_path, "m.nii", np.stack([base, base], axis=-1))
     elif case == "adc_shape":
         mask = MASK
-        adc = _nifti(tmp_path, "adc.nii", np.ones(base.shape[:2] + (2,), np.float32))
+        adc = _nifti(tmp_path, "adc.nii", np.ones((*base.shape[:2], 2), np.float32))
     elif case == "misaligned":
         affine = nib.load(MASK).affine.copy()
         affine[:3, 3] += 3.0
@@ -143,3 +143,33 @@ def test_wrong_inputs_give_one_clear_error(tmp_path, case, phrase):
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert phrase in lines[0] and not (tmp_path / "out" / "sr.dcm").exists()
+
+
+def test_measure_prints_adc_with_its_digits_and_stores_the_decimal_not_float32_noise(tmp_path):
+    """An ADC map in 10^-3 mm2/s holding 0.8 (float32: 0.800000011920929): printed as 0.8,
+    not '1'; written to the SR as 0.8, not '0.80000001192093'."""
+    base = np.asarray(nib.load(MASK).dataobj)
+    img = nib.Nifti1Image(np.full(base.shape, 0.8, np.float32), nib.load(MASK).affine)
+    img.header["descrip"] = b"ADC [10^-3 mm2/s]"
+    nib.save(img, tmp_path / "adc.nii")
+    proc = _cli(MASK, "--adc", tmp_path / "adc.nii", "--source", SERIES, "-o", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert "ADC mean 0.8 min 0.8 median 0.8 10-3.mm2/s" in proc.stdout
+    (finding,) = read_sr(tmp_path / "out" / "sr.dcm").findings
+    assert finding.adc_value == 0.8 and finding.adc_min == 0.8 and finding.adc_median == 0.8
+    data = (tmp_path / "out" / "sr.dcm").read_bytes()
+    assert b"0.8000000" not in data and b"2.4000000" not in data  # ADC; 3 slices of 0.8 mm
+
+
+def test_explicit_adc_unit_against_the_header_is_an_error_unless_forced(tmp_path):
+    # the sample ADC map declares 10^-6 mm2/s; 10-3.mm2/s would write values 1000x too large
+    args = (MASK, "--adc", ADC, "--adc-unit", "10-3.mm2/s", "--source", SERIES)
+    proc = _cli(*args, "-o", tmp_path / "refused")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "disagrees with the unit the header declares (10-6.mm2/s)" in lines[0] and "--force" in lines[0]
+    assert not (tmp_path / "refused").exists()
+    proc = _cli(*args, "--force", "-o", tmp_path / "forced")
+    assert proc.returncode == 0 and "10-3.mm2/s" in proc.stdout, proc.stderr
+    proc = _cli(MASK, "--adc", ADC, "--adc-unit", "um2/s", "--source", SERIES, "-o", tmp_path / "same")
+    assert proc.returncode == 0, proc.stderr  # um2/s is the header's unit, spelled otherwise

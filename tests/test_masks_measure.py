@@ -20,9 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dicomtools.errors import InputError
-from dicomtools.masks import (AdcStats, LesionMeasurement, load_adc_map, load_label_map,
-                              measure_labels, slice_axis)
-
+from dicomtools.masks import AdcStats, LesionMeasurement, load_adc_map, load_label_map, measure_labels, slice_axis
+from dicomtools.masks.nifti import float32_decimals
 
 # ----------------------------------------------------------------------------- geometry
 
@@ -47,7 +46,7 @@ GRIDS = {
 
 def voxel_grid(linear: np.ndarray, lo: np.ndarray, hi: np.ndarray, pad: int = 2):
     """A grid (affine, shape) with voxel edges ``linear`` covering the world box [lo, hi]."""
-    corners = np.array(list(itertools.product(*zip(lo, hi))))
+    corners = np.array(list(itertools.product(*zip(lo, hi, strict=True))))
     ijk = corners @ np.linalg.inv(linear).T
     start = np.floor(ijk.min(axis=0)) - pad
     shape = tuple(int(n) for n in np.ceil(ijk.max(axis=0)) - start + pad + 1)
@@ -109,7 +108,7 @@ class Box:
     def section_diameter(self, point, basis):
         """Diameter of the polygon where the plane cuts the box (edge intersections)."""
         normal = np.cross(basis[:, 0], basis[:, 1])
-        corners = np.array(list(itertools.product(*zip(self.lo, self.hi))))
+        corners = np.array(list(itertools.product(*zip(self.lo, self.hi, strict=True))))
         side = (corners - point) @ normal
         cuts = [corners[i] + (corners[j] - corners[i]) * side[i] / (side[i] - side[j])
                 for i, j in itertools.combinations(range(8), 2)
@@ -193,9 +192,9 @@ def save(img, tmp_path, name="mask.nii.gz"):
 
 def box_on_grid(linear, counts, start=(3, 4, 2)):
     """A box of whole voxels (faces midway between voxel centres): exact digitisation."""
-    shape = tuple(int(s + n + 3) for s, n in zip(start, counts))
+    shape = tuple(int(s + n + 3) for s, n in zip(start, counts, strict=True))
     data = np.zeros(shape, np.uint8)
-    data[tuple(slice(s, s + n) for s, n in zip(start, counts))] = 1
+    data[tuple(slice(s, s + n) for s, n in zip(start, counts, strict=True))] = 1
     affine = np.eye(4)
     affine[:3, :3] = linear
     affine[:3, 3] = [-40.0, 25.0, 110.0]
@@ -362,13 +361,20 @@ def test_adc_stats_equal_numpy(tmp_path):
     loaded, unit = load_adc_map(adc_path)
     assert unit == "10-6.mm2/s"
     results = measure_labels(load_label_map(label_path), loaded)
-    values = nib.load(adc_path).get_fdata()
+    stored = np.asarray(nib.load(adc_path).dataobj)
+    assert stored.dtype == np.float32
+    values = float32_decimals(stored)  # the decimals the float32 voxels stand for
     for m in results:
         inside = values[labels == m.label]
         inside = inside[np.isfinite(inside)]
-        assert m.adc == AdcStats(mean=float(np.mean(inside)), minimum=float(np.min(inside)),
-                                 median=float(np.median(inside)), unit="10-6.mm2/s",
-                                 voxels=inside.size)
+        expected = AdcStats(mean=float(np.mean(inside)), minimum=float(np.min(inside)),
+                            median=float(np.median(inside)), unit="10-6.mm2/s", voxels=inside.size)
+        assert m.adc.unit == expected.unit and m.adc.voxels == expected.voxels
+        for name in ("mean", "minimum", "median"):  # to 15 significant digits
+            assert getattr(m.adc, name) == pytest.approx(getattr(expected, name), rel=1e-14)
+        # and within float32 precision of the float32 numbers themselves
+        assert m.adc.mean == pytest.approx(float(np.mean(stored[labels == m.label][
+            np.isfinite(stored[labels == m.label])].astype(np.float64))), rel=1e-7)
     assert results[1].adc.voxels == 25  # 27 voxels, one NaN, one inf
 
 
@@ -383,9 +389,12 @@ def test_adc_scaled_integers_and_missing_values():
     adc.header.set_slope_inter(0.001, 0.0)  # stored in 10^-3 mm2/s thousandths
     adc = nib.Nifti1Image.from_bytes(adc.to_bytes())
     one, two = measure_labels(nib.Nifti1Image(data, affine), adc, "10-3.mm2/s")
-    expected = adc.get_fdata()[data == 1]
-    assert one.adc.mean == float(np.mean(expected)) and one.adc.unit == "10-3.mm2/s"
-    assert one.adc.median == float(np.median(expected)) and one.adc.minimum == expected.min()
+    # scl_slope is a float32 field (0.0010000000474974513): read as the 0.001 written
+    expected = raw[data == 1] * 0.001
+    assert adc.get_fdata()[data == 1][0] != expected[0]  # what nibabel alone gives
+    assert one.adc.mean == pytest.approx(float(np.mean(expected)), rel=1e-14)
+    assert one.adc.unit == "10-3.mm2/s" and one.adc.minimum == 0.043  # raw 43 x 0.001
+    assert one.adc.median == pytest.approx(float(np.median(expected)), rel=1e-14)
     floats = adc.get_fdata()
     floats[4, 4, 4] = np.nan
     _, two = measure_labels(nib.Nifti1Image(data, affine), nib.Nifti1Image(floats, affine),
@@ -405,10 +414,33 @@ def test_adc_unit_from_header(tmp_path, descrip, unit):
     assert load_adc_map(save(img, tmp_path, "adc.nii"))[1] == unit
 
 
-def test_adc_unit_explicit_wins(tmp_path):
+def test_adc_unit_explicit_must_agree_with_the_header_unless_forced(tmp_path):
     path = save(adc_image((4, 4, 4), np.eye(4), "ADC um2/s"), tmp_path, "adc.nii")
-    assert load_adc_map(path, "10-3.mm2/s")[1] == "10-3.mm2/s"
-    assert load_adc_map(path, "x10^-6 mm²/s")[1] == "10-6.mm2/s"
+    assert load_adc_map(path, "x10^-6 mm²/s")[1] == "10-6.mm2/s"  # the same unit: agrees
+    with pytest.raises(InputError) as info:  # a silent factor of 1000 is refused
+        load_adc_map(path, "10-3.mm2/s")
+    for word in ("disagrees", "um2/s", "10-3.mm2/s", "factor of 1000", "--force", str(path)):
+        assert word in str(info.value)
+    assert load_adc_map(path, "10-3.mm2/s", force=True)[1] == "10-3.mm2/s"
+    with pytest.raises(InputError, match="disagrees"):
+        measure_labels(nib.Nifti1Image(np.ones((4, 4, 4), np.uint8), np.eye(4)),
+                       adc_image((4, 4, 4), np.eye(4), "ADC um2/s"), "mm2/s")
+    # a header unit we cannot read does not let an explicit unit through silently either
+    odd = save(adc_image((4, 4, 4), np.eye(4), "ADC 10^-9 mm2/s"), tmp_path, "odd.nii")
+    with pytest.raises(InputError, match="force"):
+        load_adc_map(odd, "um2/s")
+    assert load_adc_map(odd, "um2/s", force=True)[1] == "um2/s"
+
+
+@pytest.mark.parametrize("descrip, unit", [
+    ("unit um2/s (1e-6 mm2/s)", "um2/s"), ("ADC 10^-3 mm2/s = um2/ms", "10-3.mm2/s"),
+    ("ADC [um2/s]; ADC [um2/s]", "um2/s"),
+])
+def test_one_unit_written_two_ways_is_one_unit(tmp_path, descrip, unit):
+    path = save(adc_image((4, 4, 4), np.eye(4), descrip), tmp_path, "adc.nii")
+    assert load_adc_map(path)[1] == unit
+    assert load_adc_map(path, "10-6.mm2/s" if unit == "um2/s" else "um2/ms")[1] in (
+        "10-6.mm2/s", "um2/ms")  # and it agrees with an equal explicit unit
 
 
 @pytest.mark.parametrize("descrip, unit, words", [
@@ -753,7 +785,7 @@ def test_nifti2_and_pair_files(tmp_path):
         (m,) = measure_labels(loaded)
         assert (m.label, m.voxel_count) == (4, 8)
         wrong = adc_image((6, 6, 5), affine)
-        raises_input_error(lambda: measure_labels(loaded, wrong), path, "(6, 6, 5)")
+        raises_input_error(lambda loaded=loaded, wrong=wrong: measure_labels(loaded, wrong), path, "(6, 6, 5)")
 
 
 def test_adc_with_singleton_fourth_dimension(tmp_path):
@@ -764,6 +796,6 @@ def test_adc_with_singleton_fourth_dimension(tmp_path):
     adc, unit = load_adc_map(save(img, tmp_path, "adc4d.nii.gz"))
     assert adc.shape == (6, 6, 6) and unit == "10-3.mm2/s"
     (m,) = measure_labels(nib.Nifti1Image(good_labels(), affine), adc)
-    expected = values[..., 0].astype(np.float64)[good_labels() == 1]
-    assert m.adc.mean == float(np.mean(expected)) and m.adc.voxels == 8
+    expected = float32_decimals(values[..., 0])[good_labels() == 1]
+    assert m.adc.mean == pytest.approx(float(np.mean(expected)), rel=1e-14) and m.adc.voxels == 8
     assert measure_labels(nib.Nifti1Image(good_labels(), affine), img)[0].adc == m.adc

@@ -15,16 +15,32 @@ from pathlib import Path
 
 import pydicom
 import pytest
-
 from conftest import require_tool
+from pacs_server import (
+    AET,
+    CRASH,
+    REFUSE,
+    SCU_AET,
+    UNKNOWN_AET,
+    free_port,
+    make_sr,
+    orthanc,  # noqa: F401  (the session fixture)
+)
+
 from dicomtools import pacs
 from dicomtools.errors import InputError
-from dicomtools.pacs import (DimseAddress, InstanceRef, PacsConnectionError, PacsHTTPError,
-                             PacsRejected, PacsTimeout, WebAddress, parse_pacs)
+from dicomtools.pacs import (
+    DimseAddress,
+    InstanceRef,
+    PacsConnectionError,
+    PacsHTTPError,
+    PacsRejected,
+    PacsTimeout,
+    WebAddress,
+    parse_pacs,
+)
 from dicomtools.pacs.common import query_dataset
 from dicomtools.sr import read_sr
-from pacs_server import AET, CRASH, REFUSE, SCU_AET, UNKNOWN_AET, free_port, make_sr
-from pacs_server import orthanc  # noqa: F401  (the session fixture)
 
 WAVEFORM_SR = "1.2.840.10008.5.1.4.1.1.88.77"  # unknown to Orthanc 1.10's DIMSE SCP
 
@@ -266,9 +282,8 @@ def test_http_errors_carry_the_pacs_message(orthanc, tmp_path):
     assert info.value.status == 404
     assert "QIDO-RS failed: HTTP 404 Not Found; PACS says: Unknown resource" in str(info.value)
 
-    with pacs.connect(orthanc.dicomweb) as client:
-        with pytest.raises(PacsHTTPError) as info:
-            list(client.retrieve([InstanceRef("1.2.3", "1.2.3.4", "1.2.3.4.5")]))
+    with pacs.connect(orthanc.dicomweb) as client, pytest.raises(PacsHTTPError) as info:
+        list(client.retrieve([InstanceRef("1.2.3", "1.2.3.4", "1.2.3.4.5")]))
     assert info.value.status == 404
     assert "WADO-RS failed: HTTP 404 Not Found; PACS says: Accessing an inexistent item" in str(info.value)
 
@@ -278,7 +293,7 @@ def test_http_errors_carry_the_pacs_message(orthanc, tmp_path):
     message = str(info.value)
     assert info.value.status == 500 and "HTTP 500 Internal Server Error" in message
     assert "Cannot execute a Lua command" in message and "simulated internal failure" in message
-    assert "stopped after 0 of 1 instance(s) verified" in message
+    assert "stopped after 0 of 1 instance verified" in message
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -354,3 +369,42 @@ def test_concordance_from_the_pacs_reproduces_table_1(orthanc, seeds):
         assert proc.returncode == 0, proc.stderr
         rows = list(csv.reader(io.StringIO(proc.stdout)))
         assert [row[1:9] for row in rows[1:]] == SEED_TABLE_1, address
+
+
+def test_cli_send_skips_non_dicom_files_with_a_note(orthanc, seeds, tmp_path):
+    """`send out/` where the demo wrote concordance.* beside the SRs: those are skipped with a
+    note, not counted as failures (exit 0); a batch with no DICOM file at all is bad input."""
+    out = tmp_path / "out"
+    (out / "case1").mkdir(parents=True)
+    sr = out / "case1" / "mibg.dcm"
+    sr.write_bytes(seeds["case1/mibg"].read_bytes())
+    for fmt in ("md", "html", "json", "csv"):
+        (out / f"concordance.{fmt}").write_text("not DICOM\n")
+    proc = run_cli("send", out, "--pacs", orthanc.pacs)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 stored, 0 already present, 0 failed, 4 skipped" in proc.stdout
+    for fmt in ("md", "html", "json", "csv"):
+        assert f"skipped {out / f'concordance.{fmt}'}: not a DICOM file" in proc.stdout
+    proc = run_cli("send", out / "concordance.md", "--pacs", orthanc.pacs)
+    assert proc.returncode == 2 and "no DICOM file to send" in proc.stderr, proc.stderr
+
+
+def test_cli_find_prints_patient_identifiers_only_with_show_ids(orthanc, seeds):
+    path = seeds["case1/wbmri"]
+    ds = header(path)
+    assert pacs.send(orthanc.pacs, [path]).ok
+    identifiers = {str(ds.PatientName), str(ds.PatientID)}
+    key = ["-k", f"StudyInstanceUID={ds.StudyInstanceUID}", "-k", "PatientID", "-k", "PatientName"]
+    for where in (["--pacs", orthanc.pacs], ["--dicomweb", orthanc.dicomweb]):
+        plain = run_cli("find", *where, "--level", "study", *key)
+        as_json = run_cli("find", *where, "--level", "study", *key, "--json")
+        assert plain.returncode == as_json.returncode == 0, plain.stderr + as_json.stderr
+        assert str(ds.StudyInstanceUID) in plain.stdout and "1 study found" in plain.stdout
+        assert "(patient identifiers only with --show-ids)" in plain.stdout
+        (row,) = json.loads(as_json.stdout)
+        assert row["StudyInstanceUID"] == str(ds.StudyInstanceUID) and "PatientID" not in row
+        for text in (plain.stdout, as_json.stdout):
+            assert not any(i in text for i in identifiers)
+        shown = run_cli("find", *where, "--level", "study", *key, "--show-ids")
+        (row,) = json.loads(run_cli("find", *where, "--level", "study", *key, "--show-ids", "--json").stdout)
+        assert str(ds.PatientID) in shown.stdout and row["PatientID"] == str(ds.PatientID)

@@ -12,11 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
+from pacs_server import (
+    make_batch,
+    make_sr,
+    orthanc,  # noqa: F401  (the session fixture)
+)
 
 from dicomtools import pacs
 from dicomtools.pacs import Manifest, PacsError
-from pacs_server import make_batch, make_sr
-from pacs_server import orthanc  # noqa: F401  (the session fixture)
 
 COUNT = 1000
 

@@ -5,8 +5,7 @@
 volume, extents along LR/AP/CC, maximum in-plane diameter, LPS centroid, ADC statistics.
 """
 
-from .measure import (AdcStats, LesionMeasurement, load_adc_map, load_label_map,
-                      measure_labels, ras_to_lps, slice_axis)
+from .measure import AdcStats, LesionMeasurement, load_adc_map, load_label_map, measure_labels, ras_to_lps, slice_axis
 
 __all__ = ["AdcStats", "LesionMeasurement", "load_adc_map", "load_label_map",
            "measure_labels", "ras_to_lps", "slice_axis"]

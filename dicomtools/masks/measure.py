@@ -31,8 +31,16 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import InputError
-from .nifti import (adc_array, checked_affine, header_adc_unit, label_array, load_adc_map,
-                    load_label_map, normalise_adc_unit, source_name)
+from .nifti import (
+    adc_array,
+    checked_affine,
+    float32_decimals,
+    label_array,
+    load_adc_map,
+    load_label_map,
+    resolve_adc_unit,
+    source_name,
+)
 
 __all__ = ["AdcStats", "LesionMeasurement", "load_label_map", "load_adc_map",
            "measure_labels", "slice_axis", "ras_to_lps", "GRID_TOLERANCE"]
@@ -87,27 +95,27 @@ def slice_axis(affine: np.ndarray) -> int:
 
 
 def measure_labels(labels: nib.Nifti1Image, adc: nib.Nifti1Image | None = None,
-                   adc_unit: str | None = None) -> list[LesionMeasurement]:
+                   adc_unit: str | None = None, *, force: bool = False) -> list[LesionMeasurement]:
     """Measure every non-zero label of ``labels``; one result per label, ascending.
 
     ``adc`` must share the label map's grid (shape and affine within ``GRID_TOLERANCE`` of a
-    voxel). Its unit is ``adc_unit`` when given, else the one declared in its header; neither
-    -> InputError. Without ``adc`` each result's ``adc`` is None (``adc_unit`` is ignored).
+    voxel). Its unit is the one declared in its header, or ``adc_unit``, which must agree
+    with the header's unless ``force``; neither -> InputError. Without ``adc`` each result's
+    ``adc`` is None (``adc_unit`` is ignored).
+
+    Results are float64 computed from the decimals the files stand for: a NIfTI-1 affine
+    and float32 ADC voxels are stored as float32, and are read as the shortest decimal that
+    float32 stores the same way (``nifti.float32_decimals``), so a 0.8 mm slice gives 2.4 mm,
+    not 2.4000000357627869; the results are then rounded to 15 significant digits, dropping
+    float64 summation noise.
     """
     source = source_name(labels, "label map")
-    affine = checked_affine(labels, source)
+    affine = _decimal_affine(checked_affine(labels, source))
     values = label_array(labels, source)
     adc_values, unit = None, None
     if adc is not None:
         adc_source = source_name(adc, "ADC map")
-        if adc_unit is not None:
-            unit = normalise_adc_unit(adc_unit, f"{adc_source}: ADC unit")
-        else:
-            unit = header_adc_unit(adc, adc_source)
-            if unit is None:
-                raise InputError(f"{adc_source}: the ADC map does not declare its unit; pass "
-                                 "adc_unit or set the header description, e.g. "
-                                 "'ADC [10^-6 mm2/s]'")
+        unit = resolve_adc_unit(adc, adc_source, adc_unit, force=force)
         adc_affine = checked_affine(adc, adc_source)
         adc_values = adc_array(adc, adc_source)
         _check_same_grid(values.shape, affine, source, adc_values.shape, adc_affine, adc_source)
@@ -120,7 +128,20 @@ def measure_labels(labels: nib.Nifti1Image, adc: nib.Nifti1Image | None = None,
     ends = np.r_[starts[1:], len(found)]
     axis = slice_axis(affine)
     return [_measure_one(int(found[a]), ijk[a:b], affine, axis, adc_values, unit)
-            for a, b in zip(starts, ends)]
+            for a, b in zip(starts, ends, strict=True)]
+
+
+def _decimal_affine(affine: np.ndarray) -> np.ndarray:
+    """An affine whose entries are all float32 numbers (a NIfTI-1 header's) as the decimals
+    they stand for; any other affine (float64 precision) unchanged."""
+    if np.array_equal(affine.astype(np.float32).astype(np.float64), affine):
+        return float32_decimals(affine)
+    return affine
+
+
+def _tidy(value: float) -> float:
+    """A computed value to 15 significant digits: float64 rounding noise dropped."""
+    return float(f"{value:.15g}")
 
 
 def _check_same_grid(shape: tuple[int, ...], affine: np.ndarray, source: str,
@@ -153,16 +174,20 @@ def _measure_one(label: int, ijk: np.ndarray, affine: np.ndarray, axis: int,
     if adc_values is not None:
         inside = adc_values[tuple(ijk.T)]
         inside = inside[np.isfinite(inside)]
+        if inside.dtype == np.float32:  # the decimals stored: 0.8, not 0.800000011920929
+            inside = float32_decimals(inside)
         if inside.size:
-            stats = AdcStats(mean=float(np.mean(inside)), minimum=float(np.min(inside)),
-                             median=float(np.median(inside)), unit=str(unit),
+            stats = AdcStats(mean=_tidy(np.mean(inside)), minimum=_tidy(np.min(inside)),
+                             median=_tidy(np.median(inside)), unit=str(unit),
                              voxels=int(inside.size))
+    x, y, z = (_tidy(v) for v in extent)
+    cx, cy, cz = (_tidy(v) for v in centroid)
     return LesionMeasurement(
         label=label, voxel_count=count,
-        volume_ml=count * abs(float(np.linalg.det(linear))) / 1000.0,
-        extent_mm=tuple(float(v) for v in extent),
-        max_inplane_diameter_mm=_max_inplane_diameter(ijk, linear, axis),
-        centroid_lps_mm=tuple(float(v) for v in centroid),
+        volume_ml=_tidy(count * abs(float(np.linalg.det(linear))) / 1000.0),
+        extent_mm=(x, y, z),
+        max_inplane_diameter_mm=_tidy(_max_inplane_diameter(ijk, linear, axis)),
+        centroid_lps_mm=(cx, cy, cz),
         adc=stats)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import weakref
+from typing import Any, cast
 
 import nibabel as nib
 import numpy as np
@@ -21,8 +22,8 @@ from ..errors import InputError
 from ..vocab import ADC_UNITS
 
 __all__ = ["load_label_map", "load_adc_map", "adc_unit_from_text", "normalise_adc_unit",
-           "header_adc_unit", "source_name", "checked_affine", "volume_array", "label_array",
-           "adc_array"]
+           "header_adc_unit", "resolve_adc_unit", "one_unit", "source_name", "checked_affine",
+           "volume_array", "label_array", "adc_array", "float32_decimals"]
 
 _UNIT_HELP = ("declare it: pass the unit explicitly (one of " + ", ".join(ADC_UNITS)
               + ") or write it in the NIfTI header description, e.g. "
@@ -71,7 +72,7 @@ def _load(path: str | os.PathLike, role: str) -> nib.Nifti1Image:
     if not isinstance(img, nib.Nifti1Pair):  # Nifti1/2 images and .hdr/.img pairs
         raise InputError(f"{path}: {role} is a {type(img).__name__}, not NIfTI; "
                          "convert it to .nii or .nii.gz")
-    return img
+    return cast(nib.Nifti1Image, img)  # a .hdr/.img pair is read the same way
 
 
 def checked_affine(img: nib.Nifti1Image, source: str) -> np.ndarray:
@@ -97,11 +98,13 @@ def checked_affine(img: nib.Nifti1Image, source: str) -> np.ndarray:
     return affine
 
 
-def volume_array(img: nib.Nifti1Image, source: str, *, fdata: bool = False) -> np.ndarray:
+def volume_array(img: nib.Nifti1Image, source: str, *, fdata: bool = False,
+                 unscaled: bool = False) -> np.ndarray:
     """The image data as one 3-D volume; trailing singleton dimensions are dropped.
 
-    ``fdata`` returns nibabel's scaled float64 values (``get_fdata``), else the stored
-    (scaled) array. Read errors (truncated files) become InputError.
+    ``fdata`` returns nibabel's scaled float64 values (``get_fdata``), ``unscaled`` the stored
+    numbers before scl_slope/scl_inter (file-backed images), else the stored (scaled) array.
+    Read errors (truncated files) become InputError.
     """
     shape = tuple(int(n) for n in img.shape)
     if len(shape) > 3 and any(n != 1 for n in shape[3:]):
@@ -110,14 +113,20 @@ def volume_array(img: nib.Nifti1Image, source: str, *, fdata: bool = False) -> n
     if len(shape) < 2:
         raise InputError(f"{source}: a {len(shape)}-D image of shape {shape}; expected 3-D")
     try:
-        data = img.get_fdata(dtype=np.float64) if fdata else np.asanyarray(img.dataobj)
+        if fdata:
+            data = img.get_fdata(dtype=np.float64)
+        elif unscaled:
+            proxy: Any = img.dataobj
+            data = np.asanyarray(proxy.get_unscaled())
+        else:
+            data = np.asanyarray(img.dataobj)
     except Exception as exc:  # truncated or corrupt data block
         raise InputError(f"{source}: cannot read the image data: {exc}") from None
     if not (np.issubdtype(data.dtype, np.number) or data.dtype == np.bool_) \
             or np.iscomplexobj(data):
         raise InputError(f"{source}: unsupported data type {data.dtype} (expected real numbers)")
     # A 2-D NIfTI is one slice: give it a slice axis so the grid is always 3-D.
-    return data.reshape(shape[:3] if len(shape) >= 3 else shape + (1,))
+    return data.reshape(shape[:3] if len(shape) >= 3 else (*shape, 1))
 
 
 def label_array(img: nib.Nifti1Image, source: str) -> np.ndarray:
@@ -149,8 +158,55 @@ def label_array(img: nib.Nifti1Image, source: str) -> np.ndarray:
 
 
 def adc_array(img: nib.Nifti1Image, source: str) -> np.ndarray:
-    """ADC values as float64 (nibabel ``get_fdata``: header scaling applied), 3-D."""
-    return volume_array(img, source, fdata=True)
+    """ADC values, 3-D, header scaling applied: float32 as stored when the file holds unscaled
+    float32 (or float16) voxels, else float64.
+
+    Numbers stored with float32 precision stand for decimals: callers read float32 voxels
+    with :func:`float32_decimals` (0.8, not 0.800000011920929; measurement does so for the
+    lesion voxels only, which is fast), and NIfTI-1 scl_slope/scl_inter (float32 fields) are
+    read that way here. Float64 voxels and unscaled integers are taken as they are.
+    """
+    proxy: Any = img.dataobj  # an ArrayProxy (slope, inter) for file-backed images
+    slope, inter = 1.0, 0.0
+    if nib.is_proxy(proxy) and hasattr(proxy, "get_unscaled"):
+        slope, inter = float(proxy.slope), float(proxy.inter)
+        raw = volume_array(img, source, unscaled=True)
+    else:
+        raw = volume_array(img, source)
+    scaled = slope != 1.0 or inter != 0.0
+    if raw.dtype in (np.float32, np.float16) and not scaled:
+        return raw.astype(np.float32, copy=False)
+    values = float32_decimals(raw) if raw.dtype in (np.float32, np.float16) else \
+        np.asarray(raw, dtype=np.float64)
+    if scaled:
+        if not isinstance(img.header, nib.Nifti2Header):  # NIfTI-1 keeps them as float32
+            slope, inter = (float(v) for v in float32_decimals(np.array([slope, inter], np.float32)))
+        values = values * slope + inter
+    return values
+
+
+def float32_decimals(values: np.ndarray) -> np.ndarray:
+    """float32 numbers as float64 holding the shortest decimal (at most 9 significant digits)
+    that rounds to the same float32: what was written before the value was stored as float32.
+    NaN and infinities stay. The nearest float64 to that decimal for magnitudes 1e-22..1e22
+    (within a float64 ulp of it beyond); always a value that rounds back to the float32."""
+    x32 = np.asarray(values, dtype=np.float32)
+    flat32 = x32.ravel()
+    out = flat32.astype(np.float64)
+    todo = np.flatnonzero(np.isfinite(out) & (out != 0))
+    exponent = np.floor(np.log10(np.abs(out[todo]))).astype(np.int64)
+    for digits in range(1, 10):  # 9 significant digits always round-trip a float32
+        if not todo.size:
+            break
+        v, shift = out[todo], digits - 1 - exponent  # shift: decimal places kept
+        rounded = np.empty_like(v)
+        up = shift >= 0  # powers of ten above 1 are exact in float64: scale by those
+        rounded[up] = np.round(v[up] * 10.0 ** shift[up]) / 10.0 ** shift[up]
+        rounded[~up] = np.round(v[~up] / 10.0 ** -shift[~up]) * 10.0 ** -shift[~up]
+        same = rounded.astype(np.float32) == flat32[todo]
+        out[todo[same]] = rounded[same]
+        todo, exponent = todo[~same], exponent[~same]
+    return out.reshape(x32.shape)
 
 
 def _label_dtype(top: int) -> type:
@@ -194,7 +250,12 @@ def adc_unit_from_text(text: str) -> set[str]:
 
     Raises InputError for a recognisable but unsupported unit (e.g. "10^-9 mm2/s").
     """
-    found = set()
+    return set(_units_in_text(text))
+
+
+def _units_in_text(text: str) -> list[str]:
+    """The unit codes in ``text``, in the order written (repeats kept)."""
+    found = []
     text = text.translate(_GLYPHS).lower()
     for match in _UNIT_RE.finditer(text):
         scales = [(match[f"{side}sign"] or match[f"{side}esign"] or "+")
@@ -208,8 +269,18 @@ def adc_unit_from_text(text: str) -> set[str]:
         if code is None:
             shown = text[max(0, match.start() - 8) if unread else match.start():match.end()]
             raise InputError(f"unsupported ADC unit {shown.strip()!r}; {_UNIT_HELP}")
-        found.add(code)
+        found.append(code)
     return found
+
+
+def one_unit(codes: list[str]) -> str | None:
+    """The unit when ``codes`` name one unit, however spelled ("um2/s (1e-6 mm2/s)" is one
+    unit: the same factor); the first spelling is kept. None for no code; InputError-free:
+    callers decide what several units mean."""
+    if not codes:
+        return None
+    factors = {ADC_UNITS[c] for c in codes}
+    return codes[0] if len(factors) == 1 else None
 
 
 def normalise_adc_unit(unit: str, source: str) -> str:
@@ -217,13 +288,14 @@ def normalise_adc_unit(unit: str, source: str) -> str:
     if unit in ADC_UNITS:
         return unit
     try:
-        found = adc_unit_from_text(unit)
+        found = _units_in_text(unit)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
-    if len(found) != 1:
+    code = one_unit(found)
+    if code is None:
         raise InputError(f"{source}: unknown ADC unit {unit!r}; expected one of "
                          + ", ".join(ADC_UNITS))
-    return found.pop()
+    return code
 
 
 def _decode(raw: bytes) -> str:
@@ -235,8 +307,10 @@ def _decode(raw: bytes) -> str:
 
 
 def header_adc_unit(img: nib.Nifti1Image, source: str) -> str | None:
-    """The ADC unit declared in the header (descrip, intent_name, aux_file), or None."""
-    found: set[str] = set()
+    """The ADC unit declared in the header (descrip, intent_name, aux_file), or None. One
+    unit written two ways ("um2/s (1e-6 mm2/s)") is one unit; units of different size are an
+    InputError."""
+    found: list[str] = []
     for field in ("descrip", "intent_name", "aux_file"):
         try:
             raw = img.header[field]
@@ -244,34 +318,59 @@ def header_adc_unit(img: nib.Nifti1Image, source: str) -> str | None:
             continue
         text = _decode(bytes(np.asarray(raw).item()))
         try:
-            found |= adc_unit_from_text(text)
+            found += _units_in_text(text)
         except InputError as exc:
             raise InputError(f"{source}: header {field} {text!r}: {exc}") from None
-    if len(found) > 1:
+    code = one_unit(found)
+    if found and code is None:
         raise InputError(f"{source}: the header declares several ADC units "
-                         f"({', '.join(sorted(found))}); {_UNIT_HELP}")
-    return found.pop() if found else None
+                         f"({', '.join(dict.fromkeys(found))}); {_UNIT_HELP}")
+    return code
 
 
-def load_adc_map(path: str | os.PathLike, unit: str | None = None
+def resolve_adc_unit(img: nib.Nifti1Image, source: str, unit: str | None = None, *,
+                     force: bool = False) -> str:
+    """The unit of an ADC map: the header's, or ``unit`` given explicitly.
+
+    An explicit unit must agree with the header's (the same factor: "um2/s" and
+    "10-6.mm2/s" agree); a disagreement, or a header unit that cannot be read, is an
+    InputError unless ``force``, when the explicit unit wins. Neither -> InputError.
+    """
+    explicit = normalise_adc_unit(unit, f"{source}: ADC unit") if unit is not None else None
+    try:
+        declared = header_adc_unit(img, source)
+    except InputError as exc:
+        if explicit is None:
+            raise
+        if force:
+            return explicit
+        raise InputError(f"{exc}; the header disagrees with the unit given ({unit!r}): fix "
+                         "the header, or force the given unit (--force)") from None
+    if explicit is None:
+        if declared is None:
+            raise InputError(f"{source}: the ADC map does not declare its unit; {_UNIT_HELP}")
+        return declared
+    if declared is not None and ADC_UNITS[declared] != ADC_UNITS[explicit] and not force:
+        ratio = ADC_UNITS[explicit] / ADC_UNITS[declared]
+        raise InputError(f"{source}: ADC unit {unit!r} ({explicit}) disagrees with the unit the "
+                         f"header declares ({declared}): a factor of {ratio:g}; leave the unit "
+                         "out to use the header's, or force the given unit (--force)")
+    return explicit
+
+
+def load_adc_map(path: str | os.PathLike, unit: str | None = None, *, force: bool = False
                  ) -> tuple[nib.Nifti1Image, str]:
     """Read and validate an ADC map; return it with its UCUM unit.
 
-    ``unit`` given explicitly wins over the header; otherwise the unit must be declared in the
-    header description (e.g. ``ADC [10^-6 mm2/s]``, ``um2/s``, ``x10-3 mm2/s``). Neither ->
-    InputError naming the file and how to declare it. The data is read (and cached by
-    nibabel) here, so truncated files fail now rather than during measurement.
+    The unit is the one declared in the header description (e.g. ``ADC [10^-6 mm2/s]``,
+    ``um2/s``, ``x10-3 mm2/s``), or ``unit`` given explicitly, which must agree with the
+    header unless ``force`` (see :func:`resolve_adc_unit`). Neither -> InputError naming the
+    file and how to declare it. The data is read here, so truncated files fail now rather
+    than during measurement.
     """
     path = os.fspath(path)
     img = _load(path, "ADC map")
     checked_affine(img, path)
-    if unit is not None:
-        resolved = normalise_adc_unit(unit, f"{path}: ADC unit")
-    else:
-        resolved = header_adc_unit(img, path)
-        if resolved is None:
-            raise InputError(f"{path}: the ADC map does not declare its unit; {_UNIT_HELP}")
-    data = adc_array(img, path)
-    if data.shape != img.shape:  # trailing singleton axes dropped: hold the 3-D copy
-        img = _rebuild(img, data, path)
-    return img, resolved
+    resolved = resolve_adc_unit(img, path, unit, force=force)
+    # Hold the values read (3-D, scaled): measured without reading the file again.
+    return _rebuild(img, adc_array(img, path), path), resolved

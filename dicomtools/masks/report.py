@@ -36,6 +36,18 @@ class MeasureResult:
     sr_path: Path
 
 
+def significant(value: float, digits: int = 4) -> str:
+    """A measured value for people, with its significant digits: 0.8 -> '0.8',
+    709.8422 -> '709.8', 0.000812 -> '0.000812', 1234.5 -> '1234' (never '1' for 0.8)."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    if abs(value) >= 10 ** digits:
+        return f"{value:.0f}"
+    text = np.format_float_positional(value, precision=digits, unique=False, fractional=False,
+                                      trim="-")
+    return text
+
+
 def load_label_fields(path: str | os.PathLike | None) -> dict[int, dict]:
     """{"1": {"site": "adrenal gland", "laterality": "left", ...}, ...} -> {1: {...}}."""
     if path is None:
@@ -60,7 +72,7 @@ def load_label_fields(path: str | os.PathLike | None) -> dict[int, dict]:
 
 def finding_for(measurement: LesionMeasurement, fields: dict, roi: Roi, where: str) -> Finding:
     adc = measurement.adc
-    values = dict(present=True, finding="lesion", tracking_id=f"Lesion {measurement.label}")
+    values = {"present": True, "finding": "lesion", "tracking_id": f"Lesion {measurement.label}"}
     values.update(fields)
     values.update(
         volume_ml=measurement.volume_ml,
@@ -74,16 +86,18 @@ def finding_for(measurement: LesionMeasurement, fields: dict, roi: Roi, where: s
 def measure_to_sr(mask: str | os.PathLike, source: str | os.PathLike, out_dir: str | os.PathLike,
                   *, adc: str | os.PathLike | None = None, adc_unit: str | None = None,
                   label_fields: dict[int, dict] | None = None,
-                  procedure: str = "whole-body MRI") -> MeasureResult:
-    """Measure every label, write ``seg.dcm`` and ``sr.dcm`` into ``out_dir``."""
+                  procedure: str = "whole-body MRI", force: bool = False) -> MeasureResult:
+    """Measure every label, write ``seg.dcm`` and ``sr.dcm`` into ``out_dir``.
+
+    ``adc_unit`` must agree with the unit the ADC map's header declares unless ``force``."""
     if procedure not in PROCEDURES or PROCEDURES[procedure].modality != "MR":
         raise InputError(f"procedure {procedure!r}: measure needs an MR procedure "
                          f"({', '.join(p for p, v in PROCEDURES.items() if v.modality == 'MR')})")
     labels_img = load_label_map(mask)
-    adc_img, unit = load_adc_map(adc, adc_unit) if adc is not None else (None, None)
+    adc_img, unit = load_adc_map(adc, adc_unit, force=force) if adc is not None else (None, None)
     series = load_series(source)
     on_series = mask_on_series(np.asarray(labels_img.dataobj), labels_img.affine, series, str(mask))
-    measurements = measure_labels(labels_img, adc_img, unit)
+    measurements = measure_labels(labels_img, adc_img, unit, force=force)
     label_fields = label_fields or {}
     missing = sorted(set(label_fields) - {m.label for m in measurements})
     if missing:
@@ -102,7 +116,7 @@ def measure_to_sr(mask: str | os.PathLike, source: str | os.PathLike, out_dir: s
     report = attach_source(report, load_source(source), where=str(mask))
     seg_ref = ImageRef(SEGMENTATION_STORAGE, str(seg.SOPInstanceUID), str(seg.SeriesInstanceUID),
                        str(seg.StudyInstanceUID))
-    report = assign_tracking(replace(report, source_images=report.source_images + (seg_ref,)))
+    report = assign_tracking(replace(report, source_images=(*report.source_images, seg_ref)))
     out = Path(out_dir)
     seg_path = out / "seg.dcm"
     save_dataset(seg, seg_path)

@@ -18,6 +18,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
+from .. import __version__
 from ..errors import InputError, SourceError
 
 if TYPE_CHECKING:  # highdicom is imported lazily: it is slow to import
@@ -131,7 +132,7 @@ def mask_on_series(labels: np.ndarray, affine_ras: np.ndarray, series: Series,
 
 
 def build_seg(mask: np.ndarray, series: Series, labels: dict[int, str], *,
-              series_number: int = 901) -> "highdicom.seg.Segmentation":
+              series_number: int = 901) -> highdicom.seg.Segmentation:
     """A binary DICOM SEG with one segment per label (segment numbers 1..n in label order)."""
     import highdicom as hd
     from pydicom.sr.codedict import codes
@@ -154,5 +155,5 @@ def build_seg(mask: np.ndarray, series: Series, labels: dict[int, str], *,
         segment_descriptions=descriptions, series_instance_uid=hd.UID(),
         series_number=series_number, sop_instance_uid=hd.UID(), instance_number=1,
         manufacturer="dicomtools", manufacturer_model_name="dicomtools measure",
-        software_versions="0.1.0", device_serial_number="none",
+        software_versions=__version__, device_serial_number="none",
         series_description="Lesion segmentation")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -51,8 +52,9 @@ def send(pacs: str | PacsAddress, paths: Iterable[str | os.PathLike], *, concurr
     """Send files and directories (recursively) and verify each instance by query.
 
     Statuses per file: stored / already present (found before sending; not resent) / failed
-    (with the PACS status) / skipped (verified by an earlier run in ``manifest``, or a second
-    file with the same SOP Instance UID). Raises PacsError when the connection is lost.
+    (with the PACS status) / skipped (verified by an earlier run in ``manifest``, a second
+    file with the same SOP Instance UID, or not a DICOM file: no DICM preamble). Raises
+    PacsError when the connection is lost, InputError when no file is DICOM at all.
     """
     address = parse_pacs(pacs, calling_aet)
     files = collect_files(paths)

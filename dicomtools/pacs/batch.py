@@ -3,10 +3,11 @@
 Per instance: query first (already there -> "already present", not sent again); else store,
 then query again ("stored" only when the PACS finds it: a PACS may answer success and keep
 nothing). Queries cover a chunk of instances at once (UID list matching), with a per-instance
-query for anything the chunk query did not find. Workers run in a thread pool, each with its own association or HTTP session. Every
-outcome is appended to a JSON-lines manifest and fsync'ed, so a run killed at any point
-resumes without resending what was verified. A lost connection stops the batch (every further
-instance would fail the same way) and raises; the manifest holds what was done.
+query for anything the chunk query did not find. Workers run in a thread pool, each with its
+own association or HTTP session. Every outcome is appended to a JSON-lines manifest and
+fsync'ed, so a run killed at any point resumes without resending what was verified. A lost
+connection stops the batch (every further instance would fail the same way) and raises; the
+manifest holds what was done. Files that are not DICOM (no DICM preamble) are skipped.
 """
 
 from __future__ import annotations
@@ -16,21 +17,24 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from ..errors import InputError
+from ..files import collect_files as _walk
+from ..files import is_dicom_file
 from .common import InstanceRef, StoreStatus
 from .errors import PacsError
 
 STORED, PRESENT, FAILED, SKIPPED = "stored", "already present", "failed", "skipped"
 VERIFIED = (STORED, PRESENT)
+NOT_DICOM = "not a DICOM file (no DICM preamble): not sent"
 CHUNK = 16  # instances per worker task: one presence query before and one after
 _HEADER_TAGS = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"]
 
@@ -123,9 +127,11 @@ class Manifest:
             "sop_instance_uid": result.sop_instance_uid, "path": result.path,
             "status": result.status, "pacs": pacs, "pacs_status": result.pacs_status,
             "message": result.message,
-            "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "time": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
         }) + "\n"
         with self._lock:
+            if self._fd is None:
+                raise RuntimeError("Manifest.record() before open()")
             os.write(self._fd, line.encode())
             os.fsync(self._fd)
 
@@ -138,17 +144,8 @@ class Manifest:
 def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Files named, and every file under directories named (sorted; hidden files and
     DICOMDIR skipped). A path that does not exist is an InputError."""
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name != "DICOMDIR"
-                              and not any(part.startswith(".") for part in p.relative_to(path).parts)))
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise InputError(f"{path}: no such file or directory")
-    return out
+    return [path for path, _ in _walk(paths, missing=lambda p: InputError(
+        f"{p}: no such file or directory"))]
 
 
 def read_header(path: Path) -> InstanceRef:
@@ -184,6 +181,9 @@ def send_files(connect: Callable[[set[str]], object], pacs: str, files: list[Pat
     todo: list[tuple[int, Path, InstanceRef]] = []
     seen: dict[str, Path] = {}
     for index, path in enumerate(files):
+        if not is_dicom_file(path):  # e.g. the concordance tables the demo writes beside its SRs
+            results[index] = InstanceResult(str(path), None, SKIPPED, None, NOT_DICOM)
+            continue
         try:
             ref = read_header(path)
         except InputError as exc:
@@ -198,6 +198,9 @@ def send_files(connect: Callable[[set[str]], object], pacs: str, files: list[Pat
             seen[ref.sop_uid] = path
             todo.append((index, path, ref))
 
+    if files and all(r is not None and r.message == NOT_DICOM for r in results):
+        shown = ", ".join(str(p) for p in files[:3]) + (", ..." if len(files) > 3 else "")
+        raise InputError(f"no DICOM file to send among {_count(len(files), 'file')} ({shown})")
     classes = {ref.sop_class_uid for _, _, ref in todo if ref.sop_class_uid}
     state = _Run(lambda: connect(classes), pacs, book, progress, len(files))
     state.tally.update({s: sum(r is not None and r.status == s for r in results)
@@ -227,7 +230,7 @@ def send_files(connect: Callable[[set[str]], object], pacs: str, files: list[Pat
     if state.fatal is not None:
         verified = batch.count(STORED) + batch.count(PRESENT) + batch.count(SKIPPED)
         error = state.fatal  # same type and attributes (e.g. HTTP status); a fuller message
-        error.args = (f"{error}; stopped after {verified} of {len(files)} instance(s) verified"
+        error.args = (f"{error}; stopped after {verified} of {_count(len(files), 'instance')} verified"
                       + ("; run again with the same manifest to resume" if book else ""),)
         raise error
     return batch
@@ -298,7 +301,7 @@ class _Run:
                                             f"{path}: not a readable DICOM file ({type(exc).__name__})")
         statuses = client.store_many([ds for *_, ds in to_send])
         sent: list[tuple[int, Path, InstanceRef, StoreStatus]] = []
-        for (index, path, ref, _), status in zip(to_send, statuses):
+        for (index, path, ref, _), status in zip(to_send, statuses, strict=True):
             if status.ok:
                 sent.append((index, path, ref, status))
             else:
@@ -314,6 +317,10 @@ class _Run:
                                             f"{status.message}, but a query does not find the "
                                             "instance: the PACS did not keep it")
         return sorted(out.items())
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _present(client, refs: list[InstanceRef]) -> set[str]:

@@ -1,7 +1,8 @@
 """The PACS subcommands: echo, send, find, fetch (registered by dicomtools.cli).
 
-Patient names and IDs are never printed in plain output (only with --json, which prints what
-the PACS answered); progress and per-instance lines name files and SOP Instance UIDs.
+Patient names, IDs and birth dates are printed only with ``find --show-ids`` (plain or
+--json), as ``concordance --show-ids``; progress and per-instance lines name files and SOP
+Instance UIDs.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import sys
 import time
 from typing import Any, TextIO
 
+from ..cli import plural
 from ..errors import InputError
-from .batch import FAILED
+from .batch import FAILED, NOT_DICOM
 from .common import IDENTIFYING, LEVELS
 from .errors import PacsError
+
 
 class TextProgress:
     """'\\r 512/1000 [#####.....] stored 500, present 10, failed 2, 84.1/s' on a terminal."""
@@ -81,7 +84,9 @@ def _cmd_send(args) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         for r in result.results:
-            if r.status == FAILED or args.verbose:
+            if r.message == NOT_DICOM:
+                print(f"skipped {r.path}: not a DICOM file")
+            elif r.status == FAILED or args.verbose:
                 print(f"{r.status}: {r.path} ({r.sop_instance_uid or 'no SOP Instance UID'})"
                       + (f": {r.message}" if r.message else ""))
         counts = result.counts()
@@ -92,11 +97,11 @@ def _cmd_send(args) -> int:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    columns = [k for k in dict.fromkeys(k for row in rows for k in row) if k not in IDENTIFYING]
+    columns = list(dict.fromkeys(k for row in rows for k in row))
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines)
 
 
@@ -110,14 +115,20 @@ def _cmd_find(args) -> int:
     from . import api  # pynetdicom and dicomweb-client load only for PACS commands
     rows = api.find(_address(args), args.level, calling_aet=args.aet, timeout=args.timeout,
                     **_query(args.key))
+    hidden = not args.show_ids and any(IDENTIFYING & set(r) for r in rows)
+    if not args.show_ids:
+        rows = [{k: v for k, v in row.items() if k not in IDENTIFYING} for row in rows]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         if rows:
             print(_table(rows))
-        print(f"{len(rows)} {args.level}(s) found" + (" (patient identifiers only with --json)"
-                                                      if any(IDENTIFYING & set(r) for r in rows) else ""))
+        print(f"{plural(len(rows), args.level, _LEVEL_PLURALS.get(args.level))} found"
+              + (" (patient identifiers only with --show-ids)" if hidden else ""))
     return 0
+
+
+_LEVEL_PLURALS = {"study": "studies", "series": "series"}
 
 
 def _cmd_fetch(args) -> int:
@@ -129,7 +140,7 @@ def _cmd_fetch(args) -> int:
     else:
         for path in paths:
             print(path)
-        print(f"{len(paths)} instance(s) fetched into {args.output}")
+        print(f"{plural(len(paths), 'instance')} fetched into {args.output}")
     return 0
 
 
@@ -157,7 +168,9 @@ def add_parsers(sub, epilog: str) -> None:
     p = sub.add_parser("send", help="send DICOM files to a PACS and verify each one", epilog=epilog,
                        formatter_class=fmt,
                        description="C-STORE or STOW-RS, then a query per instance: stored / already "
-                                   "present (not resent) / failed with the PACS status.")
+                                   "present (not resent) / failed with the PACS status. Files "
+                                   "that are not DICOM (no DICM preamble, e.g. the concordance "
+                                   "tables beside the demo's SRs) are skipped with a note.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (recursive)")
     _pacs_options(p)
     p.add_argument("-j", "--concurrency", type=int, default=4, metavar="N",
@@ -175,7 +188,10 @@ def add_parsers(sub, epilog: str) -> None:
     p.add_argument("--level", choices=list(LEVELS), default="study", help="query level (default study)")
     p.add_argument("-k", "--key", action="append", metavar="KEY[=VALUE]",
                    help="DICOM keyword to match (KEY=VALUE, wildcards * ?) or return (KEY); repeatable")
-    p.add_argument("--json", action="store_true", help="print the answers as JSON (all keys)")
+    p.add_argument("--json", action="store_true", help="print the answers as JSON")
+    p.add_argument("--show-ids", action="store_true",
+                   help="include the patient identifiers (name, ID, birth date, address; left "
+                        "out by default, plain and --json alike: query results get shared)")
     p.set_defaults(func=_cmd_find)
 
     p = sub.add_parser("fetch", help="retrieve instances (C-GET, C-MOVE or WADO-RS)", epilog=epilog,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
@@ -39,7 +40,7 @@ class InstanceRef:
     sop_class_uid: str | None = None
 
     @classmethod
-    def of(cls, ds: Dataset) -> "InstanceRef":
+    def of(cls, ds: Dataset) -> InstanceRef:
         return cls(str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID),
                    str(ds.SOPClassUID) if ds.get("SOPClassUID") else None)
 

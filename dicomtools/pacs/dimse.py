@@ -11,19 +11,27 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, build_role, evt
 from pynetdicom.association import Association
-from pynetdicom.sop_class import (PatientRootQueryRetrieveInformationModelFind,
-                                  StudyRootQueryRetrieveInformationModelFind,
-                                  StudyRootQueryRetrieveInformationModelGet,
-                                  StudyRootQueryRetrieveInformationModelMove, Verification)
-from pynetdicom.status import (QR_FIND_SERVICE_CLASS_STATUS, QR_GET_SERVICE_CLASS_STATUS,
-                               QR_MOVE_SERVICE_CLASS_STATUS, STORAGE_SERVICE_CLASS_STATUS,
-                               VERIFICATION_SERVICE_CLASS_STATUS)
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # made at import time
+    PatientRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+    Verification,
+)
+from pynetdicom.status import (
+    QR_FIND_SERVICE_CLASS_STATUS,
+    QR_GET_SERVICE_CLASS_STATUS,
+    QR_MOVE_SERVICE_CLASS_STATUS,
+    STORAGE_SERVICE_CLASS_STATUS,
+    VERIFICATION_SERVICE_CLASS_STATUS,
+)
 
 from ..sr.read import SR_STORAGE
 from .address import DimseAddress
@@ -71,7 +79,7 @@ class DimseClient:
         self._assoc: Association | None = None
 
     # -- association ---------------------------------------------------------------------
-    def __enter__(self) -> "DimseClient":
+    def __enter__(self) -> DimseClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -181,7 +189,7 @@ class DimseClient:
         started = time.monotonic()
         _settle(assoc)
         try:
-            responses = list(assoc.send_c_find(identifier, model))
+            responses: list[tuple[Any, Any]] = list(assoc.send_c_find(identifier, model))
         except RuntimeError:  # the association died since _main() looked
             responses = [(None, None)]
         for status, answer in responses:
@@ -259,7 +267,7 @@ class _Retriever:
                 parts = [f"{address.describe()}: {operation} of instance {ref.sop_uid} answered {said}"]
                 failed = final.get("NumberOfFailedSuboperations") if final is not None else None
                 if failed:
-                    parts.append(f"{failed} failed sub-operation(s)")
+                    parts.append(f"{failed} failed sub-operation" + ("" if failed == 1 else "s"))
                 if ds is None:
                     parts.append("nothing was delivered")
                 raise PacsError("; ".join(parts) + (_comment(final) if final is not None else ""))
@@ -268,7 +276,7 @@ class _Retriever:
     def get(self) -> Iterator[Dataset]:
         address = self.client.address
         model = StudyRootQueryRetrieveInformationModelGet
-        contexts = {model: None, **{uid: UNCOMPRESSED for uid in self.classes}}
+        contexts = {model: None, **dict.fromkeys(self.classes, UNCOMPRESSED)}
         # C-GET delivers on the same association: we must offer the SCP role for each class.
         roles = [build_role(uid, scp_role=True) for uid in self.classes]
         assoc = associate(address, self.client.timeout, contexts, ext_neg=roles,
@@ -309,7 +317,8 @@ class _Retriever:
                 if assoc.is_established:
                     assoc.release()
         finally:
-            server.shutdown()
+            if server is not None:
+                server.shutdown()
 
 
 def _settle(assoc: Association, limit: float = 1.0) -> None:
@@ -326,7 +335,7 @@ def _settle(assoc: Association, limit: float = 1.0) -> None:
     """
     checkpoint = getattr(assoc, "_reactor_checkpoint", None)
     waiters = getattr(getattr(checkpoint, "_cond", None), "_waiters", None)
-    if waiters is None or not assoc.is_alive():
+    if checkpoint is None or waiters is None or not assoc.is_alive():
         return
     checkpoint.clear()
     deadline = time.monotonic() + limit
@@ -347,13 +356,14 @@ def probe(address: DimseAddress, timeout: float) -> None:
     """Open and close a TCP connection: pynetdicom only logs why a connect failed, and the user
     must be told whether the port is closed, the host unknown or the network silent."""
     where = address.describe()
+    kind: type[PacsError]
     try:
         with socket.create_connection((address.host, address.port), timeout=timeout):
             return
     except ConnectionRefusedError:
         kind, reason = PacsConnectionError, (f"connection refused (is the PACS running and "
                                              f"listening on port {address.port}?)")
-    except socket.timeout:
+    except TimeoutError:
         kind, reason = PacsTimeout, f"no TCP connection within {timeout:g} s"
     except socket.gaierror as exc:
         kind, reason = PacsConnectionError, f"unknown host ({exc.strerror})"
@@ -370,7 +380,7 @@ def _rejection(assoc: Association):
     return primitive if getattr(primitive, "result", None) in (0x01, 0x02) else None
 
 
-def associate(address: DimseAddress, timeout: float, contexts: dict[str, list[str] | None], *,
+def associate(address: DimseAddress, timeout: float, contexts: Mapping[str, Sequence[str] | None], *,
               ext_neg=None, handlers=None) -> Association:
     """An established association, or the PacsError saying why not (refused, rejected, timeout)."""
     ae = AE(ae_title=address.calling_aet)
@@ -384,7 +394,7 @@ def associate(address: DimseAddress, timeout: float, contexts: dict[str, list[st
         else:
             ae.add_requested_context(uid)
     probe(address, timeout)
-    for attempt in range(2):
+    for _attempt in range(2):
         started = time.monotonic()
         assoc = ae.associate(address.host, address.port, ae_title=address.called_aet,
                              ext_neg=ext_neg,

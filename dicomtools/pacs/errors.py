@@ -7,9 +7,11 @@ from ..errors import DicomToolsError
 
 
 class PacsError(DicomToolsError):
-    """Any failure talking to a PACS (CLI exit code 6)."""
+    """Any failure talking to a PACS (CLI exit code 6). ``reason``: the cause alone, without
+    the address (set where a message is built from it)."""
 
     exit_code = 6
+    reason = ""
 
 
 class PacsConnectionError(PacsError):

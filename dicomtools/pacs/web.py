@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import requests
 from dicomweb_client.api import DICOMwebClient
@@ -57,7 +58,7 @@ class WebClient:
         # resumes from its manifest.
         self._client.set_http_retry_params(retry=False)
 
-    def __enter__(self) -> "WebClient":
+    def __enter__(self) -> WebClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -145,9 +146,10 @@ class WebClient:
 
     def find(self, level: str, identifier: Dataset) -> list[Dataset]:
         """QIDO-RS for a C-FIND-style identifier: non-empty keys match, empty keys are returned."""
-        search = {"study": self._client.search_for_studies,
-                  "series": self._client.search_for_series,
-                  "instance": self._client.search_for_instances}.get(level)
+        searches: dict[str, Callable[..., Any]] = {
+            "study": self._client.search_for_studies, "series": self._client.search_for_series,
+            "instance": self._client.search_for_instances}
+        search = searches.get(level)
         if search is None:
             raise InputError("QIDO-RS has no patient level: query studies by PatientID instead")
         filters: dict[str, str] = {}

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from .. import vocab
+from ..cli import plural
 from .extract import MAX_TEXT, extract_findings
 from .reports import read_report_text, text_to_sr
 
@@ -37,7 +38,7 @@ def _cmd_text2sr(args) -> int:
     written, skipped = text_to_sr(text, args.source, args.output,
                                   default_procedure=args.procedure, skip_missing=args.skip_missing)
     for w in written:
-        print(f"wrote {w.path} ({len(w.report.findings)} finding(s), {w.procedure}, "
+        print(f"wrote {w.path} ({plural(len(w.report.findings), 'finding')}, {w.procedure}, "
               f"impression {w.report.impression})")
     for procedure in skipped:
         print(f"skipped {procedure}: no source study of its modality")

@@ -1,0 +1,176 @@
+"""Atomic writes as a user meets them: permissions from the umask, no half-written file, and
+the temporary files of a killed run cleaned up by the next write to the same folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+from dicomtools.files import (
+    ORPHAN_SECONDS,
+    STALE_SECONDS,
+    clean_stale_temp_files,
+    collect_files,
+    is_dicom_file,
+    write_atomically,
+    write_text,
+)
+
+CASE1 = SAMPLES / "case1"
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def with_umask(mask: int, call):
+    old = os.umask(mask)
+    try:
+        return call()
+    finally:
+        os.umask(old)
+
+
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def age(path: Path, seconds: float) -> Path:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+    return path
+
+
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_new_files_get_the_permissions_the_umask_gives(tmp_path, umask, expected):
+    path = with_umask(umask, lambda: write_text(tmp_path / "table.html", "<table/>"))
+    assert mode(path) == expected and path.read_text() == "<table/>"
+
+
+def test_replacing_a_file_keeps_its_permissions(tmp_path):
+    path = tmp_path / "sr.dcm"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    with_umask(0o022, lambda: write_text(path, "new"))
+    assert path.read_text() == "new" and mode(path) == 0o640
+
+
+def test_cli_outputs_are_readable_by_others_under_umask_022(tmp_path):
+    """SR and SEG written by the command line: 0644, not mkstemp's 0600."""
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "dicomtools", *map(str, args)],
+                              capture_output=True, text=True, timeout=300,
+                              preexec_fn=lambda: os.umask(0o022))
+    out = tmp_path / "sr.dcm"
+    proc = run("build", CASE1 / "mibg.json", "--source", CASE1 / "mibg", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert mode(out) == 0o644
+    masks = SAMPLES.parent / "masks"
+    proc = run("measure", masks / "case1_wbmri_lesion.nii", "--source", CASE1 / "wbmri",
+               "-o", tmp_path / "m")
+    assert proc.returncode == 0, proc.stderr
+    assert mode(tmp_path / "m" / "seg.dcm") == mode(tmp_path / "m" / "sr.dcm") == 0o644
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
+    path = tmp_path / "out.dcm"
+    path.write_bytes(b"complete")
+
+    def broken(handle):
+        handle.write(b"half")
+        raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError):
+        write_atomically(path, broken)
+    assert path.read_bytes() == b"complete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.dcm"]
+
+
+def test_stale_temporary_files_are_removed_by_the_next_write(tmp_path):
+    dead, alive = dead_pid(), os.getppid()
+
+    def make(name: str, seconds: float) -> Path:
+        (tmp_path / name).write_bytes(b"partial")
+        return age(tmp_path / name, seconds)
+    stale = make(f".big.dcm.{dead}.0123456789ab.tmp", STALE_SECONDS + 5)
+    fresh = make(f".big.dcm.{dead}.0123456789ac.tmp", 0)  # writer just died: a minute's grace
+    writing = make(f".other.dcm.{alive}.0123456789ad.tmp", STALE_SECONDS + 5)  # alive
+    orphan = make(f".other.dcm.{alive}.0123456789ae.tmp", ORPHAN_SECONDS + 5)  # PID reused?
+    legacy = make(".big.dcm.k3j_x9zq", ORPHAN_SECONDS + 5)  # mkstemp's, versions up to 0.1.0
+    legacy_young = make(".big.dcm.a1b2c3d4", STALE_SECONDS + 5)
+    legacy_other = make(".notes.txt.abcdefgh", ORPHAN_SECONDS + 5)  # not the target's name
+    foreign = [make(name, ORPHAN_SECONDS + 5)
+               for name in (".big.dcm.swp", ".hidden", "big.dcm.1.tmp", ".big.dcm.1.xyz.tmp")]
+    write_text(tmp_path / "big.dcm", "done")
+    left = {p.name for p in tmp_path.iterdir()}
+    assert stale.name not in left and orphan.name not in left and legacy.name not in left
+    assert {fresh.name, writing.name, legacy_young.name, legacy_other.name} <= left
+    assert {p.name for p in foreign} <= left  # not our pattern: never touched
+    assert (tmp_path / "big.dcm").read_text() == "done"
+
+
+def test_kill_9_while_writing_then_the_next_write_cleans_up(tmp_path):
+    """The issue's case: a run killed mid-write leaves .OUT.dcm.<pid>.<random>.tmp; the next
+    write to the folder removes it once it is a minute old (and never a complete output)."""
+    script = textwrap.dedent(f"""
+        import sys, time
+        from dicomtools.files import write_atomically
+        def slow(handle):
+            handle.write(b"x" * 4096); handle.flush()
+            print("writing", flush=True)
+            time.sleep(60)
+        write_atomically({str(tmp_path / 'out.dcm')!r}, slow)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    (temp,) = list(tmp_path.iterdir())
+    assert temp.name.startswith(".out.dcm.") and temp.name.endswith(".tmp")
+    assert not (tmp_path / "out.dcm").exists()  # never a half-written output
+    write_text(tmp_path / "other.csv", "a,b\n")  # too soon: left alone
+    assert temp.exists()
+    age(temp, STALE_SECONDS + 5)
+    write_text(tmp_path / "other.csv", "a,b\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.csv"]
+
+
+def test_cleaning_never_raises(tmp_path):
+    assert clean_stale_temp_files(tmp_path / "missing") == []
+    folder = tmp_path / f".x.{dead_pid()}.0123456789ab.tmp"  # a folder with our name pattern
+    folder.mkdir()
+    age(folder, ORPHAN_SECONDS + 5)
+    assert clean_stale_temp_files(tmp_path) == [] and folder.is_dir()
+
+
+def test_long_names_still_get_a_temporary_file(tmp_path):
+    name = "r" * 240 + ".dcm"
+    assert write_text(tmp_path / name, "ok").read_text() == "ok"
+
+
+def test_collect_files_and_is_dicom(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 8)
+    (tmp_path / "a" / "notes.md").write_text("hi")
+    (tmp_path / "a" / ".hidden.dcm").write_bytes(b"\0" * 128 + b"DICM")
+    (tmp_path / "a" / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")
+    (tmp_path / "b.txt").write_text("named")
+    found = collect_files([tmp_path / "a", tmp_path / "b.txt"], missing=FileNotFoundError)
+    assert [(p.name, named) for p, named in found] == [("notes.md", False), ("x.dcm", False),
+                                                        ("b.txt", True)]
+    assert [is_dicom_file(p) for p, _ in found] == [False, True, False]
+    assert not is_dicom_file(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError):
+        collect_files([tmp_path / "nowhere"], missing=FileNotFoundError)
