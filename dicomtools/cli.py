@@ -50,8 +50,10 @@ class StatusLine:
         if not self.enabled:
             return
         if self.tty:
-            width = _terminal_columns() - 1
-            self.stream.write("\r" + text[:width] + "\x1b[K")
+            width = max(20, _terminal_columns() - 1)
+            if len(text) > width:  # keep the end: the step and the validator running
+                text = "..." + text[-(width - 3):]
+            self.stream.write("\r" + text + "\x1b[K")
         else:
             self.stream.write(text + "\n")
         self.stream.flush()

@@ -306,3 +306,27 @@ def test_demo_without_sample_data_is_bad_input_naming_what_is_missing(tmp_path, 
     assert cli.main(["demo", "--samples", str(cases), "--out", str(tmp_path / "out")]) == 2
     assert "case1_wbmri_lesion.nii" in capsys.readouterr().err  # masks/ beside cases/ is missing
     assert not (tmp_path / "out").exists()
+
+
+def test_status_line_rewrites_one_terminal_line_and_keeps_the_step(monkeypatch):
+    import io
+
+    from dicomtools import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    monkeypatch.setattr(cli, "_terminal_columns", lambda: 40)
+    term = Terminal()
+    status = cli.StatusLine(term)
+    status("validating 3/12 " + "/very/long" * 10 + "/sr.dcm: pixelmed (slow: ~10 s a file)")
+    status.clear()
+    first, cleared = term.getvalue().split("\x1b[K")[:2]
+    assert first.startswith("\r...") and first.endswith("pixelmed (slow: ~10 s a file)") and len(first) == 40
+    assert cleared == "\r"
+    quiet = io.StringIO()  # not a terminal, not forced: nothing
+    cli.StatusLine(quiet)("step")
+    assert quiet.getvalue() == ""
+    forced = io.StringIO()
+    cli.StatusLine(forced, force=True)("step")
+    assert forced.getvalue() == "step\n"
