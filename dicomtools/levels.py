@@ -43,9 +43,13 @@ _RANGE = re.compile(
 )
 
 
+# "Th12" (thoracic, as European reports write it) is T12.
+_TH = re.compile(r"\bth(?=\s?\d)", re.IGNORECASE)
+
+
 def normalise_level(text: str) -> str:
-    """'t 9' -> 'T9'; raises InputError for anything that is not C1..S5."""
-    match = re.fullmatch(_ONE, text.strip(), re.IGNORECASE)
+    """'t 9' -> 'T9', 'Th12' -> 'T12'; raises InputError for anything that is not C1..S5."""
+    match = re.fullmatch(_ONE, _TH.sub("T", text.strip()), re.IGNORECASE)
     if not match:
         raise InputError(f"vertebral level {text!r} is not a level such as T9 or L1")
     name = f"{match.group(1).upper()}{int(match.group(2))}"
@@ -56,7 +60,7 @@ def normalise_level(text: str) -> str:
 
 def expand_levels(text: str) -> tuple[str, ...]:
     """Expand a level or range: 'T9/10' -> ('T9', 'T10'); 'T11 to L1' -> ('T11', 'T12', 'L1')."""
-    match = _RANGE.match(text)
+    match = _RANGE.match(_TH.sub("T", text).replace("Th", "T").replace("TH", "T"))
     if not match:
         raise InputError(f"vertebral level range {text!r} is not understood (e.g. 'T9/10', 'T11-L1')")
     first = normalise_level(f"{match.group(1)}{match.group(2)}")

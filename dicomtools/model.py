@@ -8,6 +8,7 @@ an :class:`~dicomtools.errors.InputError` that names the field and the value.
 from __future__ import annotations
 
 import math
+import re
 import struct
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -187,6 +188,27 @@ class Finding:
                 raise _fail(where, "extent_mm", self.extent_mm,
                             "three numbers in mm: left-right, antero-posterior, cranio-caudal")
             set_(self, "extent_mm", extent)
+        self._tracking(where)
+        if isinstance(self.roi, dict):
+            try:
+                set_(self, "roi", Roi(**self.roi))
+            except TypeError as exc:
+                raise _fail(where, "roi", self.roi, f"an object with keys of Roi ({exc})") from None
+        elif self.roi is not None and not isinstance(self.roi, Roi):
+            raise _fail(where, "roi", self.roi, "an Roi object or null")
+
+    def with_tracking(self, tracking_id: str, tracking_uid: str) -> "Finding":
+        """A copy with these tracking fields; only they are checked again (the rest of the
+        finding was checked when it was made), which keeps writing 1000 groups fast."""
+        copy = object.__new__(Finding)
+        for f in fields(self):
+            object.__setattr__(copy, f.name, getattr(self, f.name))
+        object.__setattr__(copy, "tracking_id", tracking_id)
+        object.__setattr__(copy, "tracking_uid", tracking_uid)
+        copy._tracking("finding")
+        return copy
+
+    def _tracking(self, where: str) -> None:
         for name in ("tracking_id", "tracking_uid"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -195,13 +217,6 @@ class Finding:
             raise _fail(where, "tracking_id", self.tracking_id, "at most 64 characters")
         if self.tracking_uid is not None and not _is_uid(self.tracking_uid):
             raise _fail(where, "tracking_uid", self.tracking_uid, "a DICOM UID (digits and dots)")
-        if isinstance(self.roi, dict):
-            try:
-                set_(self, "roi", Roi(**self.roi))
-            except TypeError as exc:
-                raise _fail(where, "roi", self.roi, f"an object with keys of Roi ({exc})") from None
-        elif self.roi is not None and not isinstance(self.roi, Roi):
-            raise _fail(where, "roi", self.roi, "an Roi object or null")
 
     def _open_parts(self, where: str) -> None:
         for name, kind in (("measurements", Measurement), ("evaluations", Evaluation),
@@ -298,15 +313,20 @@ def _procedure(where: str, value: Any) -> str | Code | None:
 
 
 def _adc_unit(where: str, value: str) -> str:
+    if value in vocab.ADC_UNITS:
+        return value
     unit = terms.unit_code(value, f"{where}: adc_unit").value
     if unit in vocab.ADC_UNITS:
         return unit
     raise _fail(where, "adc_unit", value, "one of " + ", ".join(vocab.ADC_UNITS))
 
 
+_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
+
+
 def _is_uid(text: str) -> bool:
-    return (len(text) <= 64 and all(c.isdigit() or c == "." for c in text)
-            and not text.startswith(".") and not text.endswith(".") and ".." not in text)
+    """A DICOM UID (PS3.5 §9.1): digits and dots, no empty or leading-zero component."""
+    return len(text) <= 64 and _UID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,12 @@ Two kinds of text reach our output that we did not write ourselves:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from typing import Iterable
+import warnings
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 # Person names and identifiers outside group 0010 (which is masked as a whole).
 IDENTIFYING_TAGS = {
@@ -115,6 +118,31 @@ def mask_library_message(message: str, values: Iterable[str] = ()) -> str:
                           message)
     message = re.sub(r"<[^<>]*>", f"<{MASK}>", message)
     return printable(message)
+
+
+@contextmanager
+def library_warnings() -> Iterator[list[str]]:
+    """Capture what libraries say while a file is read: yields a list that holds, once the
+    block has ended, the text of each UserWarning raised inside (pydicom's remarks about a
+    value; turn them into your own one-line warnings with :func:`mask_library_message`).
+    Other warnings (deprecations) are issued again unchanged. pydicom's logger, which repeats
+    each warning with the value in it, is muted meanwhile."""
+    logger = logging.getLogger("pydicom")
+    muted = logger.disabled
+    logger.disabled = True
+    messages: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield messages
+    finally:
+        logger.disabled = muted
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                if str(w.message) not in messages:
+                    messages.append(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _is_identifying(tag: int) -> bool:

@@ -43,13 +43,13 @@ SYNONYMS: dict[str, dict[str, str]] = {
     "finding": {"tumour": "neoplasm", "tumor": "neoplasm", "metastases": "metastasis",
                 "lymph nodes": "lymph node", "node": "lymph node", "masses": "mass",
                 "lesions": "lesion", "tracer uptake": "uptake"},
-    "tracer": {"mibg": "I-123 mIBG", "123i-mibg": "I-123 mIBG", "i123 mibg": "I-123 mIBG",
+    # a bare "mIBG" names no isotope: it is not a synonym of either
+    "tracer": {"123i-mibg": "I-123 mIBG", "i123 mibg": "I-123 mIBG",
                "123i mibg": "I-123 mIBG", "131i-mibg": "I-131 mIBG", "anti-gd2": "99mTc-anti-GD2",
                "tc-99m anti-gd2": "99mTc-anti-GD2", "fdg": "18F-FDG", "mdp": "99mTc-MDP",
                "dotatate": "68Ga-DOTATATE", "dotanoc": "68Ga-DOTANOC", "mfbg": "18F-MFBG"},
     "procedure": {"wb-mri": "whole-body MRI", "wbmri": "whole-body MRI",
                   "whole body mri": "whole-body MRI", "mri of whole body": "whole-body MRI",
-                  "mibg scintigraphy": "I-123 mIBG scintigraphy",
                   "i-123 mibg scan": "I-123 mIBG scintigraphy",
                   "99mtc-anti-gd2 scintigraphy": "99mTc anti-GD2 immunoscintigraphy",
                   "anti-gd2 immunoscintigraphy": "99mTc anti-GD2 immunoscintigraphy",
@@ -162,6 +162,8 @@ def resolve(kind: str, value: object, where: str, field: str) -> Term | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if value in _table(kind).code_of:  # already a term: the common case, kept fast
+            return value
         term = lookup(kind, value)
         if term is None:
             examples = ", ".join(sorted(_hand(kind))[:6]) or "see docs/codes.md"
@@ -221,7 +223,11 @@ def unit_code(value: object, where: str = "unit") -> Code:
             or not value.isprintable() or "\\" in value:
         raise InputError(f"{where}: unit {value!r} is not a UCUM unit code (e.g. mm, cm3, "
                          "um2/s, MBq, {SUVbw}g/ml, [hnsf'U])")
-    text = value.strip()
+    return _unit_from_text(value.strip())
+
+
+@cache
+def _unit_from_text(text: str) -> Code:
     text = _UNIT_SPELLINGS.get(text.casefold(), _UNIT_SPELLINGS.get(text, text))
     code = Code(text, "UCUM", text)
     meaning = _table("unit").term_of.get(code)

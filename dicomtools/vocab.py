@@ -391,6 +391,28 @@ LOCAL_CODES: tuple[Code, ...] = tuple(
 )
 
 
+# Why each local code is still local (PS3.16 and the public terminologies searched; see
+# ../shared/reference/anchors-2.md §3). docs/codes.md lists them.
+LOCAL_REASONS: dict[str, str] = {
+    "DT001": "no 'vertebral level' concept name in PS3.16; disc levels (CID 1003) and plane "
+             "extents (CID 1010) mean other things",
+    "DT002": "no concept name for the degree of enhancement; its values are CID 3716 Severity",
+    "DT020": "no general 'tracer uptake' finding; SCT has only organ-specific uptake findings",
+    "DT030": "no paravertebral region in CID 4/7151/8134 (DCM 112091 is a chest-film line)",
+    "DT031": "PS3.16 has only the posterior mediastinal lymph node (SCT 25447008)",
+    "DT040": "no Tc-99m antibody in CID 25/4021 (a CP would follow CID 4021's antibody codes)",
+    "DT041": "DOTANOC is not in CID 4021 (NCIt lists it; C-code not verified offline)",
+    "DT042": "18F-MFBG is not in CID 4021 (NCIt C120311 not verified offline)",
+    "DT050": "no ultrasonography procedure in CID 100; SCT 310169008 is a service, not a procedure",
+    "DT052": "RadLex Playbook RPID5987 names mIBG without the isotope; it is used for I-123",
+    "DT053": "RPID6180 'NM Tumor Localization Whole Body' is generic; no anti-GD2 procedure",
+    "DT054": "no bone scintigraphy procedure in PS3.16's procedure CIDs",
+    "DT055": "no Ga-68 DOTATATE PET/CT procedure code in PS3.16",
+    "DT056": "no 18F-MFBG PET procedure code in PS3.16",
+    "DT058": "no Ga-68 DOTANOC PET/CT procedure code in PS3.16",
+}
+
+
 def reverse(table: dict) -> dict[Code, object]:
     """Code -> model term for a value-set table (first term wins)."""
     out: dict[Code, object] = {}

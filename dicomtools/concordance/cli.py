@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..files import write_text
+from ..phi import printable
 from .match import DEFAULT_WINDOW_DAYS
 
 
@@ -13,7 +14,11 @@ def add_parsers(sub, epilog: str) -> None:
                        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Group SRs by patient, match findings across modalities, "
                                    "and print a Table-1 style per-patient table with a cohort "
-                                   "summary. Files named labs.json add non-imaging evidence.")
+                                   "summary. Files named labs.json add non-imaging evidence. "
+                                   "Every file is read once however often it is given, nested "
+                                   "or linked; link loops, FIFOs, sockets and devices are "
+                                   "skipped with a note. Limits: folders 64 levels deep, "
+                                   "1,000,000 files and folders per run, SR files of 32 MiB.")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="SR files or directory trees (and labs.json files)")
     where = p.add_mutually_exclusive_group()
@@ -76,12 +81,12 @@ def _cmd_concordance(args) -> int:
                          label=args.label, show_ids=args.show_ids,
                          sensitivity_workup_only=args.sensitivity_workup_only)
     if not report.rows:
-        where = ", ".join(args.paths + ([address] if address else []))
+        where = ", ".join(printable(p) for p in args.paths + ([address] if address else []))
         raise InputError(f"no SR with a patient found in {where}")
     text = report.render(args.format)
     if args.output:
         write_text(args.output, text)
-        print(f"wrote {args.output} ({len(report.rows)} patients)")
+        print(f"wrote {printable(args.output)} ({len(report.rows)} patients)")
     else:
         print(text, end="")
     return 0

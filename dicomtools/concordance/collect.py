@@ -1,23 +1,71 @@
 """SR files, directory trees or Reports -> one record per patient (Patient ID + issuer).
 
-Nothing is dropped silently: a duplicate SOP Instance UID, an unreadable file or a report
-without patient identity becomes a warning on the cohort.
+Nothing is dropped silently: a duplicate SOP Instance UID, an unreadable file, a special file
+or a report without patient identity becomes a warning on the cohort.
+
+Folders are read as data, not trusted:
+
+- **Walk.** Iterative (no recursion), in name order. Symbolic links are followed, to files and
+  to folders, but every real folder and file (device and inode) is read once however often it
+  is given, nested in another given folder, or linked: a link back to a folder already read (a
+  loop) is not followed again, and one line counts the paths reached more than once.
+  Hidden files (name starting with ``.``) are not read.
+- **Special files** (FIFOs, sockets, devices), broken links and link loops are skipped with a
+  note, never opened: a file is stat-ed first, opened non-blocking, and checked again to be a
+  regular file on the open descriptor. Unreadable files and folders are a note too.
+- **Which files.** Files named ``*labs.json`` are labs files; any other file is read as an SR
+  when it is DICOM (``DICM`` at byte 128), whatever its name; other files are counted as
+  skipped (``.json .txt .md .csv .html`` files silently: findings files and our own tables).
+  A large DICOM file whose file meta says it is not an SR is skipped without being read.
+- **File names** appear escaped (dicomtools.phi.printable: undecodable bytes as ``\\xNN``,
+  newlines and control characters as ``\\n``, ``\\x1b``) in every warning, note and origin.
+- **Values.** Dates, ages and identifiers read from an SR are checked; a bad one is a warning
+  naming the file and the attribute (never the value), and the exam is kept.
+- **Duplicate SOP Instance UIDs.** All copies are read first; the copy that reads most cleanly
+  is kept (placeable — Patient ID and procedure — before not; a copy that is not a truncated
+  prefix of another; fewer reader warnings; more identical copies; larger file; found first);
+  each other copy is a warning, saying whether it is identical or differs.
+- **Labs** results already read (same patient, test, result and date) are not counted twice.
+- **Library warnings** (pydicom's UserWarning about a value) become one-line warnings naming
+  the file, with the value masked.
+
+Limits (defaults of :func:`collect`; each one reached is a message naming the path):
+
+=================  =========  ==============================================================
+``MAX_DEPTH``      64         folder levels below a given folder; deeper folders are not
+                              entered (a warning per folder not entered)
+``MAX_ENTRIES``    1,000,000  files and folders looked at in one run; more is an error
+                              (InputError, exit 2): give narrower folders
+``MAX_SR_BYTES``   32 MiB     an SR file larger than this is skipped with a warning
+``MAX_LABS_BYTES`` 1 MiB      a labs file larger than this is skipped with a warning
+=================  =========  ==============================================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable
+import re
+import stat
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator
 
 from ..errors import DicomToolsError, InputError
 from ..model import Patient, Report
-from ..sr.read import read_sr
+from ..phi import library_warnings, mask_library_message, printable
+from ..sr.read import SR_STORAGE, read_sr
 
 LAB_SUFFIXES = ("labs.json",)
+QUIET_SUFFIXES = (".json", ".txt", ".md", ".csv", ".html")  # ours and findings files: no note
+
+MAX_DEPTH = 64
+MAX_ENTRIES = 1_000_000
+MAX_SR_BYTES = 32 * 1024 * 1024
+MAX_LABS_BYTES = 1024 * 1024
+_PEEK_SOP_CLASS_ABOVE = 1024 * 1024  # bytes; smaller files are simply read
 
 
 @dataclass(frozen=True)
@@ -26,7 +74,7 @@ class Exam:
 
     report: Report
     date: dt.date | None
-    origin: str
+    origin: str  # printable: an escaped file name, or "report <UID>"
 
 
 @dataclass(frozen=True)
@@ -54,60 +102,393 @@ class Cohort:
     skipped_names: list[str] = field(default_factory=list)  # the first few, for the summary
 
 
-def parse_date(text: str | None) -> dt.date | None:
-    if not text:
+# ---- values --------------------------------------------------------------------------
+_DA = re.compile(r"\s*(\d{4})(\d{2})(\d{2})(?:[\d.+\-]*)\s*")  # DA, or the date of a DT
+_AS = re.compile(r"\d{3}[DWMY]")
+
+
+def parse_date(text) -> dt.date | None:
+    """A DICOM DA (YYYYMMDD, or the date part of a DT) -> date; anything else -> None.
+    Never raises, whatever the type of ``text``."""
+    if not isinstance(text, str):
+        return None
+    match = _DA.fullmatch(text)
+    if not match:
         return None
     try:
-        return dt.datetime.strptime(text.strip()[:8], "%Y%m%d").date()
+        return dt.date(*map(int, match.groups()))
     except ValueError:
         return None
 
 
+def valid_age(text) -> bool:
+    """A DICOM AS: three digits and D, W, M or Y ('017M')."""
+    return isinstance(text, str) and bool(_AS.fullmatch(text.strip()))
+
+
+def _lo_problem(value: str) -> str | None:
+    """Why a value is not a valid LO (what Patient ID and Issuer are), or None."""
+    if any(ord(c) < 0x20 and c != "\x1b" or ord(c) == 0x7F for c in value):
+        return "holds a control character"
+    if "\\" in value:
+        return "holds a backslash (several values)"
+    if len(value) > 64:
+        return f"is {len(value)} characters long (at most 64)"
+    return None
+
+
 def _patient_key(patient: Patient) -> tuple[str, str] | None:
-    if not patient.id:
+    pid = patient.id.strip() if isinstance(patient.id, str) else None
+    if not pid:
         return None
-    return (patient.id, patient.issuer or "")
+    issuer = patient.issuer.strip() if isinstance(patient.issuer, str) else ""
+    return (pid, issuer)
 
 
-def _files(paths: Iterable[str | os.PathLike]) -> Iterable[Path]:
-    for path in map(Path, paths):
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        elif path.exists():
-            yield path
-        else:
-            raise InputError(f"{path}: no such file or directory")
+# ---- the walk ----------------------------------------------------------------------------
+def _kind(mode: int) -> str:
+    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
+            "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode)
+            else "special file")
 
 
-def read_labs(path: Path) -> tuple[tuple[str, str], list[LabResult]]:
-    """A labs JSON file: {"patient": {"id", "issuer"}, "results": [{"test", "result", "date"}]}."""
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _sort_key(name: str) -> bytes:
+    return os.fsencode(name)
+
+
+class _Walker:
+    """Yields (path, stat) of each regular file to read, once per real file."""
+
+    def __init__(self, notes: list[str], max_depth: int, max_entries: int):
+        self.notes = notes
+        self.max_depth = max_depth
+        self.max_entries = max_entries
+        self.dirs: set[tuple[int, int]] = set()
+        self.files: set[tuple[int, int]] = set()
+        self.repeats = 0
+        self.entries = 0
+
+    def _count(self, path: str) -> None:
+        self.entries += 1
+        if self.entries > self.max_entries:
+            raise InputError(f"{printable(path)}: more than {self.max_entries:,} files and "
+                             f"folders in the paths given; concordance looks at most at "
+                             f"{self.max_entries:,} in one run (give narrower folders)")
+
+    def walk(self, paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, os.stat_result]]:
+        for given in paths:
+            path = os.fsdecode(os.fspath(given))
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                if os.path.lexists(path):
+                    self.notes.append(f"{printable(path)}: broken symbolic link; skipped")
+                    continue
+                raise InputError(f"{printable(path)}: no such file or directory") from None
+            except OSError as exc:
+                self.notes.append(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                yield from self._tree(path, st)
+            else:
+                self._count(path)
+                if self._is_new_file(path, st):
+                    yield path, st
+
+    def _is_new_file(self, path: str, st: os.stat_result) -> bool:
+        if not stat.S_ISREG(st.st_mode):
+            self.notes.append(f"{printable(path)}: not a regular file ({_kind(st.st_mode)}); "
+                              "skipped, not opened")
+            return False
+        identity = (st.st_dev, st.st_ino)
+        if identity in self.files:
+            self.repeats += 1
+            return False
+        self.files.add(identity)
+        return True
+
+    def _tree(self, top: str, top_stat: os.stat_result) -> Iterator[tuple[str, os.stat_result]]:
+        # Depth-first in name order, with an explicit stack: (path, stat, depth, via_link).
+        stack: list[tuple[str, os.stat_result, int, bool]] = [(top, top_stat, 0, False)]
+        while stack:
+            folder, st, depth, via_link = stack.pop()
+            identity = (st.st_dev, st.st_ino)
+            if identity in self.dirs:
+                if via_link:
+                    self.notes.append(f"{printable(folder)}: symbolic link to a folder already "
+                                      "read (a loop or a second link); not followed again")
+                else:
+                    self.repeats += 1
+                continue
+            self.dirs.add(identity)
+            self._count(folder)
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: _sort_key(e.name))
+            except OSError as exc:
+                self.notes.append(f"{printable(folder)}: folder cannot be read ({_reason(exc)}); "
+                                  "skipped")
+                continue
+            subfolders = []
+            for entry in entries:
+                path = entry.path
+                try:
+                    is_link = entry.is_symlink()
+                    if is_link:
+                        try:
+                            target = os.stat(path)
+                        except OSError as exc:
+                            if exc.errno == errno.ELOOP:
+                                self.notes.append(f"{printable(path)}: symbolic link loop; skipped")
+                            elif isinstance(exc, FileNotFoundError):
+                                self.notes.append(f"{printable(path)}: broken symbolic link; "
+                                                  "skipped")
+                            else:
+                                self.notes.append(f"{printable(path)}: cannot be read "
+                                                  f"({_reason(exc)}); skipped")
+                            continue
+                    else:
+                        target = entry.stat(follow_symlinks=False)
+                except OSError as exc:
+                    self.notes.append(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped")
+                    continue
+                if stat.S_ISDIR(target.st_mode):
+                    if depth + 1 > self.max_depth:
+                        self.notes.append(f"{printable(path)}: folder more than {self.max_depth} "
+                                          "levels below the path given (limit MAX_DEPTH); "
+                                          "not entered")
+                        continue
+                    subfolders.append((path, target, depth + 1, is_link))
+                    continue
+                if entry.name.startswith("."):
+                    continue
+                self._count(path)
+                if self._is_new_file(path, target):
+                    yield path, target
+            stack.extend(reversed(subfolders))
+
+
+# ---- reading one file -------------------------------------------------------------------
+class _Unusable(Exception):
+    """A file that is not read, with the note saying why (None: count it as skipped)."""
+
+    def __init__(self, note: str | None = None):
+        super().__init__(note)
+        self.note = note
+
+
+def _open_regular(path: str) -> int:
+    """A non-blocking descriptor on ``path``, which must still be a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) \
+        | getattr(os, "O_CLOEXEC", 0)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        patient = data["patient"]
-        results = [LabResult(str(r["test"]), str(r["result"]), parse_date(r.get("date")))
-                   for r in data["results"]]
-        return (str(patient["id"]), str(patient.get("issuer") or "")), results
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a labs file ({type(exc).__name__}: {exc}); expected "
-                         '{"patient": {"id": ..., "issuer": ...}, "results": [...]}') from None
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _Unusable(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _Unusable(f"{printable(path)}: not a regular file ({_kind(mode)}); skipped")
+    return fd
 
 
+def _read_prefix(path: str, limit: int) -> bytes:
+    fd = _open_regular(path)
+    try:
+        with os.fdopen(fd, "rb", closefd=True) as handle:
+            return handle.read(limit)
+    except OSError as exc:
+        raise _Unusable(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped") from None
+
+
+def _meta_sop_class(path: str) -> str | None:
+    """The Media Storage SOP Class UID of the file meta (group 0002), None if unknown."""
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+    fd = _open_regular(path)
+    try:
+        with os.fdopen(fd, "rb", closefd=True) as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            read_preamble(handle, False)
+            meta = _read_file_meta_info(handle)
+            value = meta.get("MediaStorageSOPClassUID")
+            return str(value).strip("\x00 ") if value else None
+    except _Unusable:
+        raise
+    except Exception:
+        return None
+
+
+@dataclass
+class _Candidate:
+    """One readable report, before duplicates are resolved."""
+
+    report: Report
+    origin: str
+    path: str | None  # None for reports given in memory
+    size: int
+    order: int
+    warnings: list[str]
+
+
+# ---- collecting --------------------------------------------------------------------------
 class _Collector:
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], PatientRecord] = {}
-        self.seen_uids: dict[str, str] = {}
         self.warnings: list[str] = []
         self.skipped: list[str] = []
         self.study_reports: dict[tuple, str] = {}
+        self.candidates: list[_Candidate] = []
+        self.lab_sources: dict[tuple[str, str], dict[tuple, str]] = {}
+
+    # -- files
+    def read_file(self, path: str, st: os.stat_result) -> None:
+        name = os.path.basename(path)
+        origin = printable(path)
+        try:
+            if name.endswith(LAB_SUFFIXES):
+                self.add_labs_file(path, st)
+                return
+            head = _read_prefix(path, 132)
+            if len(head) < 132 or head[128:132] != b"DICM":
+                if not name.lower().endswith(QUIET_SUFFIXES):
+                    self.skipped.append(origin)  # not DICOM: text, PDF, empty...
+                return
+            if st.st_size > _PEEK_SOP_CLASS_ABOVE:
+                sop_class = _meta_sop_class(path)
+                if sop_class and sop_class not in SR_STORAGE:
+                    self.skipped.append(origin)  # an image, a SEG: not read further
+                    return
+            if st.st_size > MAX_SR_BYTES:
+                raise _Unusable(f"{origin}: {st.st_size:,} bytes, more than an SR may have "
+                                f"({MAX_SR_BYTES // 2**20} MiB, limit MAX_SR_BYTES); skipped")
+            self._read_sr(path, origin, st.st_size)
+        except _Unusable as exc:
+            if exc.note:
+                self.warnings.append(exc.note)
+            else:
+                self.skipped.append(origin)
+
+    def _read_sr(self, path: str, origin: str, size: int) -> None:
+        report = None
+        with library_warnings() as remarks:
+            try:
+                report = read_sr(path)
+            except DicomToolsError:
+                self.skipped.append(origin)  # images, SEG, PDFs, damaged files: named
+            except RecursionError:
+                self.warnings.append(f"{origin}: nested too deeply to be read; skipped")
+            except Exception as exc:  # a reader defect must not end the whole run
+                self.warnings.append(f"{origin}: could not be read ({type(exc).__name__} in the "
+                                     "SR reader); skipped")
+        values: tuple[str, ...] = ()
+        if report is not None:
+            p = report.patient
+            values = tuple(v for v in (p.id, p.name, p.issuer, p.birth_date) if isinstance(v, str) and v)
+        notes = [f"{origin}: pydicom: {mask_library_message(m, values)}" for m in remarks]
+        if report is None:
+            self.warnings.extend(notes)
+            return
+        self.candidates.append(_Candidate(report, origin, path, size, len(self.candidates), notes))
 
     def add_report(self, report: Report, origin: str) -> None:
-        uid = report.sr.sop_instance_uid if report.sr else None
-        if uid and uid in self.seen_uids:
-            self.warnings.append(f"{origin}: same SOP Instance UID as {self.seen_uids[uid]}; "
-                                 "second copy ignored")
-            return
-        if uid:
-            self.seen_uids[uid] = origin
+        """A report given in memory (e.g. fetched from a PACS)."""
+        self.candidates.append(_Candidate(report, printable(origin), None, 0,
+                                          len(self.candidates), []))
+
+    # -- duplicates
+    def resolve(self) -> None:
+        by_uid: dict[str, list[_Candidate]] = {}
+        singles: list[_Candidate] = []
+        for candidate in self.candidates:
+            uid = candidate.report.sr.sop_instance_uid if candidate.report.sr else ""
+            uid = (uid or "").strip()
+            if uid:
+                by_uid.setdefault(uid, []).append(candidate)
+            else:
+                singles.append(candidate)
+        kept = list(singles)
+        for group in by_uid.values():
+            kept.append(self._choose(group) if len(group) > 1 else group[0])
+        for candidate in sorted(kept, key=lambda c: c.order):
+            self.warnings.extend(candidate.warnings)
+            self._place(candidate.report, candidate.origin)
+
+    def _choose(self, group: list[_Candidate]) -> _Candidate:
+        contents: list[list[_Candidate]] = []  # clusters of copies with equal content
+        for c in group:
+            home = next((cl for cl in contents if cl[0].report == c.report), None)
+            if home is None:
+                contents.append([c])
+            else:
+                home.append(c)
+        copies = {id(c): len(cl) for cl in contents for c in cl}
+        truncated = {id(c) for c in group if any(self._is_prefix(c, o) for o in group if o is not c)}
+
+        def score(c: _Candidate):
+            placeable = (_patient_key(c.report.patient) is not None
+                         and isinstance(c.report.procedure, str))
+            return (placeable, id(c) not in truncated, -len(c.report.warnings) - len(c.warnings),
+                    copies[id(c)], c.size, -c.order)
+        best = max(group, key=score)
+        for other in sorted(group, key=lambda c: c.order):
+            if other is best:
+                continue
+            if other.report == best.report:
+                self.warnings.append(f"{other.origin}: same SOP Instance UID and content as "
+                                     f"{best.origin}; counted once")
+                continue
+            a, b = score(best), score(other)
+            why = ("it has a Patient ID and a known procedure" if a[0] != b[0] else
+                   "the other is a truncated copy" if a[1] != b[1] else
+                   "it reads with fewer warnings" if a[2] != b[2] else
+                   "more copies agree with it" if a[3] != b[3] else
+                   "it is the larger file (the other may be truncated)" if a[4] != b[4] else
+                   "it was found first; nothing tells which is right, check both")
+            self.warnings.append(f"{other.origin}: same SOP Instance UID as {best.origin} but "
+                                 f"different content; {best.origin} is used ({why}), this copy "
+                                 "is ignored")
+        return best
+
+    @staticmethod
+    def _is_prefix(short: _Candidate, long: _Candidate) -> bool:
+        if not short.path or not long.path or short.size >= long.size:
+            return False
+        try:
+            a = _read_prefix(short.path, MAX_SR_BYTES)
+            b = _read_prefix(long.path, len(a))
+        except _Unusable:
+            return False
+        return a == b
+
+    # -- placing reports
+    def _date(self, value, attribute: str, origin: str) -> dt.date | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        parsed = parse_date(value)
+        if parsed is None:
+            self.warnings.append(f"{origin}: {attribute} is not a DICOM date (YYYYMMDD); "
+                                 "the exam is kept without it")
+        return parsed
+
+    def _check(self, report: Report, origin: str) -> None:
+        """Warnings for values that do not parse; the exam is kept either way."""
+        patient, study = report.patient, report.study
+        self._date(patient.birth_date, "Patient's Birth Date", origin)
+        if study.patient_age and study.patient_age.strip() and not valid_age(study.patient_age):
+            self.warnings.append(f"{origin}: Patient's Age is not a DICOM age (nnnD/W/M/Y); "
+                                 "not used")
+        for attribute, value in (("Patient ID", patient.id), ("Issuer of Patient ID", patient.issuer)):
+            problem = _lo_problem(value) if isinstance(value, str) else None
+            if problem:
+                self.warnings.append(f"{origin}: {attribute} {problem}; used as read")
+        if patient.sex and patient.sex.strip() not in ("", "M", "F", "O"):
+            self.warnings.append(f"{origin}: Patient's Sex is not M, F or O; not used")
+
+    def _place(self, report: Report, origin: str) -> None:
         key = _patient_key(report.patient)
         if key is None:
             self.warnings.append(f"{origin}: report has no Patient ID; cannot be placed in a "
@@ -116,66 +497,163 @@ class _Collector:
         if report.procedure is None:
             self.warnings.append(f"{origin}: procedure not recognised; ignored for concordance")
             return
+        if not isinstance(report.procedure, str):  # a coded procedure of another tool's SR
+            meaning = printable(str(getattr(report.procedure, "meaning", "") or report.procedure))
+            self.warnings.append(f"{origin}: procedure '{meaning}' has no dicomtools name; "
+                                 "ignored for concordance")
+            return
+        self._check(report, origin)
+        date = self._date(report.study.date, "Study Date", origin)
         record = self.records.setdefault(key, PatientRecord(key, report.patient))
-        if not record.exams:
-            record.patient = report.patient  # a record opened by a labs file has only the ID
-        else:
-            for name in ("sex", "birth_date"):
-                known, new = getattr(record.patient, name), getattr(report.patient, name)
-                if known and new and known != new:
-                    self.warnings.append(f"{origin}: patient {name.replace('_', ' ')} differs "
-                                         f"from {record.exams[0].origin}; the first is used")
-        record.exams.append(Exam(report, parse_date(report.study.date), origin))
+        record.exams.append(Exam(report, date, origin))
         study = (key, report.study.instance_uid, report.procedure)
         if report.study.instance_uid and study in self.study_reports:
             self.warnings.append(f"{origin}: a second {report.procedure} report of the study of "
                                  f"{self.study_reports[study]}; both are used")
         self.study_reports.setdefault(study, origin)
 
-    def add_labs(self, path: Path) -> None:
-        key, results = read_labs(path)
+    def _patient(self, record: PatientRecord) -> Patient:
+        """The patient of a record: from its first exam (in date order, not file order), with
+        sex and birth date from the first exam where they are valid; a valid value that
+        differs is a warning."""
+        first = record.exams[0]
+        chosen: dict[str, str | None] = {}
+        for name, valid in (("sex", lambda v: v.strip() in ("M", "F", "O")),
+                            ("birth_date", lambda v: parse_date(v) is not None)):
+            source = None
+            for exam in record.exams:
+                value = getattr(exam.report.patient, name)
+                if not isinstance(value, str) or not valid(value):
+                    continue
+                if source is None:
+                    source, chosen[name] = exam, value.strip()
+                elif value.strip() != chosen[name]:
+                    self.warnings.append(f"{exam.origin}: patient {name.replace('_', ' ')} "
+                                         f"differs from {source.origin}, whose value is used")
+            chosen.setdefault(name, None)
+        return replace(first.report.patient, **chosen)
+
+    # -- labs
+    def add_labs_file(self, path: str, st: os.stat_result | None = None) -> None:
+        origin = printable(path)
+        if st is not None and st.st_size > MAX_LABS_BYTES:
+            raise _Unusable(f"{origin}: {st.st_size:,} bytes, more than a labs file may have "
+                            f"({MAX_LABS_BYTES // 2**10} KiB, limit MAX_LABS_BYTES); skipped")
+        data = _read_prefix(path, MAX_LABS_BYTES + 1)
+        if len(data) > MAX_LABS_BYTES:
+            raise _Unusable(f"{origin}: more than {MAX_LABS_BYTES // 2**10} KiB, the limit for a "
+                            "labs file (MAX_LABS_BYTES); skipped")
+        try:
+            key, results, notes = read_labs_data(data, origin)
+        except InputError as exc:
+            raise _Unusable(f"{exc}; skipped") from None
+        self.warnings.extend(notes)
         record = self.records.get(key)
         if record is None:  # labs may come before the SRs; the patient is filled in later
             record = self.records[key] = PatientRecord(key, Patient(id=key[0], issuer=key[1] or None))
-        record.labs.extend(results)
+        sources = self.lab_sources.setdefault(key, {})
+        repeated = []
+        for result in results:
+            ident = (result.test, result.result, result.date)
+            if ident in sources:
+                repeated.append(sources[ident])
+                continue
+            sources[ident] = origin
+            record.labs.append(result)
+        if repeated:
+            self.warnings.append(f"{origin}: {len(repeated)} lab result(s) already read from "
+                                 f"{repeated[0]}; counted once")
 
-    def cohort(self) -> Cohort:
+    def cohort(self, walker: _Walker | None = None) -> Cohort:
+        if walker is not None:
+            self.warnings.extend(walker.notes)
+            if walker.repeats:
+                self.warnings.append(f"{walker.repeats} path(s) reached more than once (a folder "
+                                     "given twice, nested in another given path, or linked); "
+                                     "each file is counted once")
         patients = []
         for record in self.records.values():
             if not record.exams:
                 self.warnings.append(f"labs for a patient without any report "
                                      f"({len(record.labs)} result(s)); no work-up to attach them to")
                 continue
-            record.exams.sort(key=lambda e: (e.date or dt.date.min, e.origin))
+            # The order does not depend on file names: date, procedure, SOP Instance UID.
+            record.exams.sort(key=lambda e: (e.date or dt.date.min, e.report.procedure or "",
+                                             e.report.sr.sop_instance_uid if e.report.sr else "",
+                                             e.origin))
+            record.labs.sort(key=lambda lab: (lab.date or dt.date.min, lab.test, lab.result))
+            record.patient = self._patient(record)
             patients.append(record)
         return Cohort(patients, self.warnings, len(self.skipped), self.skipped[:5])
 
 
-def collect(paths: Iterable[str | os.PathLike] = (), reports: Iterable[Report] = ()) -> Cohort:
+def read_labs_data(data: bytes, origin: str) -> tuple[tuple[str, str], list[LabResult], list[str]]:
+    """A labs JSON document: {"patient": {"id", "issuer"}, "results": [{"test", "result",
+    "date"}]} -> (patient key, results, warnings). A bad date is a warning; the result is kept."""
+    expected = '{"patient": {"id": ..., "issuer": ...}, "results": [...]}'
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise InputError(f"{origin}: not a labs file (JSON nested too deeply)") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{origin}: not a labs file ({type(exc).__name__}: "
+                         f"{printable(str(exc))[:120]}); expected {expected}") from None
+    patient = doc.get("patient") if isinstance(doc, dict) else None
+    results = doc.get("results") if isinstance(doc, dict) else None
+    pid = patient.get("id") if isinstance(patient, dict) else None
+    if not isinstance(pid, (str, int)) or isinstance(pid, bool) or not str(pid).strip() \
+            or not isinstance(results, list):
+        raise InputError(f"{origin}: not a labs file (patient id or results missing or of the "
+                         f"wrong type); expected {expected}")
+    issuer = patient.get("issuer")
+    issuer = issuer.strip() if isinstance(issuer, str) else ""
+    out, notes = [], []
+    for number, entry in enumerate(results, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("test"), str) \
+                or not isinstance(entry.get("result"), str):
+            notes.append(f"{origin}: result {number} lacks a text 'test' or 'result'; ignored")
+            continue
+        date = parse_date(entry.get("date"))
+        if entry.get("date") not in (None, "") and date is None:
+            notes.append(f"{origin}: result {number}: date is not a date (YYYYMMDD); kept "
+                         "without it")
+        out.append(LabResult(printable(entry["test"].strip()), printable(entry["result"].strip()),
+                             date))
+    return (str(pid).strip(), issuer), out, notes
+
+
+def read_labs(path: str | os.PathLike) -> tuple[tuple[str, str], list[LabResult]]:
+    """A labs JSON file -> (patient key, results). Raises InputError for a file that is not one."""
+    origin = printable(os.fsdecode(os.fspath(path)))
+    try:
+        data = _read_prefix(os.fsdecode(os.fspath(path)), MAX_LABS_BYTES + 1)
+    except _Unusable as exc:
+        raise InputError(exc.note or f"{origin}: cannot be read") from None
+    if len(data) > MAX_LABS_BYTES:
+        raise InputError(f"{origin}: larger than {MAX_LABS_BYTES // 2**10} KiB; not a labs file")
+    key, results, _ = read_labs_data(data, origin)
+    return key, results
+
+
+def collect(paths: Iterable[str | os.PathLike] = (), reports: Iterable[Report] = (), *,
+            max_depth: int = MAX_DEPTH, max_entries: int = MAX_ENTRIES) -> Cohort:
     """SR files and directory trees (non-SR files are counted and skipped; labs JSON read) and
-    reports already in memory (e.g. fetched from a PACS), into one cohort."""
+    reports already in memory (e.g. fetched from a PACS), into one cohort. See the module
+    docstring for how folders are walked and the limits."""
     collector = _Collector()
     for index, report in enumerate(reports):
         origin = f"report {report.sr.sop_instance_uid}" if report.sr else f"report #{index + 1}"
         collector.add_report(report, origin)
-    for path in _files(paths):
-        if path.name.endswith(LAB_SUFFIXES):
-            collector.add_labs(path)
-            continue
-        if path.suffix.lower() in (".json", ".txt", ".md", ".csv", ".html"):
-            continue
-        try:
-            report = read_sr(path)
-        except DicomToolsError:
-            collector.skipped.append(str(path))  # images, SEG, PDFs...: named in the summary
-            continue
-        collector.add_report(report, str(path))
-    return collector.cohort()
+    walker = _Walker([], max_depth, max_entries)
+    for path, st in walker.walk(paths):
+        collector.read_file(path, st)
+    collector.resolve()
+    return collector.cohort(walker)
 
 
-def collect_files(paths: Iterable[str | os.PathLike]) -> Cohort:
+def collect_files(paths: Iterable[str | os.PathLike], **limits) -> Cohort:
     """SR files, directory trees and labs files."""
-    return collect(paths=paths)
+    return collect(paths=paths, **limits)
 
 
 def collect_reports(reports: Iterable[Report], labs: Iterable[str | os.PathLike] = ()) -> Cohort:

@@ -8,14 +8,16 @@ import datetime as dt
 import html
 import io
 import json
+import re
 from dataclasses import dataclass
 
 from ..levels import format_levels
 from ..model import Finding
+from ..phi import printable
 from .anatomy import LEVEL_DEPENDENT, PAIRED_ORGANS
 from .cohort import Agreement, Sensitivity
 from .collect import Cohort, parse_date
-from .match import PATHOLOGY, PatientConcordance
+from .match import PATHOLOGY, PROCEDURE_CLASS, PatientConcordance
 
 COLUMNS = ("Age at presentation", "Gender", "Chief complaint", "Abdominal ultrasound",
            "Whole-body MRI", "Whole-body Scintigraphy", "Tumor localization", "Pathology/Diagnosis")
@@ -30,7 +32,7 @@ _ADJECTIVE = {
 
 def format_age(birth: dt.date | None, on: dt.date | None, dicom_age: str | None = None) -> str:
     """'17 months' below two years, else '13 years 11 months' (as the seed table states age)."""
-    if birth and on:
+    if birth and on and birth <= on:
         months = (on.year - birth.year) * 12 + on.month - birth.month - (on.day < birth.day)
         if months < 24:
             return f"{months} months"
@@ -47,6 +49,21 @@ def format_interval(days: int) -> str:
     text = (f"{days} days" if abs(days) < 62 else
             f"{months // 12} years {months % 12} months" if months >= 24 else f"{months} months")
     return text.replace("-", "") + (" before" if days < 0 else " after")
+
+
+def result_cell(result: PatientConcordance, klass: str) -> str:
+    """The combined result of a column inside the work-up; when the procedure was done only
+    outside the work-up window, its result with the interval (not "not performed")."""
+    inside = result.result_of_class(klass)
+    if inside != "not performed":
+        return inside
+    outside = [e for e in result.exams if PROCEDURE_CLASS.get(e.procedure) == klass
+               and not e.in_workup and e.days_from_index is not None]
+    if not outside:
+        return inside
+    nearest = min(outside, key=lambda e: (abs(e.days_from_index), e.days_from_index))
+    return (f"{nearest.result} ({format_interval(nearest.days_from_index)} the index exam, "
+            f"outside the {result.window_days}-day work-up window)")
 
 
 def format_location(f: Finding) -> str:
@@ -87,10 +104,10 @@ def table_row(result: PatientConcordance, label: str) -> Row:
         "Age at presentation": format_age(parse_date(record.patient.birth_date), result.index_date,
                                           dicom_age),
         "Gender": _SEX.get(record.patient.sex or "", "unknown"),
-        "Chief complaint": indications[0] if indications else "not recorded",
-        "Abdominal ultrasound": result.result_of_class("ultrasound"),
-        "Whole-body MRI": result.result_of_class("WB-MRI"),
-        "Whole-body Scintigraphy": result.result_of_class("scintigraphy"),
+        "Chief complaint": printable(indications[0]) if indications else "not recorded",
+        "Abdominal ultrasound": result_cell(result, "ultrasound"),
+        "Whole-body MRI": result_cell(result, "WB-MRI"),
+        "Whole-body Scintigraphy": result_cell(result, "scintigraphy"),
         "Tumor localization": "; ".join(format_location(l.location) for l in shown) or "none found",
         "Pathology/Diagnosis": "; ".join(format_diagnosis(f) for f in diagnoses) or "not available",
     }
@@ -105,7 +122,7 @@ def table_row(result: PatientConcordance, label: str) -> Row:
                          f"{', '.join(pos)}; negative on {', '.join(neg)}")
     notes.extend(f"{lab.test}: {lab.result}" for lab in record.labs)
     notes.extend(result.warnings)
-    return Row(label, cells, notes, record.key[0])
+    return Row(label, cells, notes, printable(record.key[0]))
 
 
 @dataclass
@@ -214,5 +231,11 @@ th {{ background: #eef; text-align: left; }} td.positive {{ background: #fdd; }}
 """
 
     def render(self, fmt: str) -> str:
-        return {"md": self.to_markdown, "csv": self.to_csv, "json": self.to_json,
+        """The report in one format; the text always encodes as UTF-8 (file names and values
+        are escaped where they enter, any lone surrogate left is escaped here)."""
+        text = {"md": self.to_markdown, "csv": self.to_csv, "json": self.to_json,
                 "html": self.to_html}[fmt]()
+        return _SURROGATE.sub(lambda m: printable(m.group()), text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -303,17 +303,17 @@ class _Parser:
 def _bytes(value: Any) -> bytes | None:
     """An element's raw bytes; None when the element is absent or has the wrong form (a
     sequence where a string belongs: a damaged or fuzzed file)."""
-    return bytes(value) if isinstance(value, (bytes, memoryview)) else None
+    return value if value.__class__ is bytes else None
 
 
 def _cs(raw: Any) -> str | None:
-    data = _bytes(raw)
-    return None if data is None else data.decode("ascii", "replace").strip(" \0")
+    return raw.decode("ascii", "replace").strip(" \0") if raw.__class__ is bytes else None
 
 
 def _items(value: Any) -> list[dict]:
-    """A sequence's items; [] when the element is not a sequence."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+    """A sequence's items (the parser makes lists of dicts); [] when the element is not a
+    sequence."""
+    return value if value.__class__ is list else []
 
 
 def _code(ds: dict, text: Decoder) -> Code | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings as _warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +199,11 @@ class _Mapper:
             else:
                 self.warn(f"top-level item {_label(item)} kept as content")
                 other.append(node_from_item(item))
-        names = [f.tracking_uid for f in findings if f.tracking_uid]
-        shared = sorted({uid for uid in names if names.count(uid) > 1})
-        for uid in shared:
-            self.warn(f"Tracking UID {uid} is shared by {names.count(uid)} groups (one tracked "
-                      "finding measured several times); all kept")
+        counts = Counter(f.tracking_uid for f in findings if f.tracking_uid)
+        for uid, count in sorted(counts.items()):
+            if count > 1:
+                self.warn(f"Tracking UID {uid} is shared by {count} groups (one tracked "
+                          "finding measured several times); all kept")
         return Report(
             modality=modality, procedure=procedure, findings=tuple(findings),
             impression=impression, observer=observer, indication=_str(self.ds, "ReasonForVisit"),
@@ -212,12 +213,16 @@ class _Mapper:
 
     def _procedure(self, items: list[Item], evidence: tuple[ImageRef, ...]) -> str | Code | None:
         performed = self.ds.get("PerformedProcedureCodeSequence")
+        other: Code | None = None  # a performed procedure code we have no name for
         if performed:
             item = performed[0]
-            code = Code(str(item.get("CodeValue", "")), str(item.get("CodingSchemeDesignator", "")), "")
+            code = Code(str(item.get("CodeValue", "")), str(item.get("CodingSchemeDesignator", "")),
+                        str(item.get("CodeMeaning", "")))
             code = vocab.LEGACY_CODES.get(code, code)
             if code in _PROCEDURE_BY_PERFORMED:
                 return _PROCEDURE_BY_PERFORMED[code]
+            if code.value and code.scheme:
+                other = code
         reported = [i for i in items if i.name == Concept.PROCEDURE_REPORTED]
         modality = _evidence_modality(evidence)
         for item in reported:
@@ -227,7 +232,7 @@ class _Mapper:
                 if len(names) == 1 and (modality is not None or len(_REPORTED[item.value]) == 1):
                     return names[0]
                 if item.value == vocab.UNSPECIFIED_PROCEDURE:
-                    return None  # "Imaging procedure" names none
+                    return other  # "Imaging procedure" names none; the header may
                 return item.value  # a procedure we have no name for: kept as its code
             if item.value_type == "TEXT" and isinstance(item.value, str):
                 self.warn(f"Procedure reported is TEXT {item.value!r}, not CODE (TID 1500 row 4)")

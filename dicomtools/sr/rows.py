@@ -177,11 +177,21 @@ def _r_text(row: Row, item: Item, s: GroupState) -> bool:
 def _r_code(row: Row, item: Item, s: GroupState) -> bool:
     name = row.fields[0]
     value = vocab.LEGACY_CODES.get(item.value, item.value) if isinstance(item.value, Code) else None
-    reverse = {code: term for term, code in reversed(list(row.values.items()))}
+    reverse = _reverse(row)
     if value not in reverse or name in s.values or not _plain(item):
         return False
     s.values[name] = reverse[value]
     return True
+
+
+_REVERSE: dict[str, dict[Code, Any]] = {}
+
+
+def _reverse(row: Row) -> dict[Code, Any]:
+    """Code -> term of a CODE row's value set (the first term wins), computed once."""
+    if row.name not in _REVERSE:
+        _REVERSE[row.name] = {code: term for term, code in reversed(list(row.values.items()))}
+    return _REVERSE[row.name]
 
 
 def _r_term(row: Row, item: Item, s: GroupState) -> bool:

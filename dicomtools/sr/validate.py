@@ -18,13 +18,12 @@ import re
 import shutil
 import stat
 import subprocess
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import vocab
 from ..errors import SRReadError
-from ..phi import mask_library_message, mask_line, patient_values, printable
+from ..phi import library_warnings, mask_library_message, mask_line, patient_values, printable
 from .codec import CONTENT_SEQ
 from .read import SR_STORAGE, open_dicom, report_from_dataset
 from .checks import check_dicomtools
@@ -169,8 +168,7 @@ def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> Validation
     if not stat.S_ISREG(mode):
         raise SRReadError(f"{printable(path)}: not a regular file ({_file_kind(mode)}); not read")
     result = ValidationResult(str(path))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with library_warnings() as remarks:
         ds = open_dicom(path)
         values = patient_values(ds)
         sop_class = str(ds.get("SOPClassUID", ""))
@@ -194,23 +192,9 @@ def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> Validation
             result.problems.extend(Problem(p.severity, p.tool, printable(mask_line(p.message, values)))
                                    for p in found)
             result.ran.append(tool)
-    result.problems.extend(_library_warnings(caught, values))
+    for remark in dict.fromkeys(mask_library_message(m, values) for m in remarks):
+        result.problems.append(Problem("warning", "pydicom", f"while reading: {remark}"))
     return result
-
-
-def _library_warnings(caught, values: tuple[str, ...]) -> list[Problem]:
-    """Library warnings recorded while reading, as our own one-line warnings (values masked);
-    warnings that are not about the data (deprecations) are passed on unchanged."""
-    problems, seen = [], set()
-    for w in caught:
-        if not issubclass(w.category, UserWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            continue
-        message = mask_library_message(str(w.message), values)
-        if message not in seen:
-            seen.add(message)
-            problems.append(Problem("warning", "pydicom", f"while reading: {message}"))
-    return problems
 
 
 def _file_kind(mode: int) -> str:

@@ -20,7 +20,6 @@ highdicom#324)::
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import struct
 from dataclasses import replace
@@ -33,7 +32,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from .. import __version__, terms, vocab
+from .. import __version__, standard_codes, terms, vocab
 from ..errors import InputError
 from ..files import save_dataset
 from ..model import Finding, ImageRef, Report
@@ -61,11 +60,9 @@ def assign_tracking(report: Report) -> Report:
     """
     findings = []
     for index, finding in enumerate(report.findings, start=1):
-        findings.append(replace(
-            finding,
-            tracking_id=finding.tracking_id or f"{(finding.finding or 'finding').capitalize()} {index}",
-            tracking_uid=finding.tracking_uid or generate_uid(),
-        ))
+        findings.append(finding if finding.tracking_id and finding.tracking_uid else finding.with_tracking(
+            finding.tracking_id or f"{str(finding.finding or 'finding').capitalize()} {index}",
+            finding.tracking_uid or generate_uid()))
     return replace(report, findings=tuple(findings))
 
 
@@ -157,10 +154,17 @@ def content_tree(report: Report) -> list[Item]:
     return items
 
 
+_CID100 = {vocab.Code(v, s, m) for s, v, m in standard_codes.CIDS[100][1]}
+
+
 def _procedure_codes(procedure: str | vocab.Code | None) -> tuple[vocab.Code, vocab.Code | None]:
     """(Procedure reported, Performed Procedure Code) of a procedure name or a kept code."""
     if isinstance(procedure, vocab.Code):
-        return procedure, None
+        # TID 1500 row 4 draws from CID 100; any other code is kept in the header's Performed
+        # Procedure Code Sequence, beside the generic "Imaging procedure".
+        if procedure in _CID100:
+            return procedure, None
+        return vocab.UNSPECIFIED_PROCEDURE, procedure
     if procedure is None:  # unknown (an SR of another tool that named none)
         return vocab.UNSPECIFIED_PROCEDURE, None
     known = vocab.PROCEDURES[procedure]
@@ -242,7 +246,10 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     sop_class = (COMPREHENSIVE_3D_SR if b"SCOORD3D" in raw else COMPREHENSIVE_SR)
     # UTF-8 only when needed: DCMTK's VR checker warns about ISO_IR 192. Every string the SR
     # holds is in the report's JSON form or in vocab (ASCII, checked in tests).
-    ascii_only = json.dumps(report.to_json(), ensure_ascii=False).isascii()
+    header = (report.patient.name, report.patient.id, report.patient.issuer, report.study.id,
+              report.study.description, report.study.accession_number, report.indication,
+              str(report.procedure))
+    ascii_only = raw.isascii() and all(text.isascii() for text in header if text)
     charset = None if ascii_only else "ISO_IR 192"
 
     ds = Dataset()
