@@ -112,12 +112,12 @@ class Finding:
     """
 
     modality: str | None = None
-    procedure: str | None = None
+    procedure: str | Code | None = None
     present: bool | None = True
     certainty: str | None = None
-    finding: str | None = None
-    site: str | None = None
-    laterality: str | None = None
+    finding: str | Code | None = None  # a term (vocab / generated tables) or any Code
+    site: str | Code | None = None
+    laterality: str | Code | None = None
     vertebral_levels: tuple[str, ...] | None = None
     dimensions_mm: tuple[float, ...] | None = None
     volume_ml: float | None = None
@@ -131,7 +131,7 @@ class Finding:
     enhancement: str | None = None
     enhancement_pattern: str | None = None
     contrast_agent: str | None = None
-    tracer: str | None = None
+    tracer: str | Code | None = None
     activity_mbq: float | None = None
     tracking_id: str | None = None
     tracking_uid: str | None = None
@@ -197,7 +197,7 @@ class Finding:
         elif self.roi is not None and not isinstance(self.roi, Roi):
             raise _fail(where, "roi", self.roi, "an Roi object or null")
 
-    def with_tracking(self, tracking_id: str, tracking_uid: str) -> "Finding":
+    def with_tracking(self, tracking_id: str, tracking_uid: str) -> Finding:
         """A copy with these tracking fields; only they are checked again (the rest of the
         finding was checked when it was made), which keeps writing 1000 groups fast."""
         copy = object.__new__(Finding)
@@ -269,7 +269,7 @@ class Finding:
         return out
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "finding") -> "Finding":
+    def from_json(cls, data: Any, where: str = "finding") -> Finding:
         """Build from the JSON form; unknown keys are refused (a typo must not drop data)."""
         if not isinstance(data, dict):
             raise InputError(f"{where}: expected a JSON object, got {type(data).__name__}")
@@ -378,7 +378,7 @@ class Report:
     """One imaging report: one procedure on one patient, its findings and its source images."""
 
     modality: str | None
-    procedure: str | None
+    procedure: str | Code | None  # a name of vocab.PROCEDURES, or the code of one we have no name for
     findings: tuple[Finding, ...] = ()
     impression: str | None = None
     observer: str | None = None
@@ -432,7 +432,7 @@ class Report:
                 v if isinstance(v, kind) else kind.from_json(v, f"{where}: {name}[{i}]")
                 for i, v in enumerate(value)))
 
-    def with_findings_in_context(self) -> "Report":
+    def with_findings_in_context(self) -> Report:
         """Findings with modality/procedure filled from the report (as the reader returns them)."""
         return replace(self, findings=tuple(
             replace(f, modality=self.modality, procedure=self.procedure) for f in self.findings))
@@ -456,7 +456,7 @@ class Report:
         }
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "report") -> "Report":
+    def from_json(cls, data: Any, where: str = "report") -> Report:
         """Build from JSON: a full report, or a findings file (patient/study/images omitted)."""
         if not isinstance(data, dict):
             raise InputError(f"{where}: expected a JSON object with 'procedure' and 'findings'")
@@ -471,8 +471,8 @@ class Report:
         if procedure is None:
             raise _fail(where, "procedure", procedure, "one of " + ", ".join(vocab.PROCEDURES))
         procedure = _procedure(where, procedure)
-        assert procedure is not None
-        modality = data.get("modality") or vocab.PROCEDURES[procedure].modality
+        modality = data.get("modality") or (vocab.PROCEDURES[procedure].modality
+                                            if isinstance(procedure, str) else None)
         raw_findings = data.get("findings", [])
         if not isinstance(raw_findings, list):
             raise _fail(where, "findings", raw_findings, "a list of finding objects")

@@ -83,7 +83,7 @@ class Measurement:
                 "children": [c.to_json() for c in self.children]}
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "measurement") -> "Measurement":
+    def from_json(cls, data: Any, where: str = "measurement") -> Measurement:
         if isinstance(data, Measurement):
             return data
         if not isinstance(data, dict):
@@ -133,7 +133,7 @@ class Evaluation:
                 "children": [c.to_json() for c in self.children]}
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "evaluation") -> "Evaluation":
+    def from_json(cls, data: Any, where: str = "evaluation") -> Evaluation:
         if isinstance(data, Evaluation):
             return data
         if not isinstance(data, dict):

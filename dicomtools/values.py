@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .errors import InputError
 from .vocab import Code, code_from_json, code_to_json
@@ -53,7 +53,7 @@ class Graphic:
     frame_of_reference_uid: str | None = None
 
 
-NodeValue = Union[Code, Num, ImageValue, Graphic, str, None]
+NodeValue = Code | Num | ImageValue | Graphic | str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class ContentNode:
     relationship: str | None
     concept: Code | None
     value: NodeValue = None
-    children: tuple["ContentNode", ...] = ()
+    children: tuple[ContentNode, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"value_type": self.value_type, "relationship": self.relationship,
@@ -74,7 +74,7 @@ class ContentNode:
                 "children": [child.to_json() for child in self.children]}
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "content", depth: int = 0) -> "ContentNode":
+    def from_json(cls, data: Any, where: str = "content", depth: int = 0) -> ContentNode:
         if depth > MAX_DEPTH:
             raise InputError(f"{where}: content nested deeper than {MAX_DEPTH} levels")
         if not isinstance(data, dict):
@@ -124,7 +124,7 @@ def _value_from_json(value_type: str, value: Any, where: str) -> NodeValue:
             if isinstance(number, bool) or not isinstance(number, (int, float)) \
                     or not math.isfinite(number):
                 raise InputError(f"{where}: NUM value {number!r} is not a finite number")
-            from .vocab import unit_code
+            from .terms import unit_code
             return Num(float(number), unit_code(value["unit"], where))
         if value_type in ("IMAGE", "COMPOSITE", "WAVEFORM"):
             frames = value.get("frames")

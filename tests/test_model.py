@@ -74,3 +74,36 @@ def test_report_checks_procedure_and_finding_consistency():
     with pytest.raises(InputError, match=r"findings\[0\].*'procedure'"):
         Report(modality="MR", procedure="whole-body MRI",
                findings=(Finding(procedure="I-123 mIBG scintigraphy"),))
+
+
+def test_open_part_json_roundtrip():
+    finding = Finding(
+        site="clavicle", finding={"code": "4147007", "scheme": "SCT", "meaning": "Mass"},
+        measurements=[{"concept": "long axis", "value": 12.5, "unit": "cm", "derivation": "max",
+                       "children": [{"value_type": "NUM", "relationship": "HAS PROPERTIES",
+                                     "concept": {"code": "121414", "scheme": "DCM",
+                                                 "meaning": "Standard deviation of population"},
+                                     "value": {"value": 0.5, "unit": "cm"}}]}],
+        evaluations=[{"concept": "t2 weighted mr signal intensity",
+                      "value": {"code": "RID35805", "scheme": "RADLEX", "meaning": "Hyperintense"}},
+                     {"concept": {"code": "121106", "scheme": "DCM", "meaning": "Comment"},
+                      "value": "lobulated margin"}],
+        regions=[{"value_type": "SCOORD", "relationship": "CONTAINS",
+                  "concept": {"code": "111030", "scheme": "DCM", "meaning": "Image Region"},
+                  "value": {"graphic_type": "POINT", "data": [10.0, 20.0]}}])
+    assert finding.finding == "mass" and finding.measurements[0].derivation == "maximum"
+    again = Finding.from_json(json.loads(json.dumps(finding.to_json())))
+    assert again == finding
+
+
+@pytest.mark.parametrize("bad, phrase", [
+    ({"measurements": [{"concept": "long axis", "value": float("nan"), "unit": "mm"}]}, "finite"),
+    ({"measurements": [{"concept": "long axis", "value": 1}]}, "'unit' is required"),
+    ({"measurements": "long axis"}, "a list"),
+    ({"evaluations": [{"concept": "nosuchconcept", "value": "x"}]}, "'concept'"),
+    ({"regions": [{"value_type": "BLOB"}]}, "value_type"),
+    ({"site": ["liver"]}, "'site'"),
+])
+def test_open_part_errors_name_the_field(bad, phrase):
+    with pytest.raises(InputError, match=phrase):
+        Finding.from_json({"present": True, **bad})

@@ -20,12 +20,12 @@ if TYPE_CHECKING:
     from .validate import Problem
 
 
-def check_dicomtools(path: Path, ds=None) -> list["Problem"]:
+def check_dicomtools(path: Path, ds=None) -> list[Problem]:
     """Our own checks of one SR. ``ds``: the file already read (validate() reads it once)."""
     from .validate import Problem  # validate imports this module
 
     problems: list[Problem] = []
-    add = lambda sev, msg: problems.append(Problem(sev, "dicomtools", msg))  # noqa: E731
+    add = lambda sev, msg: problems.append(Problem(sev, "dicomtools", msg))
     ds = ds if ds is not None else open_dicom(path)
     report = report_from_dataset(ds, str(path))  # SRReadError propagates: not an SR at all
     for message in report.warnings:

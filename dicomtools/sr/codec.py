@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import SRReadError
 from ..values import MAX_DEPTH
@@ -66,7 +67,7 @@ _UNDEFINED = 0xFFFFFFFF
 _SEQUENCES = {REF_SOP_SEQ, UNITS_SEQ, CONCEPT_NAME_SEQ, CONCEPT_CODE_SEQ, MEASURED_VALUE_SEQ,
               TEMPLATE_SEQ, CONTENT_SEQ}
 # VRs of the attributes the reader looks at, for implicit VR files.
-_IMPLICIT_VR = {tag: b"SQ" for tag in _SEQUENCES}
+_IMPLICIT_VR = dict.fromkeys(_SEQUENCES, b"SQ")
 _IMPLICIT_VR.update({FLOAT_VALUE: b"FD", TEXT_VALUE: b"UT", LONG_CODE_VALUE: b"UC",
                      URN_CODE_VALUE: b"UR", PERSON_NAME: b"PN"})
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT",
@@ -219,7 +220,7 @@ class _Parser:
     the same few dozen codes thousands of times, and this halves the read time at 1000 groups.
     """
 
-    __slots__ = ("buf", "implicit", "text", "codes")
+    __slots__ = ("buf", "codes", "implicit", "text")
 
     def __init__(self, buf: bytes, implicit: bool, text: Decoder):
         self.buf = buf
@@ -454,7 +455,7 @@ def _pd_value(ds: Any, vt: str) -> Any:
         frames = ref.get("ReferencedFrameNumber")
         if frames is not None:
             frames = tuple(int(f) for f in (frames if isinstance(frames, (list, tuple))
-                                            or hasattr(frames, "__iter__") and not isinstance(frames, str)
+                                            or (hasattr(frames, "__iter__") and not isinstance(frames, str))
                                             else [frames]))
         return ImageValue(str(ref.get("ReferencedSOPClassUID", "")),
                           str(ref.get("ReferencedSOPInstanceUID", "")),

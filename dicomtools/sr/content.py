@@ -32,7 +32,7 @@ class Item:
     name: Code | None
     relationship: str | None = None
     value: Any = None
-    children: list["Item"] = field(default_factory=list)
+    children: list[Item] = field(default_factory=list)
     template: str | None = None  # TID of a CONTAINER, e.g. "1500"
     continuous: bool = False  # ContinuityOfContent of a CONTAINER
 

@@ -136,7 +136,7 @@ def report_from_dataset(ds: Dataset, source: str = "dataset") -> Report:
 
 def _with_warning(report: Report, message: str) -> Report:
     from dataclasses import replace
-    return replace(report, warnings=report.warnings + (message,))
+    return replace(report, warnings=(*report.warnings, message))
 
 
 def _str(ds: Dataset, keyword: str) -> str | None:
@@ -153,6 +153,7 @@ class _Mapper:
         self.ds = ds
         self.source = source
         self.warnings: list[str] = []
+        self._mark = 0  # warnings before the group being read (dropped if it is re-read)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -171,7 +172,8 @@ class _Mapper:
                     else _evidence_modality(evidence))
         enabled = set(template_for(modality, procedure).rows)
         findings: list[Finding] = []
-        impression = observer = None
+        impression: str | None = None
+        observer: str | None = None
         evaluations: list[Evaluation] = []
         other: list[ContentNode] = []
         for item in items:
@@ -189,7 +191,7 @@ class _Mapper:
                 for child in item.children:
                     if child.name == Concept.IMPRESSION and child.value in _IMPRESSION_BY_CODE \
                             and impression is None and not child.children:
-                        impression = _IMPRESSION_BY_CODE[child.value]
+                        impression = str(_IMPRESSION_BY_CODE[child.value])
                     else:
                         evaluations.extend(self._evaluation_or_keep(child, "report", other))
             elif name == Concept.PERSON_OBSERVER_NAME and observer is None and isinstance(item.value, str):
@@ -281,7 +283,10 @@ class _Mapper:
         return state, left
 
     def _open_part(self, items: list[Item], values: dict[str, Any], label: str) -> None:
-        measurements, evaluations, regions, other = [], [], [], []
+        measurements: list[Measurement] = []
+        evaluations: list[Evaluation] = []
+        regions: list[ContentNode] = []
+        other: list[ContentNode] = []
         for item in items:
             if item.value_type == "NUM" and item.relationship in (CONTAINS, None):
                 measurement = _measurement(item)

@@ -12,15 +12,26 @@ else ``other``. Nothing is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import terms, vocab
 from ..levels import CODE_LEVELS, LEVEL_CODES
 from ..model import Finding
 from ..vocab import Code, Concept
-from .content import (CONTAINS, HAS_ACQ_CONTEXT, HAS_CONCEPT_MOD, HAS_OBS_CONTEXT, Graphic,
-                      ImageValue, Item, Num, code_item, num_item)
+from .content import (
+    CONTAINS,
+    HAS_ACQ_CONTEXT,
+    HAS_CONCEPT_MOD,
+    HAS_OBS_CONTEXT,
+    Graphic,
+    ImageValue,
+    Item,
+    Num,
+    code_item,
+    num_item,
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ def _w_diameters(row: Row, f: Finding) -> list[Item]:
 def _w_extent(row: Row, f: Finding) -> list[Item]:
     if f.extent_mm is None:
         return []
-    return [num_item(c, size, vocab.UNIT_MM) for c, size in zip(_EXTENT, f.extent_mm)]
+    return [num_item(c, size, vocab.UNIT_MM) for c, size in zip(_EXTENT, f.extent_mm, strict=True)]
 
 
 def _w_num(row: Row, f: Finding) -> list[Item]:
@@ -379,7 +390,7 @@ ROW_NAMES = tuple(ROW_BY_NAME) + OPEN_PARTS
 ROWS_BY_CONCEPT: dict[Code, tuple[Row, ...]] = {}
 for _row in ROWS:
     for _concept in _row.concepts:
-        ROWS_BY_CONCEPT[_concept] = ROWS_BY_CONCEPT.get(_concept, ()) + (_row,)
+        ROWS_BY_CONCEPT[_concept] = (*ROWS_BY_CONCEPT.get(_concept, ()), _row)
 # Finding fields each row fills (the validator's map from a set field to its row).
 ROW_OF_FIELD = {name: row for row in ROWS for name in row.fields}
 

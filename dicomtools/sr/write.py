@@ -30,7 +30,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from .. import __version__, standard_codes, terms, vocab
 from ..errors import InputError
@@ -40,8 +40,18 @@ from ..observations import Evaluation, Measurement
 from ..values import ContentNode
 from ..vocab import Concept
 from .codec import CONTENT_SEQ, encode_content_value
-from .content import (CONTAINS, HAS_ACQ_CONTEXT, HAS_CONCEPT_MOD, HAS_OBS_CONTEXT, ImageValue,
-                      Item, code_item, container, num_item, text_item)
+from .content import (
+    CONTAINS,
+    HAS_ACQ_CONTEXT,
+    HAS_CONCEPT_MOD,
+    HAS_OBS_CONTEXT,
+    ImageValue,
+    Item,
+    code_item,
+    container,
+    num_item,
+    text_item,
+)
 from .rows import OPEN_PARTS, ROW_OF_FIELD, ROWS, write_row
 from .templates import ReportTemplate, template_for
 
@@ -312,7 +322,7 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     ds[CONTENT_SEQ] = RawDataElement(Tag(CONTENT_SEQ), "SQ", len(raw), raw, 0, False, True)
 
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)
     ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     # Declare the encoding we already used, so pydicom writes our raw bytes as they are. The
