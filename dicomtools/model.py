@@ -219,14 +219,8 @@ class Finding:
             raise _fail(where, "tracking_uid", self.tracking_uid, "a DICOM UID (digits and dots)")
 
     def _open_parts(self, where: str) -> None:
-        for name, kind in (("measurements", Measurement), ("evaluations", Evaluation),
-                           ("regions", ContentNode), ("other", ContentNode)):
-            value = getattr(self, name)
-            if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
-                raise _fail(where, name, value, "a list")
-            object.__setattr__(self, name, tuple(
-                v if isinstance(v, kind) else kind.from_json(v, f"{where}: {name}[{i}]")
-                for i, v in enumerate(value)))
+        _open_lists(self, where, (("measurements", Measurement), ("evaluations", Evaluation),
+                                  ("regions", ContentNode), ("other", ContentNode)))
 
     def _levels(self, where: str) -> tuple[str, ...] | None:
         levels = self.vertebral_levels
@@ -296,6 +290,17 @@ def _unit_hint(keys: list[str]) -> str:
             if key.startswith(stem):
                 return f" (wrong unit? the model uses '{canonical}')"
     return ""
+
+
+def _open_lists(obj: Any, where: str, parts: tuple[tuple[str, Any], ...]) -> None:
+    """Each named field as a tuple of its type, built from JSON objects where needed."""
+    for name, kind in parts:
+        value = getattr(obj, name)
+        if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+            raise _fail(where, name, value, "a list")
+        object.__setattr__(obj, name, tuple(
+            v if isinstance(v, kind) else kind.from_json(v, f"{where}: {name}[{i}]")
+            for i, v in enumerate(value)))
 
 
 def _procedure(where: str, value: Any) -> str | Code | None:
@@ -424,13 +429,7 @@ class Report:
         object.__setattr__(self, "source_images", tuple(refs[k] for k in sorted(refs)))
         # Findings may share a tracking UID: two groups (e.g. planar and volumetric) can
         # describe one tracked lesion (TID 1501 row 3).
-        for name, kind in (("evaluations", Evaluation), ("other", ContentNode)):
-            value = getattr(self, name)
-            if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
-                raise _fail(where, name, value, "a list")
-            object.__setattr__(self, name, tuple(
-                v if isinstance(v, kind) else kind.from_json(v, f"{where}: {name}[{i}]")
-                for i, v in enumerate(value)))
+        _open_lists(self, where, (("evaluations", Evaluation), ("other", ContentNode)))
 
     def with_findings_in_context(self) -> Report:
         """Findings with modality/procedure filled from the report (as the reader returns them)."""
