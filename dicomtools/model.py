@@ -15,7 +15,7 @@ from typing import Any
 
 from . import terms, vocab
 from .errors import InputError
-from .levels import expand_levels, normalise_level
+from .levels import CODE_LEVELS, expand_levels, normalise_level
 from .observations import Evaluation, Measurement
 from .values import ContentNode
 from .vocab import Code, code_from_json, code_to_json
@@ -180,6 +180,7 @@ class Finding:
                         "a unit exactly when adc_value is given (one of "
                         + ", ".join(vocab.ADC_UNITS) + ")")
         set_(self, "vertebral_levels", self._levels(where))
+        self._vertebra_site(where)
         set_(self, "dimensions_mm", self._dimensions(where))
         if self.extent_mm is not None:
             extent = tuple(_number(where, "extent_mm", v, 0.0, _MAX_DIAMETER_MM)
@@ -217,6 +218,20 @@ class Finding:
             raise _fail(where, "tracking_id", self.tracking_id, "at most 64 characters")
         if self.tracking_uid is not None and not _is_uid(self.tracking_uid):
             raise _fail(where, "tracking_uid", self.tracking_uid, "a DICOM UID (digits and dots)")
+
+    def _vertebra_site(self, where: str) -> None:
+        """A vertebra named as the site ("L1 vertebra", or its code) is the project's
+        site "vertebra" with that level, as the writer encodes it."""
+        if self.site is None or self.site == "vertebra":
+            return
+        level = CODE_LEVELS.get(terms.code_for("site", self.site))
+        if level is None:
+            return
+        if self.vertebral_levels not in (None, (level,)):
+            raise _fail(where, "site", str(self.site), f"a site agreeing with vertebral_levels "
+                        f"{list(self.vertebral_levels or ())} (or site 'vertebra')")
+        object.__setattr__(self, "site", "vertebra")
+        object.__setattr__(self, "vertebral_levels", (level,))
 
     def _open_parts(self, where: str) -> None:
         _open_lists(self, where, (("measurements", Measurement), ("evaluations", Evaluation),

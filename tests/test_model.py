@@ -107,3 +107,10 @@ def test_open_part_json_roundtrip():
 def test_open_part_errors_name_the_field(bad, phrase):
     with pytest.raises(InputError, match=phrase):
         Finding.from_json({"present": True, **bad})
+
+
+def test_a_vertebra_named_as_site_is_site_vertebra_with_its_level():
+    finding = Finding(site="L1 vertebra")
+    assert (finding.site, finding.vertebral_levels) == ("vertebra", ("L1",))
+    with pytest.raises(InputError, match="agreeing with vertebral_levels"):
+        Finding(site="L1 vertebra", vertebral_levels=["T9"])

@@ -55,13 +55,13 @@ class ReportTemplate:
 
 
 def _folder_files() -> list[tuple[str, str]]:
-    try:
-        folder = resources.files("dicomtools.templates")
-        return sorted((f.name, f.read_text("utf-8")) for f in folder.iterdir()
-                      if f.name.endswith(".json"))
-    except (ModuleNotFoundError, FileNotFoundError):  # running from a source checkout
-        folder_path = Path(__file__).resolve().parents[2] / "templates"
-        return sorted((p.name, p.read_text("utf-8")) for p in folder_path.glob("*.json"))
+    # A source checkout's own templates/ first (so an editable install of another checkout
+    # never shadows it), else the installed package data.
+    source = Path(__file__).resolve().parents[2] / "templates"
+    if (source / f"{FALLBACK}.json").is_file():
+        return sorted((p.name, p.read_text("utf-8")) for p in source.glob("*.json"))
+    folder = resources.files("dicomtools.templates")
+    return sorted((f.name, f.read_text("utf-8")) for f in folder.iterdir() if f.name.endswith(".json"))
 
 
 def _measurement(data: Any, where: str) -> MeasurementSpec:
