@@ -181,6 +181,21 @@ def _procedure_codes(procedure: str | vocab.Code | None) -> tuple[vocab.Code, vo
     return known.reported, known.performed
 
 
+def _texts_ascii(items: list[Item]) -> bool:
+    """True when every text the content tree holds is ASCII (binary values do not count)."""
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        for code in (item.name, item.value, getattr(item.value, "unit", None)):
+            if isinstance(code, vocab.Code) and not (code.meaning.isascii() and code.value.isascii()
+                                                     and code.scheme.isascii()):
+                return False
+        if isinstance(item.value, str) and not item.value.isascii():
+            return False
+        stack.extend(item.children)
+    return True
+
+
 def _code_sequence(code: vocab.Code) -> Sequence:
     ds = Dataset()
     ds.CodeValue, ds.CodingSchemeDesignator, ds.CodeMeaning = code.value, code.scheme, code.meaning
@@ -248,18 +263,18 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     sop_uid = generate_uid()
 
     try:
-        raw = encode_content_value(content_tree(report))
+        tree = content_tree(report)
+        raw = encode_content_value(tree)
     except (UnicodeEncodeError, struct.error, ValueError, OverflowError) as exc:
         raise InputError(f"report: a value cannot be encoded in DICOM ({exc})") from None
     # Comprehensive 3D SR only where 3D coordinates exist (a lesion's centre of mass, or a
     # SCOORD3D region kept from another tool's SR).
     sop_class = (COMPREHENSIVE_3D_SR if b"SCOORD3D" in raw else COMPREHENSIVE_SR)
-    # UTF-8 only when needed: DCMTK's VR checker warns about ISO_IR 192. Every string the SR
-    # holds is in the report's JSON form or in vocab (ASCII, checked in tests).
+    # UTF-8 only when a text needs it: DCMTK's VR checker warns about ISO_IR 192.
     header = (report.patient.name, report.patient.id, report.patient.issuer, report.study.id,
               report.study.description, report.study.accession_number, report.indication,
               str(report.procedure))
-    ascii_only = raw.isascii() and all(text.isascii() for text in header if text)
+    ascii_only = _texts_ascii(tree) and all(text.isascii() for text in header if text)
     charset = None if ascii_only else "ISO_IR 192"
 
     ds = Dataset()
