@@ -1,6 +1,17 @@
-"""DICOM SR: write (Report -> SR), read (SR -> Report), validate."""
+"""DICOM SR: write (Report -> SR), read (SR -> Report), validate.
 
-from .read import read_sr, report_from_dataset
-from .write import assign_tracking, to_dataset, write_sr
+The row table (``rows``) and the templates (``templates``) import no pydicom, so the text
+extractor can consult them without paying for it; the readers and writers load it lazily.
+"""
 
 __all__ = ["read_sr", "report_from_dataset", "write_sr", "to_dataset", "assign_tracking"]
+
+
+def __getattr__(name: str):
+    if name in ("read_sr", "report_from_dataset"):
+        from . import read
+        return getattr(read, name)
+    if name in ("write_sr", "to_dataset", "assign_tracking"):
+        from . import write
+        return getattr(write, name)
+    raise AttributeError(name)

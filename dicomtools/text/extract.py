@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import vocab
+from ..sr.rows import ROW_OF_FIELD
+from ..sr.templates import template_for
 from ..errors import InputError
 from ..model import Finding
 from . import assertion, prose
@@ -307,14 +309,13 @@ class _Reader:
             if modality in ("NM", "PT"):
                 values["tracer"] = draft.tracer or vocab.PROCEDURES[procedure].tracer
                 values["activity_mbq"] = activity.get(procedure)
-                for key in ("t1_signal", "t2_signal", "diffusion_restricted", "adc_value", "adc_unit",
-                            "enhancement", "enhancement_pattern", "contrast_agent"):
-                    values.pop(key, None)  # MR words in a scintigraphy sentence are not its own
             elif draft.enhanced and values.get("contrast_agent") is None:
                 values["contrast_agent"] = agents.get(procedure)
-            if modality in ("CT", "US"):
-                for key in ("t1_signal", "t2_signal", "diffusion_restricted", "adc_value", "adc_unit"):
-                    values.pop(key, None)
+            if modality is not None:  # the report type's template says which fields it has
+                template = template_for(modality, procedure)
+                for key in [k for k in values if k in ROW_OF_FIELD]:
+                    if not template.allows(ROW_OF_FIELD[key].name):
+                        values.pop(key)  # e.g. MR words in a scintigraphy sentence are not its own
             finding = Finding(modality=modality or draft.modality_hint, procedure=procedure,
                               present=draft.present, certainty=draft.certainty,
                               finding=draft.finding, **{k: v for k, v in values.items() if v is not None})
