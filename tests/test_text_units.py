@@ -269,3 +269,24 @@ def test_list_of_tests_sharing_one_negative_verb():
     found = extract_findings("Chest X-ray, ultrasound, and MIBG scintigraphy revealed no abnormalities.")
     assert [(f.finding.procedure, f.finding.present) for f in found] == [
         ("ultrasound", False), ("I-123 mIBG scintigraphy", False)]
+
+
+# ---- the open vocabulary in prose (issue 10's first classes) ------------------------------
+@pytest.mark.parametrize("text, site, side", [
+    ("MRI revealed a 3 cm mass in the left clavicle.", "clavicle", "left"),
+    ("CT showed a lesion of the right humerus.", "humerus", "right"),
+    ("MRI showed a mass in the gallbladder.", "gallbladder", None),
+])
+def test_sites_outside_the_hand_kept_list_come_from_the_generated_tables(text, site, side):
+    (found,) = extract_findings(text)
+    assert (found.finding.site, found.finding.laterality) == (site, side)
+
+
+def test_lowercase_mixed_case_word_starts_a_sentence():
+    """'mIBG' after a full stop or a line break starts a new sentence: the MRI finding stays
+    an MRI finding (it used to be glued to the mIBG sentence and become an mIBG mass)."""
+    for text in ("Whole-body MRI: right adrenal mass. mIBG: negative.",
+                 "Whole-body MRI: right adrenal mass.\nmIBG: negative."):
+        mri = [f.finding for f in extract_findings(text) if f.finding.present]
+        assert [(f.procedure, f.site, f.laterality) for f in mri] == [
+            ("whole-body MRI", "adrenal gland", "right")], text

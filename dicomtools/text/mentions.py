@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from .. import vocab
+from .. import terms, vocab
 from ..errors import InputError
 from ..levels import expand_levels
 
@@ -113,11 +114,63 @@ def _anchors(clean: str) -> list[Mention]:
     return out
 
 
+# Words of the generated anatomy tables that are too generic to name a site in prose.
+_VAGUE_ANATOMY = frozenset({
+    "body", "region", "structure", "tissue", "blood", "skin", "organ", "fat", "wall", "space",
+    "cavity", "line", "surface", "side", "back", "trunk", "lesion", "mass", "cell", "joint",
+    "muscle", "nerve", "vessel", "artery", "vein", "duct", "gland", "lymph", "node", "bone",
+    "head", "neck", "face", "hand", "foot", "arm", "leg", "limb", "central", "lateral",
+    "extremity", "entire body", "soft tissue", "left", "right", "anterior", "posterior",
+    "superior", "inferior", "upper", "lower", "level", "segment", "margin", "contrast",
+    "image", "signal", "uptake", "tumor", "tumour", "neoplasm", "cyst", "abscess",
+    "implant", "catheter", "drug", "radiopharmaceutical"})
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,30}")
+
+
+@lru_cache(maxsize=1)
+def _anatomy_index() -> dict[str, str]:
+    """Normalised spelling -> site term, over the generated anatomy tables and synonyms."""
+    index: dict[str, str] = {}
+    for term in terms.names("site"):
+        if isinstance(term, str) and term.casefold() not in _VAGUE_ANATOMY and len(term) >= 4:
+            index.setdefault(terms.normalise(term), term)
+    for spelling, term in terms.SYNONYMS["site"].items():
+        index.setdefault(terms.normalise(spelling), term)
+    return index
+
+
+def _open_sites(clean: str) -> list[Mention]:
+    """Sites of the open vocabulary (any anatomy of PS3.16, by its name): the longest run of
+    up to four words that names one, plural "-s"/"-es" allowed on the last word."""
+    index = _anatomy_index()
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(clean)]
+    out: list[Mention] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(4, len(words) - i), 0, -1):
+            span = words[i:i + n]
+            if any(clean[a[1]:b[0]].strip(" -") for a, b in zip(span, span[1:], strict=False)):
+                continue  # only words separated by spaces or hyphens
+            key = terms.normalise("".join(w for _, _, w in span))
+            term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
+                or (index.get(key[:-2]) if key.endswith("es") else None)
+            if term is not None:
+                out.append(Mention("site", span[0][0], span[-1][1], term))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
 def _sites(clean: str) -> list[Mention]:
     found = []
     for pattern, term in _SITES:
         for m in pattern.finditer(clean):
             found.append(Mention("site", m.start(), m.end(), term))
+    hand = [(m.start, m.end) for m in found]
+    # the hand-kept patterns (adjectives, "para-aortic" ...) first; the open tables fill in
+    found += [m for m in _open_sites(clean) if not any(m.start < e and s < m.end for s, e in hand)]
     found.sort(key=lambda x: (x.start, -x.end))
     out: list[Mention] = []
     for m in found:

@@ -84,7 +84,16 @@ def _is_boundary(text: str, pos: int, char: str) -> bool:
         if match and len(match.group(1)) == 1 and match.group(1).isupper():
             return False  # an initial: "J. Smith", "L. = liver"
     # A new sentence starts with a capital, a digit, a bracket or a quote.
-    return after[0].isupper() or after[0].isdigit() or after[0] in "[(\"'"
+    return _starts_sentence(after) or after[0] in "[(\"'"
+
+
+# Words that start a sentence in lower case: "mIBG", "iPET", "mpMRI" (lower-case prefix,
+# then capitals).
+_MIXED_CASE = re.compile(r"[a-z]{1,3}[A-Z]{2}")
+
+
+def _starts_sentence(after: str) -> bool:
+    return after[0].isupper() or after[0].isdigit() or bool(_MIXED_CASE.match(after))
 
 
 def _newline_boundary(text: str, pos: int) -> bool:
@@ -101,7 +110,7 @@ def _newline_boundary(text: str, pos: int) -> bool:
         return False
     if line.endswith("-"):
         return False
-    starts_upper = nxt[0].isupper() or nxt[0].isdigit()
+    starts_upper = _starts_sentence(nxt)
     if line.endswith(_LINE_END):
         return starts_upper or line.endswith(":")
     if line.isupper() and len(line) <= 60:
