@@ -22,9 +22,10 @@ Folders are read as data, not trusted:
 - **Values.** Dates, ages and identifiers read from an SR are checked; a bad one is a warning
   naming the file and the attribute (never the value), and the exam is kept.
 - **Duplicate SOP Instance UIDs.** All copies are read first; the copy that reads most cleanly
-  is kept (placeable — Patient ID and procedure — before not; a copy that is not a truncated
-  prefix of another; fewer reader warnings; more identical copies; larger file; found first);
-  each other copy is a warning, saying whether it is identical or differs.
+  is kept (in this order: placeable — Patient ID and a known procedure — before not; not a
+  truncated prefix of another copy; fewer reader warnings and bad values; more identical
+  copies; patient and study shared with other reports; the larger file; found first). Each
+  other copy is a warning saying whether it is identical or differs, and why it lost.
 - **Labs** results already read (same patient, test, result and date) are not counted twice.
 - **Library warnings** (pydicom's UserWarning about a value) become one-line warnings naming
   the file, with the value masked.
@@ -135,6 +136,30 @@ def _lo_problem(value: str) -> str | None:
     if len(value) > 64:
         return f"is {len(value)} characters long (at most 64)"
     return None
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def value_problems(report: Report) -> list[str]:
+    """What is wrong with the dates, age, sex and identifiers of a report, one phrase each,
+    naming the attribute, never the value."""
+    patient, study = report.patient, report.study
+    problems = []
+    for attribute, value in (("Study Date", study.date), ("Patient's Birth Date", patient.birth_date)):
+        if not _blank(value) and parse_date(value) is None:
+            problems.append(f"{attribute} is not a DICOM date (YYYYMMDD); the exam is kept "
+                            "without it")
+    if not _blank(study.patient_age) and not valid_age(study.patient_age):
+        problems.append("Patient's Age is not a DICOM age (nnnD/W/M/Y); not used")
+    for attribute, value in (("Patient ID", patient.id), ("Issuer of Patient ID", patient.issuer)):
+        problem = _lo_problem(value) if isinstance(value, str) else None
+        if problem:
+            problems.append(f"{attribute} {problem}; used as read")
+    if not _blank(patient.sex) and patient.sex.strip() not in ("M", "F", "O"):
+        problems.append("Patient's Sex is not M, F or O; not used")
+    return problems
 
 
 def _patient_key(patient: Patient) -> tuple[str, str] | None:
@@ -343,6 +368,7 @@ class _Collector:
         self.study_reports: dict[tuple, str] = {}
         self.candidates: list[_Candidate] = []
         self.lab_sources: dict[tuple[str, str], dict[tuple, str]] = {}
+        self._keys: dict[tuple, set[str]] | None = None
 
     # -- files
     def read_file(self, path: str, st: os.stat_result) -> None:
@@ -427,12 +453,14 @@ class _Collector:
                 home.append(c)
         copies = {id(c): len(cl) for cl in contents for c in cl}
         truncated = {id(c) for c in group if any(self._is_prefix(c, o) for o in group if o is not c)}
+        uid = group[0].report.sr.sop_instance_uid if group[0].report.sr else ""
 
         def score(c: _Candidate):
-            placeable = (_patient_key(c.report.patient) is not None
-                         and isinstance(c.report.procedure, str))
-            return (placeable, id(c) not in truncated, -len(c.report.warnings) - len(c.warnings),
-                    copies[id(c)], c.size, -c.order)
+            report = c.report
+            placeable = _patient_key(report.patient) is not None and isinstance(report.procedure, str)
+            problems = len(report.warnings) + len(c.warnings) + len(value_problems(report))
+            return (placeable, id(c) not in truncated, -problems, copies[id(c)],
+                    self._agreement(report, uid), c.size, -c.order)
         best = max(group, key=score)
         for other in sorted(group, key=lambda c: c.order):
             if other is best:
@@ -446,12 +474,28 @@ class _Collector:
                    "the other is a truncated copy" if a[1] != b[1] else
                    "it reads with fewer warnings" if a[2] != b[2] else
                    "more copies agree with it" if a[3] != b[3] else
-                   "it is the larger file (the other may be truncated)" if a[4] != b[4] else
+                   "its patient and study agree with other reports" if a[4] != b[4] else
+                   "it is the larger file (the other may be truncated)" if a[5] != b[5] else
                    "it was found first; nothing tells which is right, check both")
             self.warnings.append(f"{other.origin}: same SOP Instance UID as {best.origin} but "
                                  f"different content; {best.origin} is used ({why}), this copy "
                                  "is ignored")
         return best
+
+    def _agreement(self, report: Report, uid: str) -> int:
+        """How many other reports (other SOP Instance UIDs) share this one's patient and study:
+        a damaged Patient ID or Study UID stands alone."""
+        if self._keys is None:
+            self._keys = {}
+            for c in self.candidates:
+                other = c.report.sr.sop_instance_uid if c.report.sr else ""
+                for key in (("patient", _patient_key(c.report.patient)),
+                            ("study", c.report.study.instance_uid)):
+                    if key[1]:
+                        self._keys.setdefault(key, set()).add(other)
+        return sum(len(self._keys.get(key, set()) - {uid})
+                   for key in (("patient", _patient_key(report.patient)),
+                               ("study", report.study.instance_uid)) if key[1])
 
     @staticmethod
     def _is_prefix(short: _Candidate, long: _Candidate) -> bool:
@@ -465,28 +509,9 @@ class _Collector:
         return a == b
 
     # -- placing reports
-    def _date(self, value, attribute: str, origin: str) -> dt.date | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        parsed = parse_date(value)
-        if parsed is None:
-            self.warnings.append(f"{origin}: {attribute} is not a DICOM date (YYYYMMDD); "
-                                 "the exam is kept without it")
-        return parsed
-
     def _check(self, report: Report, origin: str) -> None:
         """Warnings for values that do not parse; the exam is kept either way."""
-        patient, study = report.patient, report.study
-        self._date(patient.birth_date, "Patient's Birth Date", origin)
-        if study.patient_age and study.patient_age.strip() and not valid_age(study.patient_age):
-            self.warnings.append(f"{origin}: Patient's Age is not a DICOM age (nnnD/W/M/Y); "
-                                 "not used")
-        for attribute, value in (("Patient ID", patient.id), ("Issuer of Patient ID", patient.issuer)):
-            problem = _lo_problem(value) if isinstance(value, str) else None
-            if problem:
-                self.warnings.append(f"{origin}: {attribute} {problem}; used as read")
-        if patient.sex and patient.sex.strip() not in ("", "M", "F", "O"):
-            self.warnings.append(f"{origin}: Patient's Sex is not M, F or O; not used")
+        self.warnings.extend(f"{origin}: {problem}" for problem in value_problems(report))
 
     def _place(self, report: Report, origin: str) -> None:
         key = _patient_key(report.patient)
@@ -503,7 +528,7 @@ class _Collector:
                                  "ignored for concordance")
             return
         self._check(report, origin)
-        date = self._date(report.study.date, "Study Date", origin)
+        date = parse_date(report.study.date)
         record = self.records.setdefault(key, PatientRecord(key, report.patient))
         record.exams.append(Exam(report, date, origin))
         study = (key, report.study.instance_uid, report.procedure)

@@ -1,0 +1,692 @@
+"""Folder-fuzz campaign for ``dicomtools concordance``: archive-like folder trees, judged.
+
+Each tree mixes valid SRs (the seed cases, a small synthetic cohort, and valid SRs with odd
+values: bad dates and ages, Patient Name / ID invalid for their VR holding planted strings)
+with what real archive folders hold: copies, hard and symbolic links to files and folders,
+truncated and byte-flipped copies, copies without Patient ID under the same SOP Instance UID,
+non-SR DICOM, text / HTML / JSON / empty files, bad and duplicated labs files, file names that
+are not UTF-8 or hold newlines and escapes, deep folder chains (beyond MAX_DEPTH and beyond
+PATH_MAX), symbolic link loops, FIFOs, sockets, links to devices, unreadable files, sparse
+files larger than an SR may be; the same folder given twice or nested.
+
+``dicomtools concordance`` is run on each tree in a forked child (in process: ``cli.main``),
+with a strict UTF-8 stdout, under a per-tree timeout. Each tree is judged:
+
+- **undocumented**: an exception escaped ``main``, or exit code 1;
+- **documented**: a one-line error with a documented exit code;
+- **hang**: no answer within the timeout (the child is killed);
+- **silent loss**: a valid SR missing from the work-ups, replaced by a different copy without a
+  warning, or a table that differs from the table built from the valid SRs alone (plus any
+  damaged copy that still read as an SR of its own, which is what the reader is for);
+- **flagged**: a copy with the same SOP Instance UID but different content was used and the
+  warning said so (documented, counted apart);
+- **PHI leak**: a planted name or ID in the output; **unsafe output**: control characters.
+
+Used by tests/test_concordance_folders.py (a bounded campaign) and benchmarks/fuzz_folders.py.
+Only long-standing APIs are used (cli.main, collect_reports, concordance, read_sr, write_sr),
+so the same campaign measures older versions of the code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PLANTED = ("Plantedname", "Secretgiven", "PLANTEDID", "PLANTEDCTL", "Plantedlong")
+_NAME_PARTS = [b"case", b"study 1", "M\u00fcller".encode(), b"\xff\xfe", b"a\nb", b"tab\there",
+               b"\x1b[31mred", b"cr\r", b"x" * 180, b"-dash", b"semi;colon", b"quote'\"",
+               b"back\\slash", "emoji \U0001F600".encode(), b"\xed\xa0\x80", b"\xc3\x28",
+               b"bell\x07", b"del\x7f", b"sp ace ", b"\xe2\x80\xaertl", b"%s%n", b"|pipe|",
+               b"<b>html<i>", b"DICOMDIR"]
+_SR_SUFFIXES = [b".dcm", b"", b".DCM", b".sr", b".txt", b".json", b".bin"]
+FORMATS = ("md", "md", "md", "json", "csv", "html")
+
+
+# ---- the pool: valid SRs (read once), images, labs --------------------------------------
+@dataclass
+class Pool:
+    root: Path
+    clean: list[tuple[Path, object]]        # (file, Report): valid SRs, each counted
+    twins: dict[str, list[Path]]            # SOP UID -> copies that must lose (no Patient ID)
+    images: list[Path]
+    labs: list[tuple[Path, str]]            # (labs file, patient id)
+    max_depth: int = 64
+
+
+def _save_variant(src: Path, dst: Path, new_uid: bool = True, **changes) -> Path:
+    import pydicom
+    from pydicom import config
+    from pydicom.uid import generate_uid
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = pydicom.dcmread(src)
+        if new_uid:
+            uid = generate_uid()
+            ds.SOPInstanceUID = uid
+            ds.file_meta.MediaStorageSOPInstanceUID = uid
+        for keyword, value in changes.items():
+            if value is None:
+                if keyword in ds:
+                    delattr(ds, keyword)
+            else:
+                setattr(ds, keyword, value)
+        old = config.settings.writing_validation_mode
+        config.settings.writing_validation_mode = config.IGNORE
+        try:
+            ds.save_as(dst)
+        finally:
+            config.settings.writing_validation_mode = old
+    return dst
+
+
+def build_pool(root: Path, samples: Path | None = None, synthetic_patients: int = 6) -> Pool:
+    """Write the pool under ``root``: seed-case SRs, a synthetic cohort, odd-but-valid
+    variants, no-Patient-ID twins, images and labs files."""
+    from ..sr.read import read_sr
+    from ..sr.write import write_sr
+    from .synthetic import cohort_reports
+    samples = samples or Path(__file__).resolve().parents[2] / "sample_data" / "cases"
+    root.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    try:
+        from ..build import build_from_files
+        from ..demo import sample_inputs
+        for findings, source, patient_only in sample_inputs(samples):
+            report = build_from_files(findings, source, patient_only=patient_only)
+            files.append(write_sr(report, root / f"seed_{findings.parent.name}_{findings.stem}.dcm"))
+    except ImportError:
+        pass
+    reports, _ = cohort_reports(synthetic_patients, seed=11)
+    for n, report in enumerate(reports):
+        files.append(write_sr(report, root / f"syn_{n:03d}.dcm"))
+    seeds = [f for f in files if f.name.startswith("seed_")] or files
+    odd = [
+        dict(StudyDate="2015-05-12"), dict(StudyDate="20151345"), dict(StudyDate="abcdefgh"),
+        dict(PatientBirthDate="2013-13-01"), dict(PatientBirthDate="x"), dict(PatientAge="17 months"),
+        dict(PatientSex="Q"), dict(IssuerOfPatientID="ISSUER" * 12),
+        dict(PatientID="PLANTEDID" + "7" * 60, PatientName="Plantedname^Secretgiven^A^B^C^D"),
+        dict(PatientID="PLANTEDCTL\x01ID", PatientName="Plantedlong" * 7),
+        dict(PatientID="PLANTEDID-SHORT", PatientName="Plantedname^Secretgiven^Aa^Bb^Cc^Dd",
+             PatientBirthDate="19990231"),
+    ]
+    for n, changes in enumerate(odd):
+        files.append(_save_variant(seeds[n % len(seeds)], root / f"odd_{n:02d}.dcm", **changes))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clean = [(f, read_sr(f)) for f in files]
+    twins: dict[str, list[Path]] = {}
+    for n, (f, report) in enumerate(clean[:len(seeds)]):
+        uid = report.sr.sop_instance_uid
+        twins[uid] = [_save_variant(f, root / f"twin_noid_{n:02d}.dcm", new_uid=False, PatientID=None),
+                      _save_variant(f, root / f"twin_blank_{n:02d}.dcm", new_uid=False, PatientID="  ")]
+    images = sorted(samples.glob("*/*/*.dcm"))[:6]
+    labs = []
+    for lab in sorted(samples.glob("*/labs.json")):
+        labs.append((lab, json.loads(lab.read_text())["patient"]["id"]))
+    for report in reports[:4]:
+        if report.procedure == "whole-body MRI":
+            path = root / f"{report.patient.id}.labs.json"
+            path.write_text(json.dumps({"patient": {"id": report.patient.id,
+                                                    "issuer": report.patient.issuer},
+                                        "results": [{"test": "urine VMA", "result": "elevated",
+                                                     "date": report.study.date}]}))
+            labs.append((path, report.patient.id))
+    import importlib
+    limits = importlib.import_module(__package__ + ".collect")  # the module, not the function
+    return Pool(root, clean, twins, images, labs, getattr(limits, "MAX_DEPTH", 64))
+
+
+# ---- one tree --------------------------------------------------------------------------------
+@dataclass
+class Tree:
+    root: bytes
+    paths: list[bytes] = field(default_factory=list)      # PATH arguments
+    clean: list[object] = field(default_factory=list)     # Reports that must be counted
+    labs: list[Path] = field(default_factory=list)        # labs files that must be counted once
+    kinds: list[str] = field(default_factory=list)        # what was planted
+    options: list[str] = field(default_factory=list)
+    window_days: int = 365
+
+
+class _Maker:
+    def __init__(self, pool: Pool, rng: random.Random, base: bytes):
+        self.pool, self.rng = pool, rng
+        self.tree = Tree(root=os.path.join(base, b"tree"))
+        self.dirs: list[tuple[bytes, int]] = []  # (folder, depth below root)
+        self.counter = 0
+        self.placed: list[tuple[bytes, object]] = []  # clean SR files placed
+        self.placed_labs: list[bytes] = []
+
+    def name(self, suffixes=(b"",), hidden_ok=False) -> bytes:
+        self.counter += 1
+        part = self.rng.choice(_NAME_PARTS) if self.rng.random() < 0.6 else b"f"
+        name = b"%s_%d%s" % (part, self.counter, self.rng.choice(suffixes))
+        if hidden_ok and self.rng.random() < 0.1:
+            name = b"." + name
+        return name
+
+    def folder(self, max_depth: int | None = None) -> tuple[bytes, int]:
+        options = [d for d in self.dirs if max_depth is None or d[1] <= max_depth]
+        return self.rng.choice(options)
+
+    def write(self, folder: bytes, name: bytes, data: bytes) -> bytes:
+        path = os.path.join(folder, name)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return path
+
+    def make(self) -> Tree:
+        rng, pool, tree = self.rng, self.pool, self.tree
+        os.makedirs(tree.root)
+        self.dirs.append((tree.root, 0))
+        for _ in range(rng.randint(1, 5)):
+            parent, depth = self.folder(max_depth=3)
+            sub = os.path.join(parent, self.name())
+            os.mkdir(sub)
+            self.dirs.append((sub, depth + 1))
+        # valid SRs and labs: these make the reference table
+        for src, report in rng.sample(pool.clean, rng.randint(1, min(7, len(pool.clean)))):
+            folder, _ = self.folder()
+            path = os.path.join(folder, self.name(_SR_SUFFIXES))
+            shutil.copyfile(src, path)
+            self.placed.append((path, report))
+            tree.clean.append(report)
+        for lab, _pid in rng.sample(pool.labs, rng.randint(0, min(2, len(pool.labs)))):
+            folder, _ = self.folder()
+            path = os.path.join(folder, self.name() + b".labs.json")
+            shutil.copyfile(lab, path)
+            self.placed_labs.append(path)
+            tree.labs.append(lab)
+        makers = [getattr(self, n) for n in dir(self) if n.startswith("noise_")]
+        for _ in range(rng.randint(3, 14)):
+            maker = rng.choice(makers)
+            try:
+                maker()
+                tree.kinds.append(maker.__name__[6:])
+            except OSError:
+                pass  # e.g. a name too long for this file system: nothing planted
+        tree.paths.insert(0, tree.root)
+        rng.shuffle(tree.paths)
+        tree.window_days = rng.choice([365, 365, 30, 5000])
+        tree.options = ["--format", rng.choice(FORMATS), "--window-days", str(tree.window_days)]
+        return tree
+
+    # -- noise: each must leave the table unchanged (or be flagged)
+    def _a_clean_file(self):
+        return self.rng.choice(self.placed)
+
+    def noise_copy(self):
+        path, _ = self._a_clean_file()
+        folder, _ = self.folder()
+        shutil.copyfile(path, os.path.join(folder, self.name(_SR_SUFFIXES)))
+
+    def noise_hardlink(self):
+        path, _ = self._a_clean_file()
+        folder, _ = self.folder()
+        os.link(path, os.path.join(folder, self.name(_SR_SUFFIXES)))
+
+    def noise_symlink_file(self):
+        path, _ = self._a_clean_file()
+        folder, _ = self.folder()
+        target = path if self.rng.random() < 0.5 else os.path.relpath(path, folder)
+        os.symlink(target, os.path.join(folder, self.name(_SR_SUFFIXES)))
+
+    def noise_symlink_folder(self):
+        target, _ = self.folder()
+        folder, _ = self.folder()
+        os.symlink(target, os.path.join(folder, self.name()))
+
+    def noise_loop(self):
+        folder, _ = self.folder()
+        kind = self.rng.randrange(3)
+        if kind == 0:
+            os.symlink(b".", os.path.join(folder, self.name()))
+        elif kind == 1:
+            os.symlink(self.tree.root, os.path.join(folder, self.name()))
+        else:
+            a, b = os.path.join(folder, self.name()), os.path.join(folder, self.name())
+            os.symlink(b, a)
+            os.symlink(a, b)
+
+    def noise_dangling(self):
+        folder, _ = self.folder()
+        os.symlink(b"/nonexistent/" + self.name(), os.path.join(folder, self.name(_SR_SUFFIXES)))
+
+    def _shadow_name(self) -> bytes:
+        self.counter += 1
+        return b"0000_%d%s" % (self.counter, self.rng.choice(_SR_SUFFIXES))  # sorts first
+
+    def noise_truncated(self):
+        path, _ = self._a_clean_file()
+        data = open(path, "rb").read()
+        cut = self.rng.choice([self.rng.randrange(1, len(data)), len(data) - self.rng.randrange(1, 64),
+                               self.rng.randrange(132, min(len(data), 2000))])
+        folder = os.path.dirname(path) if self.rng.random() < 0.5 else self.folder()[0]
+        self.write(folder, self._shadow_name(), data[:max(cut, 1)])
+
+    def noise_flipped(self):
+        path, _ = self._a_clean_file()
+        data = bytearray(open(path, "rb").read())
+        for _ in range(self.rng.randint(1, 8)):
+            i = self.rng.randrange(len(data))
+            data[i] ^= 1 << self.rng.randrange(8) if self.rng.random() < 0.7 else self.rng.randrange(1, 256)
+        folder = os.path.dirname(path) if self.rng.random() < 0.5 else self.folder()[0]
+        self.write(folder, self._shadow_name(), bytes(data))
+
+    def noise_twin_without_patient_id(self):
+        path, report = self._a_clean_file()
+        twins = self.pool.twins.get(report.sr.sop_instance_uid)
+        if not twins:
+            raise OSError("no twin")
+        folder = os.path.dirname(path) if self.rng.random() < 0.5 else self.folder()[0]
+        shutil.copyfile(self.rng.choice(twins), os.path.join(folder, self._shadow_name()))
+
+    def noise_image(self):
+        if not self.pool.images:
+            raise OSError("no image")
+        folder, _ = self.folder()
+        shutil.copyfile(self.rng.choice(self.pool.images), os.path.join(folder, self.name(_SR_SUFFIXES)))
+
+    def noise_text(self):
+        folder, _ = self.folder()
+        data = self.rng.choice([
+            b"", b"hello\n", b"<html><body>report</body></html>", b'{"findings": []}',
+            b"| a | b |\n", os.urandom(self.rng.randrange(1, 4000)),
+            b"\0" * 128 + b"DICM" + os.urandom(self.rng.randrange(0, 600)),
+            b"\0" * 128 + b"DICM", b"%PDF-1.4\n", b"\xff" * 300])
+        suffix = self.rng.choice([b".txt", b".html", b".json", b".dcm", b"", b".md", b".csv"])
+        self.write(folder, self.name((suffix,), hidden_ok=True), data)
+
+    def noise_bad_labs(self):
+        folder, _ = self.folder()
+        data = self.rng.choice([
+            b"{not json", b"[]", b'{"patient": 1}', b'{"patient": {"id": ["a"]}, "results": []}',
+            b'{"patient": {"id": "NOPATIENT-1"}, "results": [{"test": "VMA", "result": "high", '
+            b'"date": 20150101}]}',
+            b'{"patient": {"id": "NOPATIENT-2"}, "results": [{"test": {"a": 1}, "result": null}]}',
+            b'{"patient": {"id": "NOPATIENT-3"}, "results": "none"}',
+            b"[" * 100_000 + b"]" * 100_000, b'{"a": ' * 50_000 + b"1" + b"}" * 50_000,
+            b"\xff\xfe\x00{", b'{"patient": {"id": 12345678901234567890123}, "results": []}',
+            b" " * (1024 * 1024 + 10), b""])
+        self.write(folder, self.name() + b"labs.json", data)
+
+    def noise_duplicate_labs(self):
+        if not self.placed_labs:
+            raise OSError("no labs placed")
+        folder, _ = self.folder()
+        shutil.copyfile(self.rng.choice(self.placed_labs), os.path.join(folder, self.name() + b".labs.json"))
+
+    def _chain(self, start: bytes, depth: int, part: bytes = b"d") -> int:
+        """A chain of ``depth`` folders below ``start`` (relative opens: longer than PATH_MAX
+        is fine); returns a descriptor of the deepest one."""
+        fd = os.open(start, os.O_RDONLY)
+        for _ in range(depth):
+            os.mkdir(part, dir_fd=fd)
+            inner = os.open(part, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        return fd
+
+    def noise_deep(self):
+        folder, depth = self.folder(max_depth=2)
+        limit = self.pool.max_depth
+        chain = self.rng.choice([3, limit - 3 - depth, limit + 2, 300, 1200])
+        fd = self._chain(folder, chain)
+        try:
+            total = depth + chain
+            if total < limit - 1 and self.rng.random() < 0.7:
+                # a valid SR deep inside (within the limit): it must be found
+                choices = [c for c in self.pool.clean if c[1] not in self.tree.clean]
+                if choices:
+                    src, report = self.rng.choice(choices)
+                    out = os.open(b"deep.dcm", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+                    os.write(out, _read(src))
+                    os.close(out)
+                    self.tree.clean.append(report)
+                    return
+            out = os.open(b"x.dcm", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+            os.write(out, _read(self._a_clean_file()[0]))  # a copy: no effect
+            os.close(out)
+            if self.rng.random() < 0.3:
+                os.symlink(folder, b"up", dir_fd=fd)  # a loop from the bottom
+        finally:
+            os.close(fd)
+
+    def noise_long_path(self):
+        folder, depth = self.folder(max_depth=1)
+        fd = self._chain(folder, 24, b"n" * 200)  # ~4.8 kB of path: beyond PATH_MAX
+        try:
+            out = os.open(b"x.dcm", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+            os.write(out, _read(self._a_clean_file()[0]))
+            os.close(out)
+        finally:
+            os.close(fd)
+
+    def noise_fifo(self):
+        folder, _ = self.folder()
+        path = os.path.join(folder, self.name(_SR_SUFFIXES + [b"labs.json"]))
+        os.mkfifo(path)
+        if self.rng.random() < 0.5:
+            self.tree.paths.append(path)
+
+    def noise_socket(self):
+        folder, _ = self.folder()
+        path = os.path.join(folder, b"s%d" % self.counter)
+        if len(path) > 100:
+            raise OSError("socket path too long")
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(path)
+
+    def noise_device(self):
+        folder, _ = self.folder()
+        target = self.rng.choice([b"/dev/zero", b"/dev/null", b"/dev/urandom", b"/dev/tty"])
+        name = self.name(_SR_SUFFIXES + [b"labs.json"])
+        os.symlink(target, os.path.join(folder, name))
+        if self.rng.random() < 0.2:
+            self.tree.paths.append(b"/dev/null")
+
+    def noise_unreadable(self):
+        folder, _ = self.folder()
+        if self.rng.random() < 0.5:
+            path, _ = self._a_clean_file()
+            copy = os.path.join(folder, self.name(_SR_SUFFIXES))
+            shutil.copyfile(path, copy)
+            os.chmod(copy, 0)
+        else:
+            sub = os.path.join(folder, self.name())
+            os.mkdir(sub)
+            self.write(sub, b"x.dcm", _read(self._a_clean_file()[0]))
+            os.chmod(sub, 0)
+
+    def noise_sparse(self):
+        path, _ = self._a_clean_file()
+        folder, _ = self.folder()
+        copy = os.path.join(folder, self.name(_SR_SUFFIXES))
+        shutil.copyfile(path if self.rng.random() < 0.6 or not self.pool.images
+                        else self.rng.choice(self.pool.images), copy)
+        os.truncate(copy, self.rng.choice([2, 40, 300]) * 1024 * 1024)
+
+    def noise_given_twice(self):
+        self.tree.paths.append(self.rng.choice([self.tree.root, self.folder()[0]]))
+
+    def noise_given_file(self):
+        self.tree.paths.append(self._a_clean_file()[0])
+
+    def noise_given_link(self):
+        link = os.path.join(os.path.dirname(self.tree.root), b"link_%d" % self.counter)
+        self.counter += 1
+        os.symlink(self.tree.root, link)
+        self.tree.paths.append(link)
+
+
+def _read(path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def make_tree(pool: Pool, seed: int, base: Path) -> Tree:
+    return _Maker(pool, random.Random(seed), os.fsencode(base)).make()
+
+
+# ---- judging ------------------------------------------------------------------------------
+def canonical(report) -> dict:
+    """The table and statistics of a ConcordanceReport, without file names (warnings)."""
+    data = json.loads(report.to_json())
+    data.pop("warnings", None)
+    for row, patient in zip(data["rows"], report.patients):
+        row["notes"] = sorted(n for n in row["notes"] if n not in patient.warnings)
+    return data
+
+
+def _uid(report) -> str:
+    return (report.sr.sop_instance_uid if report.sr else "") or ""
+
+
+def judge(tree: Tree, captured, warnings_text: list[str]) -> tuple[list[str], int]:
+    """(silent losses, flagged replacements) of one run."""
+    from . import collect_reports, concordance
+    used = [e.report for record in captured.cohort.patients for e in record.exams]
+    by_uid: dict[str, list] = {}
+    for report in used:
+        by_uid.setdefault(_uid(report), []).append(report)
+    losses, flagged, expected = [], 0, []
+    clean_uids = set()
+    for clean in tree.clean:
+        uid = _uid(clean)
+        clean_uids.add(uid)
+        got = by_uid.get(uid, [])
+        if any(g == clean for g in got):
+            expected.append(clean)
+        elif got:
+            if any("different content" in w and "SOP Instance UID" in w for w in warnings_text):
+                flagged += 1
+                expected.extend(got)
+            else:
+                losses.append(f"exam {uid} replaced by a different copy without a warning")
+        else:
+            losses.append(f"valid SR {uid} ({clean.procedure}) missing from the table")
+    for uid, got in by_uid.items():
+        if uid not in clean_uids:
+            expected.extend(got)  # a damaged copy that still reads as an SR of its own
+    reference = concordance(collect_reports(expected, labs=tree.labs), window_days=tree.window_days)
+    if not losses and canonical(reference) != canonical(captured):
+        ref, run = canonical(reference), canonical(captured)
+        where = next((k for k in ref if ref[k] != run.get(k)), "?")
+        losses.append(f"table differs from the valid SRs' table ({where})")
+    return losses, flagged
+
+
+def _unsafe(text: str) -> str:
+    """The first output line holding a control or invisible character, '' if none."""
+    for line in text.split("\n"):
+        line = line[:-1] if line.endswith("\r") else line  # CSV rows end in CR LF
+        if any((ord(c) < 0x20 and c != "\t") or c == "\x7f" or 0xD800 <= ord(c) <= 0xDFFF
+               or c in "\u202e\u2028\u2029" for c in line):
+            return repr(line)[:200]
+    return ""
+
+
+def run_tree(pool: Pool, seed: int, base: Path) -> dict:
+    """Make one tree under ``base`` and run the CLI on it, in this process."""
+    import dicomtools.concordance as package
+    from dicomtools import cli
+    started = time.perf_counter()
+    tree = make_tree(pool, seed, base)
+    captured = []
+    original = package.concordance
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        captured.append(result)
+        return result
+    package.concordance = spy
+    out_buffer, err_buffer = io.BytesIO(), io.BytesIO()
+    out = io.TextIOWrapper(out_buffer, encoding="utf-8", errors="strict", write_through=True)
+    err = io.TextIOWrapper(err_buffer, encoding="utf-8", errors="backslashreplace",
+                           write_through=True)
+    argv = ["concordance", *[os.fsdecode(p) for p in tree.paths], *tree.options]
+    result = {"seed": seed, "kinds": tree.kinds, "outcome": "ok", "detail": "", "losses": [],
+              "flagged": 0, "phi": [], "unsafe": False}
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 2
+    except BaseException as exc:  # noqa: BLE001 - this is what the campaign counts
+        code = None
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        result["outcome"] = "undocumented"
+        result["detail"] = (f"{type(exc).__name__} at {Path(frame.filename).name}:{frame.lineno}: "
+                            f"{str(exc)[:160]!r}")
+    finally:
+        sys.stdout, sys.stderr = saved
+        package.concordance = original
+    stdout = out_buffer.getvalue().decode("utf-8", "replace")
+    stderr = err_buffer.getvalue().decode("utf-8", "replace")
+    if code is not None:
+        lines = stderr.strip().splitlines()
+        if code == 0:
+            pass
+        elif code in (2, 3, 4, 5, 6) and len(lines) == 1 and lines[0].startswith("dicomtools: error:"):
+            result["outcome"] = "documented"
+            result["detail"] = lines[0][:200]
+        else:
+            result["outcome"] = "undocumented"
+            result["detail"] = f"exit {code}: {' | '.join(lines)[-300:]}"
+    text = stdout + stderr
+    result["phi"] = [p for p in PLANTED if p.lower() in text.lower()]
+    result["unsafe"] = _unsafe(text)
+    result["stderr_noise"] = next((line[:200] for line in stderr.splitlines()
+                                   if not line.startswith("dicomtools: error:")), "")
+    if captured and result["outcome"] != "undocumented":
+        warnings_text = list(captured[-1].cohort.warnings) + [
+            w for p in captured[-1].patients for w in p.warnings]
+        try:
+            result["losses"], result["flagged"] = judge(tree, captured[-1], warnings_text)
+        except Exception as exc:  # noqa: BLE001
+            result["losses"] = [f"judging failed: {type(exc).__name__}: {exc}"]
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _child(pool: Pool, seed: int, base: Path, out: Path) -> None:
+    try:
+        result = run_tree(pool, seed, base)
+    except BaseException as exc:  # noqa: BLE001 - the tree itself could not be made
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        result = {"seed": seed, "outcome": "error", "detail": f"campaign: {type(exc).__name__} "
+                  f"at {Path(frame.filename).name}:{frame.lineno}: {exc}",
+                  "kinds": [], "losses": [], "flagged": 0, "phi": [], "unsafe": False}
+    out.write_text(json.dumps(result))
+
+
+def _remove(path: Path) -> None:
+    subprocess.run(["chmod", "-R", "u+rwx", str(path)], capture_output=True)
+    subprocess.run(["rm", "-rf", str(path)], capture_output=True)
+
+
+@dataclass
+class Summary:
+    results: list[dict]
+    seconds: float
+
+    def count(self, outcome: str) -> int:
+        return sum(r["outcome"] == outcome for r in self.results)
+
+    @property
+    def silent(self) -> list[dict]:
+        return [r for r in self.results if r["losses"]]
+
+    @property
+    def phi(self) -> list[dict]:
+        return [r for r in self.results if r["phi"]]
+
+    @property
+    def unsafe(self) -> list[dict]:
+        return [r for r in self.results if r["unsafe"]]
+
+    @property
+    def stderr_noise(self) -> list[dict]:
+        return [r for r in self.results if r.get("stderr_noise")]
+
+    def lines(self) -> list[str]:
+        out = [f"cases: {len(self.results)} trees in {self.seconds:.0f} s",
+               f"ok: {self.count('ok')}",
+               f"documented errors: {self.count('documented')}",
+               f"undocumented errors: {self.count('undocumented')}",
+               f"hangs: {self.count('hang')}",
+               f"silent losses: {len(self.silent)}",
+               f"flagged (same UID, different content; warned): "
+               f"{sum(r['flagged'] > 0 for r in self.results)}",
+               f"PHI leaks: {len(self.phi)}",
+               f"unsafe output (control characters): {len(self.unsafe)}",
+               f"stderr beyond our one-line error (library warnings): {len(self.stderr_noise)}",
+               f"campaign errors (tree not made): {self.count('error')}"]
+        groups: dict[str, list[int]] = {}
+        for r in self.results:
+            if r["outcome"] in ("undocumented", "hang", "error", "documented"):
+                key = f"{r['outcome']}: {_shape(r['detail'])}"
+                groups.setdefault(key, []).append(r["seed"])
+            for loss in r["losses"]:
+                groups.setdefault(f"silent: {_shape(loss)}", []).append(r["seed"])
+        for key, seeds in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            out.append(f"  {len(seeds):5d}  {key}  (e.g. seed {seeds[0]})")
+        return out
+
+
+def _shape(detail: str) -> str:
+    """A message without its variable parts, to group like with like."""
+    import re
+    detail = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", detail)
+    detail = re.sub(r"/tmp/\S*|\b[\d.]{8,}\b", "…", detail)
+    return detail[:150]
+
+
+def run_campaign(trees: int, seed: int = 0, workers: int | None = None, timeout: float = 30.0,
+                 work: Path | None = None, pool: Pool | None = None, progress=None,
+                 deadline: float | None = None) -> Summary:
+    """Run ``trees`` trees, each in a forked child with a timeout; ``deadline`` (seconds) stops
+    starting new trees once passed."""
+    import tempfile
+    started = time.perf_counter()
+    work = Path(work or tempfile.mkdtemp(prefix="fuzz_folders_"))
+    work.mkdir(parents=True, exist_ok=True)
+    pool = pool or build_pool(work / "pool")
+    context = multiprocessing.get_context("fork")
+    workers = workers or os.cpu_count() or 1
+    running: dict[int, tuple] = {}
+    results: list[dict] = []
+    next_index = 0
+    while next_index < trees or running:
+        while (len(running) < workers and next_index < trees
+               and (deadline is None or time.perf_counter() - started < deadline)):
+            index = next_index
+            next_index += 1
+            base = work / f"t{index}"
+            base.mkdir()
+            out = work / f"r{index}.json"
+            process = context.Process(target=_child, args=(pool, seed * 1_000_003 + index, base, out))
+            process.start()
+            running[index] = (process, time.perf_counter(), base, out)
+        if deadline is not None and time.perf_counter() - started >= deadline and next_index < trees:
+            trees = next_index  # stop starting trees
+        time.sleep(0.005)
+        for index, (process, begun, base, out) in list(running.items()):
+            if process.is_alive() and time.perf_counter() - begun < timeout:
+                continue
+            if process.is_alive():
+                process.kill()
+                process.join()
+                result = {"seed": seed * 1_000_003 + index, "outcome": "hang",
+                          "detail": f"no answer within {timeout:g} s", "kinds": [], "losses": [],
+                          "flagged": 0, "phi": [], "unsafe": False}
+            else:
+                process.join()
+                try:
+                    result = json.loads(out.read_text())
+                except (OSError, ValueError):
+                    result = {"seed": seed * 1_000_003 + index, "outcome": "undocumented",
+                              "detail": f"child died (exit {process.exitcode})", "kinds": [],
+                              "losses": [], "flagged": 0, "phi": [], "unsafe": False}
+            result["index"] = index
+            results.append(result)
+            del running[index]
+            _remove(base)
+            out.unlink(missing_ok=True)
+            if progress:
+                progress(len(results), result)
+    results.sort(key=lambda r: r["index"])
+    return Summary(results, time.perf_counter() - started)
