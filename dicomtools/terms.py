@@ -64,8 +64,12 @@ SYNONYMS: dict[str, dict[str, str]] = {
 
 
 def normalise(text: str) -> str:
-    """The matching key of a name: case, spaces, hyphens and punctuation ignored."""
-    return re.sub(r"[\W_]+", "", text.casefold())
+    """The matching key of a name: case, spaces, hyphens and punctuation ignored, except
+    "*" and "+", which change the meaning (T2 vs T2*, R2 vs R2*)."""
+    return _NOT_KEY.sub("", text.casefold())
+
+
+_NOT_KEY = re.compile(r"[^\w*+]+|_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,6 @@ _GROUPS = {"site": ("anatomy",), "finding": ("finding",), "tracer": ("radiopharm
            "any": ("measurement", "derivation", "finding", "anatomy", "severity", "signal",
                    "enhancement_pattern", "presence", "impression", "laterality",
                    "anatomic_modifier", "radiopharmaceutical", "radionuclide", "procedure")}
-KINDS = tuple(_GROUPS)
 
 
 @cache
@@ -127,15 +130,41 @@ def _table(kind: str) -> _Table:
 
     for term, code in _hand(kind).items():
         add(term, code)
-    for group in _GROUPS[kind]:
-        for cid in standard_codes.GROUPS.get(group, ()):
-            for scheme, value, meaning in standard_codes.CIDS[cid][1]:
-                code = Code(value, scheme, meaning)
-                add(term_of.get(code, meaning if kind == "unit" else meaning.lower()), code)
+    excluded = _excluded(kind)
+    for cid in _cids(kind):
+        for scheme, value, meaning in standard_codes.CIDS[cid][1]:
+            code = Code(value, scheme, meaning)
+            if code in excluded:
+                continue
+            add(term_of.get(code, meaning if kind == "unit" else meaning.lower()), code)
     for spelling, term in SYNONYMS.get(kind, {}).items():
         if term in code_of:
             by_name.setdefault(normalise(spelling), term)
     return _Table(by_name, code_of, term_of)
+
+
+# Anatomy CIDs in order of preference: the plain region and structure lists (whose meanings
+# are the plain names: "Heart", "Pelvis") before the segmentation lists, which also hold
+# lesion and tissue types.
+_SITE_FIRST = (4031, 4, 8134, 7603, 7602, 7600)
+
+
+def _cids(kind: str) -> list[int]:
+    from . import standard_codes
+    cids = [cid for group in _GROUPS[kind] for cid in standard_codes.GROUPS.get(group, ())]
+    if kind == "site":
+        cids = [c for c in _SITE_FIRST if c in cids] + [c for c in cids if c not in _SITE_FIRST]
+    return list(dict.fromkeys(cids))
+
+
+def _excluded(kind: str) -> set[Code]:
+    """Codes a kind must not take: finding types are not sites (CID 7151 lists 'Mass')."""
+    if kind != "site":
+        return set()
+    from . import standard_codes
+    out = {Code(v, s, m) for cid in standard_codes.GROUPS["finding"]
+           for s, v, m in standard_codes.CIDS[cid][1]}
+    return out | set(vocab.FINDING_TYPES.values())
 
 
 def lookup(kind: str, name: str) -> str | None:
@@ -251,8 +280,3 @@ def convert(value: float, unit: str, to: str) -> float | None:
         return None
     return value * fa[1] / fb[1]
 
-
-def dimension(unit: str) -> str | None:
-    """The dimension of a known unit ('length', 'volume', 'diffusion', ...), else None."""
-    entry = _UNIT_FACTORS.get(unit)
-    return entry[0] if entry else None

@@ -60,6 +60,7 @@ class GroupState:
     site_levels: list[str] = field(default_factory=list)
     roi: dict[str, Any] = field(default_factory=dict)
     nuclide_seen: bool = False
+    moved: list[Item] = field(default_factory=list)  # children of a taken item, kept
     adc: list[tuple[str, Item]] = field(default_factory=list)  # (field, item), settled at the end
 
 
@@ -189,8 +190,14 @@ def _r_code(row: Row, item: Item, s: GroupState) -> bool:
     name = row.fields[0]
     value = vocab.LEGACY_CODES.get(item.value, item.value) if isinstance(item.value, Code) else None
     reverse = _reverse(row)
-    if value not in reverse or name in s.values or not _plain(item):
+    if value not in reverse or name in s.values:
         return False
+    if not _plain(item):
+        if not row.always:
+            return False  # an evaluation with qualifiers: kept whole in the open part
+        # Presence must never be lost (a negative finding read as positive): the value is
+        # taken, its qualifiers are kept beside it in the open part.
+        s.moved.extend(item.children)
     s.values[name] = reverse[value]
     return True
 
@@ -412,7 +419,7 @@ def finish(state: GroupState) -> tuple[dict[str, Any], list[Item]]:
     """Field values of a group once every item has been offered, and the items taken
     provisionally that the typed fields cannot hold after all (kept in the open part)."""
     values = dict(state.values)
-    left: list[Item] = []
+    left: list[Item] = list(state.moved)
     _settle_adc(state, values, left)
     if len(state.extent) == 3:
         values["extent_mm"] = tuple(state.extent[axis][0] for axis in _EXTENT)

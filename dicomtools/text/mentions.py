@@ -132,10 +132,12 @@ def _anatomy_index() -> dict[str, str]:
     """Normalised spelling -> site term, over the generated anatomy tables and synonyms."""
     index: dict[str, str] = {}
     for term in terms.names("site"):
-        if isinstance(term, str) and term.casefold() not in _VAGUE_ANATOMY and len(term) >= 4:
-            index.setdefault(terms.normalise(term), term)
-    for spelling, term in terms.SYNONYMS["site"].items():
-        index.setdefault(terms.normalise(spelling), term)
+        # hand-kept sites have their own patterns (with context: "whole-body MRI" is no site)
+        if term in vocab.SITES or term.casefold() in _VAGUE_ANATOMY or len(term) < 4:
+            continue
+        for spelling in (term, terms.code_for("site", term).meaning):
+            if spelling.casefold() not in _VAGUE_ANATOMY:
+                index.setdefault(terms.normalise(spelling), term)
     return index
 
 
