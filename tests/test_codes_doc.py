@@ -55,3 +55,13 @@ def test_equivalent_unit_spellings_are_one_unit():
     assert terms.same_unit("ml", "cm3") and terms.same_unit("um2/s", "10-6.mm2/s")
     assert terms.unit_code("HU").value == "[hnsf'U]"
     assert not terms.same_unit("mm", "cm")
+
+
+def test_t2_is_not_t2_star():
+    assert terms.lookup("measurement", "T2") != terms.lookup("measurement", "T2*")
+
+
+def test_finding_types_are_not_sites():
+    for word in ("mass", "lesion", "nodule", "metastasis"):
+        assert terms.lookup("site", word) is None, word
+    assert terms.lookup("site", "heart") == "heart"

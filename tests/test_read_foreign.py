@@ -182,3 +182,38 @@ def test_bad_files_raise_one_clear_error(tmp_path, seed_srs, kind, phrase):
 def test_real_pydicom_truncated_mr_is_not_an_sr():
     with pytest.raises(SRReadError):
         read_sr(get_testdata_file("MR_truncated.dcm"))
+
+
+def test_presence_with_qualifiers_is_never_lost(tmp_path):
+    """A 'Presence = Absent' item that carries a child stays absent (it was read as present)."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from dicomtools.model import Finding, Report
+    from dicomtools.sr import write_sr
+    path = write_sr(Report(modality="MR", procedure="MRI", findings=(
+        Finding(present=False, finding="mass", site="liver"),)), tmp_path / "absent.dcm")
+    ds = pydicom.dcmread(path)
+    group = ds.ContentSequence[-1].ContentSequence[0]
+    presence = next(i for i in group.ContentSequence
+                    if i.ConceptNameCodeSequence[0].CodeValue == "121052")
+    note = Dataset()
+    note.RelationshipType, note.ValueType = "HAS PROPERTIES", "TEXT"
+    note.ConceptNameCodeSequence = Sequence([Dataset()])
+    concept = note.ConceptNameCodeSequence[0]
+    concept.CodeValue, concept.CodingSchemeDesignator, concept.CodeMeaning = "121106", "DCM", "Comment"
+    note.TextValue = "checked on two sequences"
+    presence.ContentSequence = Sequence([note])
+    ds.save_as(tmp_path / "qualified.dcm")
+    (finding,) = read_sr(tmp_path / "qualified.dcm").findings
+    assert finding.present is False
+    assert any(n.value == "checked on two sequences" for n in finding.other)
+
+
+def test_other_private_schemes_are_declared(tmp_path):
+    from dicomtools.model import Finding, Report
+    from dicomtools.sr import write_sr
+    report = Report(modality="MR", procedure="MRI", findings=(Finding(
+        site={"code": "X1", "scheme": "99OTHER", "meaning": "Presacral space"}),))
+    ds = pydicom.dcmread(write_sr(report, tmp_path / "p.dcm"))
+    assert {i.CodingSchemeDesignator for i in ds.CodingSchemeIdentificationSequence} >= {"99OTHER"}

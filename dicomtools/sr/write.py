@@ -12,8 +12,9 @@ highdicom#324)::
         CONTAINS Measurement Group (per finding)             TID 1501
           Tracking Identifier, Tracking UID, Finding, Finding Site (+ Laterality),
           Diameter NUM x n (reported order), Volume, ADC, coded evaluations
-          (templates/finding-group.json), Vertebral level(s), acquisition context
-          (radiopharmaceutical, radionuclide, administered activity, contrast agent)
+          (sr/rows.py), Vertebral level(s), acquisition context
+          (radiopharmaceutical, radionuclide, administered activity, contrast agent);
+          rows from sr/rows.py, selected per report type by templates/*.json
       CONTAINS Qualitative Evaluations > Impression          row 12, if impression or no finding
 """
 
@@ -181,15 +182,30 @@ def _procedure_codes(procedure: str | vocab.Code | None) -> tuple[vocab.Code, vo
     return known.reported, known.performed
 
 
-def _texts_ascii(items: list[Item]) -> bool:
-    """True when every text the content tree holds is ASCII (binary values do not count)."""
+def _codes(items: list[Item]):
+    """Every code of a content tree: concept names, CODE values, NUM units."""
     stack = list(items)
     while stack:
         item = stack.pop()
         for code in (item.name, item.value, getattr(item.value, "unit", None)):
-            if isinstance(code, vocab.Code) and not (code.meaning.isascii() and code.value.isascii()
-                                                     and code.scheme.isascii()):
-                return False
+            if isinstance(code, vocab.Code):
+                yield code
+        stack.extend(item.children)
+
+
+def _private_schemes(items: list[Item]) -> set[str]:
+    """Designators of private coding schemes (PS3.16 §8.2: they start with "99")."""
+    return {code.scheme for code in _codes(items) if code.scheme.startswith("99")}
+
+
+def _texts_ascii(items: list[Item]) -> bool:
+    """True when every text the content tree holds is ASCII (binary values do not count)."""
+    if not all(c.meaning.isascii() and c.value.isascii() and c.scheme.isascii()
+               for c in _codes(items)):
+        return False
+    stack = list(items)
+    while stack:
+        item = stack.pop()
         if isinstance(item.value, str) and not item.value.isascii():
             return False
         stack.extend(item.children)
@@ -295,12 +311,17 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     if report.study.description:
         ds.StudyDescription = report.study.description
     ds.SeriesDescription = f"{report.procedure} report"[:64]
-    if vocab.LOCAL_SCHEME.encode() in raw:  # declare the private scheme where it is used
-        scheme = Dataset()
-        scheme.CodingSchemeDesignator = vocab.LOCAL_SCHEME
-        scheme.CodingSchemeName = vocab.LOCAL_SCHEME_NAME
-        scheme.CodingSchemeResponsibleOrganization = "dicomtools project"
-        ds.CodingSchemeIdentificationSequence = Sequence([scheme])
+    private = _private_schemes(tree)
+    if private:  # declare every private scheme used (ours, and others' kept from their SRs)
+        ds.CodingSchemeIdentificationSequence = Sequence()
+        for designator in sorted(private):
+            scheme = Dataset()
+            scheme.CodingSchemeDesignator = designator
+            ours = designator == vocab.LOCAL_SCHEME
+            scheme.CodingSchemeName = vocab.LOCAL_SCHEME_NAME if ours else "private scheme"
+            scheme.CodingSchemeResponsibleOrganization = ("dicomtools project" if ours else
+                                                          "unknown (kept from the SR read)")
+            ds.CodingSchemeIdentificationSequence.append(scheme)
     ds.ReferencedPerformedProcedureStepSequence = Sequence()
     ds.PatientName = report.patient.name or ""
     ds.PatientID = report.patient.id or ""
