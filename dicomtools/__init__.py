@@ -5,8 +5,8 @@ The data path: text -> findings (model) -> SR (sr.write) -> findings (sr.read) -
 
 __version__ = "0.1.0"
 
-from .errors import DicomToolsError, InputError, SourceError, SRReadError  # noqa: E402
-from .model import Finding, ImageRef, Patient, Report, Study  # noqa: E402
+from .errors import DicomToolsError, InputError, SourceError, SRReadError
+from .model import Finding, ImageRef, Patient, Report, Study
 
 __all__ = [
     "DicomToolsError", "InputError", "SourceError", "SRReadError",

@@ -121,9 +121,10 @@ def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO,
 def describe_finding(f: Finding) -> str:
     """One line for people: 'POSITIVE mass, left paravertebral T9/10, 26 x 11 x 22 mm'."""
     state = {True: "POSITIVE", False: "negative", None: "equivocal"}[f.present]
-    where = " ".join(x for x in (f.laterality, f.site, format_levels(f.vertebral_levels or ())) if x)
+    # a Code (a term of another tool's SR) is shown by its meaning, as str(code) gives
+    where = " ".join(str(x) for x in (f.laterality, f.site, format_levels(f.vertebral_levels or ())) if x)
     size = " x ".join(f"{d:.3g}" for d in f.dimensions_mm or ()) + " mm" if f.dimensions_mm else ""
-    extra = f"{f.tracer} {f.activity_mbq:g} MBq" if f.tracer and f.activity_mbq else (f.tracer or "")
+    extra = f"{f.tracer} {f.activity_mbq:g} MBq" if f.tracer and f.activity_mbq else str(f.tracer or "")
     return ", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x)
 
 

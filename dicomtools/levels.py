@@ -9,6 +9,7 @@ property of the level list.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from .errors import InputError
 from .vocab import Code
@@ -77,7 +78,7 @@ def expand_levels(text: str) -> tuple[str, ...]:
 def is_contiguous(levels: tuple[str, ...]) -> bool:
     """True when the levels are consecutive and in cranio-caudal order."""
     idx = [_INDEX[lvl] for lvl in levels]
-    return all(b == a + 1 for a, b in zip(idx, idx[1:]))
+    return all(b == a + 1 for a, b in pairwise(idx))
 
 
 def format_levels(levels: tuple[str, ...]) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pydicom
+from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import generate_uid
 
@@ -50,12 +51,12 @@ def _relative(file: Path, root: Path) -> str:
         return str(file)
 
 
-def _text(ds, keyword: str) -> str | None:
+def _text(ds: Dataset, keyword: str) -> str | None:
     value = ds.get(keyword)
     return None if value in (None, "") else str(value)
 
 
-def _check_one_patient(root: Path, headers: list[tuple[Path, object]]) -> None:
+def _check_one_patient(root: Path, headers: list[tuple[Path, Dataset]]) -> None:
     first_file, first = headers[0]
     for file, ds in headers[1:]:
         for keyword, what in (("PatientID", "patient"), ("IssuerOfPatientID", "patient issuer")):
@@ -66,7 +67,7 @@ def _check_one_patient(root: Path, headers: list[tuple[Path, object]]) -> None:
                                   f"differ in {keyword}); an SR reports on one patient")
 
 
-def _context(headers: list[tuple[Path, object]], skipped: list[str]) -> SourceContext:
+def _context(headers: list[tuple[Path, Dataset]], skipped: list[str]) -> SourceContext:
     first = headers[0][1]
     images = tuple(ImageRef(str(ds.SOPClassUID), str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID),
                             str(ds.StudyInstanceUID)) for _, ds in headers)
@@ -82,8 +83,9 @@ def _context(headers: list[tuple[Path, object]], skipped: list[str]) -> SourceCo
     return SourceContext(patient, study, images, modalities, tuple(skipped))
 
 
-def _read_headers(root: Path) -> tuple[list[tuple[Path, object]], list[str]]:
-    headers, skipped = [], []
+def _read_headers(root: Path) -> tuple[list[tuple[Path, Dataset]], list[str]]:
+    headers: list[tuple[Path, Dataset]] = []
+    skipped: list[str] = []
     for file in _files(root):
         try:
             ds = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
@@ -106,7 +108,7 @@ def load_studies(path: str | os.PathLike) -> list[SourceContext]:
     root = Path(path)
     headers, skipped = _read_headers(root)
     _check_one_patient(root, headers)
-    by_study: dict[str, list] = {}
+    by_study: dict[str, list[tuple[Path, Dataset]]] = {}
     for file, ds in headers:
         by_study.setdefault(str(ds.StudyInstanceUID), []).append((file, ds))
     contexts = [_context(group, skipped) for group in by_study.values()]

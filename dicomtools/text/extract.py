@@ -22,13 +22,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import vocab
-from ..sr.rows import ROW_OF_FIELD
-from ..sr.templates import template_for
 from ..errors import InputError
 from ..model import Finding
+from ..sr.rows import ROW_OF_FIELD
+from ..sr.templates import template_for
 from . import assertion, prose
-from .frames import (ATTRIBUTES, LESIONS, TURN, Draft, apply_attributes, build_frames, excluded,
-                     frame_draft, modality_of, names_exam, region_of, relational_zones)
+from .frames import (
+    ATTRIBUTES,
+    LESIONS,
+    TURN,
+    Draft,
+    apply_attributes,
+    build_frames,
+    excluded,
+    frame_draft,
+    modality_of,
+    names_exam,
+    region_of,
+    relational_zones,
+)
 from .mentions import Mention, find_mentions
 from .sentences import Sentence, split_sentences
 
@@ -231,7 +243,7 @@ class _Reader:
     def _study_level(self, clean: str, procedures: list[Mention], frames: list[dict], cues: list,
                      kinds: dict, evidence: Evidence) -> None:
         """'X was negative', 'X revealed no abnormality', 'X was inconclusive'."""
-        for i, proc in enumerate(procedures):
+        for proc in procedures:
             if proc.value == "UNKNOWN":
                 continue
             lo, hi = _study_clause(clean, proc, procedures)
@@ -306,7 +318,7 @@ class _Reader:
             procedure = draft.procedure
             modality = modality_of(procedure)
             values = dict(draft.values)
-            if modality in ("NM", "PT"):
+            if modality in ("NM", "PT") and procedure is not None:  # a named study: modality_of(None) is None
                 values["tracer"] = draft.tracer or vocab.PROCEDURES[procedure].tracer
                 values["activity_mbq"] = activity.get(procedure)
             elif draft.enhanced and values.get("contrast_agent") is None:
@@ -332,7 +344,7 @@ class _Reader:
             if proc == "mIBG":
                 return isotope
             if proc == "NM":
-                return nm or (isotope if "mIBG" in self.procedures_seen or not named else isotope)
+                return nm or isotope
             if proc == "PET":
                 return pet or "FDG PET/CT"
             return proc

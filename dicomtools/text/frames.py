@@ -25,11 +25,12 @@ ATTRIBUTES = ("t1_signal", "t2_signal", "diffusion_restricted", "adc", "enhancem
               "contrast_agent", "size", "levels", "volume_ml")
 LESIONS = {"mass", "lesion", "neoplasm", "nodule", "metastasis"}
 REGIONS = {"thorax", "abdomen", "pelvis", "neck", "whole body"}
-_STOP = frozenset("""a an the this that these those its their his her of in at on with to from by
-within into for and or showed shows show revealed reveals reveal demonstrated demonstrates
-detected identified is are was were be been there seen noted no without any evidence as which
-showing revealing demonstrating detecting identifying visualized visualised depicted confirmed
-including than also both either""".split())
+_STOP = frozenset(["a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "of", "in", "at",
+                   "on", "with", "to", "from", "by", "within", "into", "for", "and", "or", "showed", "shows", "show",
+                   "revealed", "reveals", "reveal", "demonstrated", "demonstrates", "detected", "identified", "is",
+                   "are", "was", "were", "be", "been", "there", "seen", "noted", "no", "without", "any", "evidence",
+                   "as", "which", "showing", "revealing", "demonstrating", "detecting", "identifying", "visualized",
+                   "visualised", "depicted", "confirmed", "including", "than", "also", "both", "either"])
 _TOKEN = re.compile(r"[\w.+/-]+|[^\w\s]")
 TURN = re.compile(r"[;:]|\b(?:whereas|while|but|however|although|though)\b", re.IGNORECASE)
 _RESULT_VERB = re.compile(r"\b(?:revealed|reveals|revealing|showed|shows|showing|demonstrated|"
@@ -79,10 +80,7 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
             stops = [p for p in kinds.get("procedure", []) if cue.end <= p.start < anchor.start]
             if not stops and not _RESULT_VERB.search(between):
                 return True
-    for cue in kinds.get("physio", []):
-        if lo <= cue.start < hi and abs(cue.start - anchor.start) < 60:
-            return True
-    return False
+    return any(lo <= cue.start < hi and abs(cue.start - anchor.start) < 60 for cue in kinds.get("physio", []))
 
 def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
             procedures: list[Mention]) -> list[dict]:

@@ -15,11 +15,47 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from .. import terms, vocab
 from ..errors import InputError
 from ..levels import expand_levels
+from .patterns import (
+    _ACTIVITY,
+    _ADC_VALUE,
+    _AFTER_SLASH_CT,
+    _AGENT_TERM,
+    _AGENTS,
+    _ANCHORS,
+    _CONTEXT,
+    _DEGREE,
+    _DIFF_NO,
+    _DIFF_YES,
+    _ENH_BARE,
+    _ENH_NONE,
+    _ENH_POST,
+    _ENH_PRE,
+    _HEAD_GAP,
+    _LATERALITY,
+    _LEVEL_AS_SITE,
+    _LEVEL_CONTEXT,
+    _LEVEL_RANGE,
+    _NATIVE,
+    _NOT_A_STUDY,
+    _PATTERN,
+    _POST_CONTRAST,
+    _PROCEDURES,
+    _REGION_WORDS,
+    _SEQ_FIRST,
+    _SEQ_VERB,
+    _SIG_FIRST,
+    _SITES,
+    _SIZE,
+    _STIR_FIRST,
+    _VOLUME,
+    _WORD_SEQ,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +66,6 @@ class Mention:
     start: int
     end: int
     value: Any = None
-
-
-from .patterns import (
-    _PROCEDURES, _NOT_A_STUDY, _AFTER_SLASH_CT, _REGION_WORDS, _ANCHORS, _HEAD_GAP,
-    _SITES, _LATERALITY, _LEVEL_RANGE, _LEVEL_CONTEXT, _LEVEL_AS_SITE, _SIZE, _VOLUME,
-    _ACTIVITY, _SEQ_FIRST, _SIG_FIRST, _SEQ_VERB, _WORD_SEQ, _STIR_FIRST,
-    _POST_CONTRAST, _NATIVE, _DIFF_YES, _DIFF_NO, _ADC_VALUE, _DEGREE,
-    _PATTERN, _ENH_PRE, _ENH_POST, _ENH_NONE, _ENH_BARE, _AGENTS,
-    _AGENT_TERM, _CONTEXT,
-)
-
 
 
 def _procedures(clean: str) -> list[Mention]:
@@ -64,16 +89,16 @@ def _procedures(clean: str) -> list[Mention]:
     found.sort(key=lambda x: x.start)
     # "I-123-mIBG scintigraphy", "anti-GD2 immunoscintigraphy", "FDG PET/CT": one study
     out: list[Mention] = []
-    for m in found:
+    for mention in found:
         prev = out[-1] if out else None
-        if prev is not None and re.fullmatch(r"[ -]{0,2}(?:\(\w{1,8}\) ?)?", clean[prev.end:m.start]) \
-                and (m.value in _PLACEHOLDERS or m.value == prev.value):
-            out[-1] = Mention("procedure", prev.start, m.end, prev.value)
-        elif prev is not None and prev.value in _PLACEHOLDERS and m.value not in _PLACEHOLDERS \
-                and re.fullmatch(r"[ -]{0,2}", clean[prev.end:m.start]):
-            out[-1] = Mention("procedure", prev.start, m.end, m.value)
+        if prev is not None and re.fullmatch(r"[ -]{0,2}(?:\(\w{1,8}\) ?)?", clean[prev.end:mention.start]) \
+                and (mention.value in _PLACEHOLDERS or mention.value == prev.value):
+            out[-1] = Mention("procedure", prev.start, mention.end, prev.value)
+        elif prev is not None and prev.value in _PLACEHOLDERS and mention.value not in _PLACEHOLDERS \
+                and re.fullmatch(r"[ -]{0,2}", clean[prev.end:mention.start]):
+            out[-1] = Mention("procedure", prev.start, mention.end, mention.value)
         else:
-            out.append(m)
+            out.append(mention)
     return out
 
 
@@ -101,16 +126,16 @@ def _anchors(clean: str) -> list[Mention]:
             found.append(Mention("anchor", m.start(), m.end(), kind))
     found.sort(key=lambda x: (x.start, -x.end))
     out: list[Mention] = []
-    for m in found:
-        if out and m.start < out[-1].end:
+    for mention in found:
+        if out and mention.start < out[-1].end:
             continue  # overlapping: the earlier, longer noun wins
-        if out and _HEAD_GAP.match(clean[out[-1].end:m.start]) and out[-1].value != "generic":
+        if out and _HEAD_GAP.match(clean[out[-1].end:mention.start]) and out[-1].value != "generic":
             prev = out.pop()  # "tumor masses": the last noun is the head
-            kind = m.value if m.value != "generic" else prev.value
-            if prev.value == "lymph node" and m.value in ("metastasis", "neoplasm"):
+            kind = mention.value if mention.value != "generic" else prev.value
+            if prev.value == "lymph node" and mention.value in ("metastasis", "neoplasm"):
                 kind = "lymph node"
-            m = Mention("anchor", prev.start, m.end, kind)
-        out.append(m)
+            mention = Mention("anchor", prev.start, mention.end, kind)
+        out.append(mention)
     return out
 
 
@@ -151,7 +176,7 @@ def _open_sites(clean: str) -> list[Mention]:
     while i < len(words):
         for n in range(min(4, len(words) - i), 0, -1):
             span = words[i:i + n]
-            if any(clean[a[1]:b[0]].strip(" -") for a, b in zip(span, span[1:], strict=False)):
+            if any(clean[a[1]:b[0]].strip(" -") for a, b in pairwise(span)):
                 continue  # only words separated by spaces or hyphens
             key = terms.normalise("".join(w for _, _, w in span))
             term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
@@ -175,10 +200,10 @@ def _sites(clean: str) -> list[Mention]:
     found += [m for m in _open_sites(clean) if not any(m.start < e and s < m.end for s, e in hand)]
     found.sort(key=lambda x: (x.start, -x.end))
     out: list[Mention] = []
-    for m in found:
-        if out and m.start < out[-1].end:
+    for mention in found:
+        if out and mention.start < out[-1].end:
             continue
-        out.append(m)
+        out.append(mention)
     return out
 
 
@@ -234,7 +259,7 @@ def _sizes(clean: str) -> list[Mention]:
                 continue  # "2 x 3" without a unit is not a size
             values = [m.group(1), m.group(3), m.group(5)]
             axes, unit = [], last.lower()
-            for value, own in reversed(list(zip(values, units))):
+            for value, own in reversed(list(zip(values, units, strict=True))):
                 if value is None:
                     continue
                 unit = own.lower() if own else unit
@@ -242,8 +267,9 @@ def _sizes(clean: str) -> list[Mention]:
         tail = clean[m.end():m.end() + 12].lower()
         if re.match(r" ?(?:/|per|of (?:gadolinium|contrast)|gadolinium)", tail):
             continue
-        mm = tuple(round(vocab.length_to_mm(v, u), 3) for v, u in axes)
-        if all(0 < d <= 1000 for d in mm):
+        lengths = [vocab.length_to_mm(v, u) for v, u in axes]
+        mm = tuple(round(d, 3) for d in lengths if d is not None)
+        if len(mm) == len(axes) and all(0 < d <= 1000 for d in mm):
             out.append(Mention("size", m.start(), m.end(), mm))
     return out
 

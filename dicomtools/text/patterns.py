@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+
 def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 
@@ -193,7 +194,7 @@ _AGENT_TERM = {"gadobutrol": "gadobutrol", "gadovist": "gadobutrol", "gadoterate
                "dotarem": "gadoterate"}
 
 # --- context words ---------------------------------------------------------------------------
-_CONTEXT: list[tuple[re.Pattern[str], str]] = [
+_CONTEXT: list[tuple[str, re.Pattern[str]]] = [
     # the site that follows is where the finding is *not*: it is a neighbour
     ("relational", _rx(r"\b(?:adjacent|next|close|contiguous|lateral|medial|anterior|posterior|"
                        r"superior|inferior|cranial|caudal|dorsal|ventral|dorsomedial|ventrolateral)"
@@ -238,7 +239,8 @@ _CONTEXT: list[tuple[re.Pattern[str], str]] = [
                    r"et al|percent|neuroblastomas|tumors are|is widely|are widely|"
                    r"typically|usually|commonly|in general|[Rr]eported|"
                    r"generally|includes the following|diagnostic evaluation|"
-                   r"are imaged|is performed in|is indicated|metastasi[sz]es to|arises? from|originates? from|occurs? in)\b|"
+                   r"are imaged|is performed in|is indicated|metastasi[sz]es to|arises? from|"
+                   r"originates? from|occurs? in)\b|"
                    r"\d ?%|\[\d{1,3}(?:(?:, ?|-)\d{1,3}){0,10}\]|"
                    r"^\W{0,3}(?:[\w-]{1,20} ){0,2}(?:tumou?rs|masses|lesions|neuroblastomas|"
                    r"ganglioneuromas) (?:that|which|are|may|might|can|should|tend|typically|usually)\b")),

@@ -35,7 +35,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # or a hedge on the interpretation ("may represent", "cannot be excluded"): those are kept.
 _MODAL = _rx(r"\b(?:may|might|can|could|should|would|will|must)(?: not|n't)?(?: \w{1,12}ly){0,2} "
              r"(?!not\b)(\w{1,16})(?: (\w{1,16}))?")
-_HEDGE_VERBS = frozenset("represent reflect correspond indicate suggest signify mimic".split())
+_HEDGE_VERBS = frozenset(["represent", "reflect", "correspond", "indicate", "suggest", "signify", "mimic"])
 # "could be detected", "cannot be excluded", "may be physiological", "might be a metastasis"
 _BE_OK = _rx(r"(?:seen|detected|identified|visuali[sz]ed|demonstrated|depicted|observed|noted|"
              r"found|delineated|appreciated|excluded|ruled|consistent|compatible|related|due|"

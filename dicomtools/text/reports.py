@@ -71,7 +71,7 @@ def group_by_procedure(extracted: list[ExtractedFinding],
         if procedure is None:
             raise InputError(f"finding {finding.finding or 'finding'!r} read from "
                              f"{item.sentence[:60]!r} names no procedure; pass --procedure")
-        if procedure not in vocab.PROCEDURES:
+        if not isinstance(procedure, str) or procedure not in vocab.PROCEDURES:  # a Code has no dicomtools name
             raise InputError(f"procedure {procedure!r} is not one of "
                              + ", ".join(vocab.PROCEDURES))
         expected = vocab.PROCEDURES[procedure].modality
@@ -87,9 +87,15 @@ def group_by_procedure(extracted: list[ExtractedFinding],
 
 def reports_from_text(text: str, default_procedure: str | None = None) -> list[Report]:
     """Report text -> one Report per procedure (no patient/study context yet)."""
+    return [report for _, report in _named_reports(text, default_procedure)]
+
+
+def _named_reports(text: str, default_procedure: str | None) -> list[tuple[str, Report]]:
+    """(procedure name, Report) per procedure: the name as a ``str``, as ``Report.procedure`` also
+    holds Codes read from other tools' SRs."""
     groups = group_by_procedure(extract_findings(text), default_procedure)
-    return [Report(modality=vocab.PROCEDURES[proc].modality, procedure=proc,
-                   findings=tuple(findings), impression=impression_of(findings))
+    return [(proc, Report(modality=vocab.PROCEDURES[proc].modality, procedure=proc,
+                          findings=tuple(findings), impression=impression_of(findings)))
             for proc, findings in groups.items()]
 
 
@@ -148,24 +154,24 @@ def text_to_sr(text: str, source: str | os.PathLike, out_dir: str | os.PathLike,
     Returns (written SRs, procedures skipped for want of a source study). Without
     ``skip_missing`` a procedure without a matching study is an InputError.
     """
-    reports = reports_from_text(text, default_procedure)
+    reports = _named_reports(text, default_procedure)
     if not reports:
         raise InputError("no imaging finding found in the text; no SR written")
     studies = load_studies(source)
-    chosen: list[tuple[Report, SourceContext]] = []
+    chosen: list[tuple[str, Report, SourceContext]] = []
     skipped: list[str] = []
-    for report in reports:
+    for procedure, report in reports:
         try:
-            chosen.append((report, pick_study(report.procedure, studies)))
+            chosen.append((procedure, report, pick_study(procedure, studies)))
         except InputError:
             if not skip_missing:
                 raise
-            skipped.append(report.procedure)
+            skipped.append(procedure)
     out = Path(out_dir)
     written = []
-    for index, (report, context) in enumerate(chosen, start=1):
-        full = assign_tracking(attach_source(report, context, where=f"procedure {report.procedure!r}"))
-        name = re.sub(r"[^A-Za-z0-9]+", "_", report.procedure).strip("_").lower()
+    for index, (procedure, report, context) in enumerate(chosen, start=1):
+        full = assign_tracking(attach_source(report, context, where=f"procedure {procedure!r}"))
+        name = re.sub(r"[^A-Za-z0-9]+", "_", procedure).strip("_").lower()
         path = write_sr(full, out / f"{index:02d}_{name}.dcm", series_number=900 + index)
-        written.append(Written(report.procedure, path, full))
+        written.append(Written(procedure, path, full))
     return written, skipped

@@ -24,10 +24,9 @@ MAX_SENTENCE = 1500
 # Candidate boundaries: terminal punctuation followed by white space, or a newline.
 _CANDIDATE = re.compile(r"[.!?](?=[\s\"')\]]{1,4})|\n")
 # Words whose full stop does not end a sentence ("Fig. 1", "et al. [3]", "approx. 2 cm").
-_ABBREVIATIONS = frozenset("""
-fig figs tab no nr vs ca approx resp incl e.g i.e al et dr mr mrs ms prof st cf ref refs vol
-pp p min max sec inj i.v iv mo yr yrs wk wks
-""".split())
+_ABBREVIATIONS = frozenset(["fig", "figs", "tab", "no", "nr", "vs", "ca", "approx", "resp", "incl", "e.g", "i.e",
+                            "al", "et", "dr", "mr", "mrs", "ms", "prof", "st", "cf", "ref", "refs", "vol", "pp", "p",
+                            "min", "max", "sec", "inj", "i.v", "iv", "mo", "yr", "yrs", "wk", "wks"])
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]{0,11})$")
 _BULLET = re.compile(r"[ \t]{0,8}(?:[-*\u2022\u25cf]|\d{1,2}[.)])[ \t]")
 _LINE_END = (".", "!", "?", ":", ";")
