@@ -204,7 +204,11 @@ def render(version: str, cids: dict[int, tuple[str, tuple[tuple[str, str, str], 
         "GROUPS: dict[str, tuple[int, ...]] = {",
     ]
     for name, group in GROUPS.items():
-        out.append(f"    {_literal(name)}: ({', '.join(map(str, group))}{',' if len(group) == 1 else ''}),")
+        line = f"    {_literal(name)}: ({', '.join(map(str, group))}{',' if len(group) == 1 else ''}),"
+        if len(line) <= 100:
+            out.append(line)
+        else:  # one CID per line keeps the file within the line length
+            out += [f"    {_literal(name)}: (", *(f"        {cid}," for cid in group), "    ),"]
     out += ["}", ""]
     return "\n".join(out)
 
