@@ -68,7 +68,8 @@ def _measurement(data: Any, where: str) -> MeasurementSpec:
     if not isinstance(data, dict) or "concept" not in data or not data.get("units"):
         raise InputError(f"{where}: a measurement needs 'concept' and 'units'")
     concept = terms.resolve("any", data["concept"], where, "concept")
-    assert concept is not None
+    if concept is None:
+        raise InputError(f"{where}: 'concept' must name a concept")
     units = tuple(terms.unit_code(u, f"{where}: units").value for u in data["units"])
     derivations = tuple(terms.resolve("derivation", d, where, "derivations")
                         for d in data.get("derivations", ()))
