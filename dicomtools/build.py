@@ -3,31 +3,109 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
-from .errors import InputError
+from .errors import InputError, show
 from .model import Report
 from .source import attach_patient, attach_source, load_source, load_studies
 from .sr.write import assign_tracking
+
+#: Largest findings file read (bytes): a report of 10,000 findings is ~10 MB.
+MAX_FINDINGS_BYTES = 64 * 1024 * 1024
+#: Most findings in one report (each becomes a TID 1501 group).
+MAX_FINDINGS = 20_000
+#: Deepest JSON nesting accepted (a findings file nests ~10 levels; content kept below a
+#: finding at most values.MAX_DEPTH more).
+MAX_JSON_DEPTH = 200
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is refused (json would keep the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of [ and { outside strings, without recursion (so that a deeply
+    nested file is refused with a message, before json's own recursion gives out)."""
+    stripped = _STRINGS.sub('""', text)
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(stripped):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def parse_findings(text: str, where: str) -> Any:
+    """Findings JSON text -> Python objects, every way it can be malformed an InputError."""
+    if text.startswith("\ufeff"):  # a byte-order mark some editors write
+        text = text[1:]
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise InputError(f"{where}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except _Duplicate as exc:
+        raise InputError(f"{where}: key {show(exc.args[0])} is given twice in one object "
+                         "(which value is meant?)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                         f"column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{where}: not valid JSON ({exc})") from None
 
 
 def load_findings(path: Path) -> tuple[str, Report]:
     """A findings JSON file -> (case label, Report without source context).
 
     ``case`` and ``description`` are free annotations of the file (shown by the demo); they
-    are not written to the SR.
+    are not written to the SR. Every way the file can be wrong is an InputError naming the
+    file, the field and the value.
     """
+    where = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_FINDINGS_BYTES + 1)
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise InputError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{where}: is a directory, not a findings file") from None
+    except OSError as exc:
+        raise InputError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_FINDINGS_BYTES:
+        raise InputError(f"{where}: larger than the {MAX_FINDINGS_BYTES:,}-byte limit of a findings file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                         f"{exc.start})") from None
+    data = parse_findings(text, where)
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a JSON object with 'procedure' and 'findings'")
-    return str(data.get("case", Path(path).parent.name)), Report.from_json(data, where=str(path))
+        raise InputError(f"{where}: expected a JSON object with 'procedure' and 'findings'")
+    findings = data.get("findings")
+    if isinstance(findings, list) and len(findings) > MAX_FINDINGS:
+        raise InputError(f"{where}: {len(findings):,} findings; at most {MAX_FINDINGS:,} in one report")
+    case = data.get("case", Path(path).parent.name)
+    try:
+        report = Report.from_json(data, where=where)
+    except RecursionError:
+        raise InputError(f"{where}: content nested too deeply") from None
+    return case if isinstance(case, str) else show(case), report
 
 
 def with_source(report: Report, source: Path, *, patient_only: bool = False,

@@ -7,6 +7,7 @@ an :class:`~dicomtools.errors.InputError` that names the field and the value.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import struct
@@ -14,10 +15,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import terms, vocab
-from .errors import InputError
+from .errors import InputError, show
 from .levels import CODE_LEVELS, expand_levels, normalise_level
 from .observations import Evaluation, Measurement
-from .values import ContentNode
+from .values import HEADER, REGION_TYPES, TEXT, ContentNode, dicom_text, is_uid
 from .vocab import Code, code_from_json, code_to_json
 
 MODALITIES = ("MR", "CT", "NM", "PT", "US", "SM")  # SM: slide microscopy (histopathology)
@@ -33,7 +34,7 @@ _MAX_ACTIVITY_MBQ = 20_000.0
 
 
 def _fail(where: str, name: str, value: Any, expected: str) -> InputError:
-    return InputError(f"{where}: field '{name}' has value {value!r}; expected {expected}")
+    return InputError(f"{where}: field '{name}' has value {show(value)}; expected {expected}")
 
 
 def _choice(where: str, name: str, value: Any, allowed) -> Any:
@@ -56,10 +57,20 @@ def _boolean(where: str, name: str, value: Any) -> None:
         raise _fail(where, name, value, "true, false or null")
 
 
+def _finite(value: Any) -> bool:
+    """A JSON number that is a finite float (a huge integer is not: it overflows)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _number(where: str, name: str, value: Any, low: float, high: float) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _finite(value):
         raise _fail(where, name, value, "a finite number or null")
     if not low < value <= high:
         raise _fail(where, name, value, f"a number in ({low:g}, {high:g}]")
@@ -91,9 +102,10 @@ class Roi:
             raise _fail(where, "frame_of_reference_uid", self.frame_of_reference_uid,
                         "null when there is no centroid (it only qualifies the centroid)")
         if self.centroid_lps_mm is not None:
+            if not isinstance(self.centroid_lps_mm, (list, tuple)):
+                raise _fail(where, "centroid_lps_mm", self.centroid_lps_mm, "three finite numbers")
             point = tuple(self.centroid_lps_mm)
-            if len(point) != 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                          and math.isfinite(v) for v in point):
+            if len(point) != 3 or not all(_finite(v) and abs(v) <= 3.4e38 for v in point):
                 raise _fail(where, "centroid_lps_mm", self.centroid_lps_mm, "three finite numbers")
             if self.frame_of_reference_uid is None:
                 raise _fail(where, "frame_of_reference_uid", None,
@@ -184,7 +196,7 @@ class Finding:
         set_(self, "dimensions_mm", self._dimensions(where))
         if self.extent_mm is not None:
             extent = tuple(_number(where, "extent_mm", v, 0.0, _MAX_DIAMETER_MM)
-                           for v in self.extent_mm) if not isinstance(self.extent_mm, str) else ()
+                           for v in self.extent_mm) if isinstance(self.extent_mm, (list, tuple)) else ()
             if len(extent) != 3:
                 raise _fail(where, "extent_mm", self.extent_mm,
                             "three numbers in mm: left-right, antero-posterior, cranio-caudal")
@@ -210,12 +222,12 @@ class Finding:
         return copy
 
     def _tracking(self, where: str) -> None:
-        for name in ("tracking_id", "tracking_uid"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise _fail(where, name, value, "a non-empty string or null")
-        if self.tracking_id is not None and len(self.tracking_id) > 64:
-            raise _fail(where, "tracking_id", self.tracking_id, "at most 64 characters")
+        # TID 1501 row 2: a TEXT item (UT), at most 64 characters
+        object.__setattr__(self, "tracking_id", dicom_text(self.tracking_id, where, "tracking_id",
+                                                           TEXT, required=True, limit=64))
+        value = self.tracking_uid
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise _fail(where, "tracking_uid", value, "a non-empty string or null")
         if self.tracking_uid is not None and not _is_uid(self.tracking_uid):
             raise _fail(where, "tracking_uid", self.tracking_uid, "a DICOM UID (digits and dots)")
 
@@ -236,6 +248,30 @@ class Finding:
     def _open_parts(self, where: str) -> None:
         _open_lists(self, where, (("measurements", Measurement), ("evaluations", Evaluation),
                                   ("regions", ContentNode), ("other", ContentNode)))
+        if self.other:
+            self._sort_other()
+
+    def _sort_other(self) -> None:
+        """Content given as ``other`` that an SR reader takes as something more specific is
+        that: a region (IMAGE, SCOORD, ...) or a CONTAINS CODE/TEXT evaluation. Written and
+        read back, it would come back there; the model holds it there from the start."""
+        regions, evaluations, other = list(self.regions), list(self.evaluations), []
+        for node in self.other:
+            if node.value_type in REGION_TYPES:
+                regions.append(node)
+                continue
+            if node.value_type in ("CODE", "TEXT") and node.relationship in ("CONTAINS", None) \
+                    and node.concept is not None and isinstance(node.value, (Code, str)):
+                try:
+                    evaluations.append(Evaluation(terms.term_for("any", node.concept), node.value,
+                                                  node.children))
+                    continue
+                except InputError:
+                    pass
+            other.append(node)
+        object.__setattr__(self, "regions", tuple(regions))
+        object.__setattr__(self, "evaluations", tuple(evaluations))
+        object.__setattr__(self, "other", tuple(other))
 
     def _levels(self, where: str) -> tuple[str, ...] | None:
         levels = self.vertebral_levels
@@ -285,7 +321,7 @@ class Finding:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}"
+            raise InputError(f"{where}: unknown key(s) {_keys(unknown)}"
                              f"{_unit_hint(unknown)}; known keys: {', '.join(sorted(known))}")
         if "present" not in data:
             raise InputError(f"{where}: field 'present' is required "
@@ -298,8 +334,16 @@ class Finding:
             raise InputError(f"{where}: a value has the wrong type ({exc})") from None
 
 
+def _keys(keys: list[Any]) -> str:
+    """Unknown keys for a message: the first five, each shown short."""
+    text = ", ".join(show(k) for k in keys[:5])
+    return text + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+
+
 def _unit_hint(keys: list[str]) -> str:
     for key in keys:
+        if not isinstance(key, str):
+            continue
         for stem, canonical in (("dimension", "dimensions_mm"), ("volume", "volume_ml"),
                                 ("activity", "activity_mbq"), ("adc", "adc_value + adc_unit")):
             if key.startswith(stem):
@@ -341,12 +385,18 @@ def _adc_unit(where: str, value: str) -> str:
     raise _fail(where, "adc_unit", value, "one of " + ", ".join(vocab.ADC_UNITS))
 
 
-_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
-
-
 def _is_uid(text: str) -> bool:
     """A DICOM UID (PS3.5 §9.1): digits and dots, no empty or leading-zero component."""
-    return len(text) <= 64 and _UID.fullmatch(text) is not None
+    return is_uid(text)
+
+
+def _header_strings(obj: Any, where: str, *, hide: bool) -> None:
+    """Every field of a header part (Patient, Study) as DICOM holds it: text or None, no
+    control character or backslash (refused, naming the field), padding removed, blank =
+    None. ``hide``: the values are patient data and are not quoted."""
+    for f in fields(obj):
+        object.__setattr__(obj, f.name, dicom_text(getattr(obj, f.name), where, f.name, HEADER,
+                                                   hide=hide))
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +408,9 @@ class Patient:
     issuer: str | None = None
     birth_date: str | None = None
     sex: str | None = None
+
+    def __post_init__(self) -> None:
+        _header_strings(self, "patient", hide=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +425,31 @@ class Study:
     description: str | None = None
     patient_age: str | None = None
 
+    def __post_init__(self) -> None:
+        _header_strings(self, "study", hide=False)
+
+
+# What a study given in a findings file must look like (PS3.5 §6.2: DA, TM, SH, LO, AS, UI).
+_STUDY_FORMATS = {
+    "instance_uid": (None, "a DICOM UID"),
+    "date": (re.compile(r"[0-9]{8}"), "a DICOM date YYYYMMDD"),
+    "time": (re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:\.[0-9]{1,6})?)?)?"), "a DICOM time HHMMSS"),
+    "id": (re.compile(r".{1,16}"), "at most 16 characters"),
+    "accession_number": (re.compile(r".{1,16}"), "at most 16 characters"),
+    "description": (re.compile(r".{1,64}", re.DOTALL), "at most 64 characters"),
+    "patient_age": (re.compile(r"[0-9]{3}[DWMY]"), "an age such as 005Y, 011M"),
+}
+
+
+def _check_study(study: Study, where: str) -> None:
+    for name, (pattern, expected) in _STUDY_FORMATS.items():
+        value = getattr(study, name)
+        if value is None:
+            continue
+        ok = is_uid(value) if pattern is None else pattern.fullmatch(value) is not None
+        if not ok:
+            raise _fail(f"{where}: study", name, value, expected)
+
 
 @dataclass(frozen=True, slots=True)
 class ImageRef:
@@ -381,6 +459,11 @@ class ImageRef:
     sop_instance_uid: str
     series_instance_uid: str
     study_instance_uid: str
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if not isinstance(getattr(self, f.name), str):
+                raise _fail("source image", f.name, getattr(self, f.name), "a DICOM UID")
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,9 +510,18 @@ class Report:
                             f"{expected} for procedure {self.procedure!r}")
         object.__setattr__(self, "impression",
                            _choice(where, "impression", self.impression, IMPRESSIONS))
-        if self.indication is not None and (not isinstance(self.indication, str)
-                                            or not self.indication.strip()):
-            raise _fail(where, "indication", self.indication, "a non-empty text or null")
+        # Reason for Visit is UT (TAB, LF, FF, CR allowed); the observer a PNAME (PN: none)
+        object.__setattr__(self, "indication", dicom_text(self.indication, where, "indication",
+                                                          TEXT, required=True))
+        object.__setattr__(self, "observer", dicom_text(self.observer, where, "observer", HEADER,
+                                                        required=True))
+        for name, kind in (("patient", Patient), ("study", Study)):
+            if not isinstance(getattr(self, name), kind):
+                raise _fail(where, name, getattr(self, name), f"a {kind.__name__}")
+        object.__setattr__(self, "source_images", tuple(self.source_images))
+        for i, ref in enumerate(self.source_images):
+            if not isinstance(ref, ImageRef):
+                raise InputError(f"{where}: source_images[{i}] is {type(ref).__name__}, not an ImageRef")
         object.__setattr__(self, "findings", tuple(self.findings))
         for i, f in enumerate(self.findings):
             if not isinstance(f, Finding):
@@ -477,9 +569,9 @@ class Report:
         allowed = {"modality", "procedure", "impression", "observer", "indication", "patient", "study",
                    "source_images", "sr", "findings", "evaluations", "other", "warnings", "case",
                    "description"}
-        unknown = sorted(set(data) - allowed)
+        unknown = sorted(set(data) - allowed, key=str)
         if unknown:
-            raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+            raise InputError(f"{where}: unknown key(s) {_keys(unknown)}; "
                              f"known keys: {', '.join(sorted(allowed))}")
         procedure = data.get("procedure")
         if procedure is None:
@@ -492,21 +584,64 @@ class Report:
             raise _fail(where, "findings", raw_findings, "a list of finding objects")
         findings = tuple(Finding.from_json(f, f"{where}: findings[{i}]")
                          for i, f in enumerate(raw_findings))
+        patient = _part(Patient, data.get("patient"), f"{where}: patient")
+        study = _part(Study, data.get("study"), f"{where}: study")
+        _check_study(study, where)
+        observer = data.get("observer")
+        if isinstance(observer, str) and len(observer.strip()) > 64:
+            raise _fail(where, "observer", observer, "a person name of at most 64 characters")
+        images = data.get("source_images")
+        if images is not None and not isinstance(images, list):
+            raise _fail(where, "source_images", images, "a list of image references")
+        source_images = []
+        for i, ref in enumerate(images or ()):
+            image = _part(ImageRef, ref, f"{where}: source_images[{i}]", required=True)
+            for f in fields(image):
+                if not is_uid(getattr(image, f.name)):
+                    raise _fail(f"{where}: source_images[{i}]", f.name, getattr(image, f.name),
+                                "a DICOM UID")
+            source_images.append(image)
+        sr = _part(SRIdentity, data["sr"], f"{where}: sr", required=True) if data.get("sr") else None
+        for name in ("evaluations", "other"):
+            if data.get(name) is not None and not isinstance(data.get(name), list):
+                raise _fail(where, name, data.get(name), "a list")
         try:
             return cls(
                 modality=modality, procedure=procedure, findings=findings,
-                impression=data.get("impression"), observer=data.get("observer"),
-                indication=data.get("indication"),
-                patient=Patient(**(data.get("patient") or {})),
-                study=Study(**(data.get("study") or {})),
-                source_images=tuple(ImageRef(**r) for r in data.get("source_images") or ()),
-                sr=SRIdentity(**data["sr"]) if data.get("sr") else None,
+                impression=data.get("impression"), observer=observer,
+                indication=data.get("indication"), patient=patient, study=study,
+                source_images=tuple(source_images), sr=sr,
                 evaluations=data.get("evaluations") or (), other=data.get("other") or (),
             )
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             raise InputError(f"{where}: a value has the wrong type ({exc})") from None
         except InputError as exc:
             raise InputError(str(exc).replace("report:", f"{where}:", 1)) from None
+
+
+def _part(cls: Any, data: Any, where: str, *, required: bool = False) -> Any:
+    """A Patient, Study, ImageRef or SRIdentity from its JSON object, naming what is wrong."""
+    if data is None and not required:
+        return cls()
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected a JSON object, got {show(data)}")
+    known = [f.name for f in fields(cls)]
+    unknown = sorted(set(data) - set(known), key=str)
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {_keys(unknown)}; known keys: {', '.join(known)}")
+    missing = [f.name for f in fields(cls)
+               if f.name not in data and f.default is dataclasses.MISSING]
+    if missing:
+        raise InputError(f"{where}: field(s) {', '.join(missing)} required")
+    try:
+        return cls(**data)
+    except InputError as exc:
+        message = str(exc)
+        for label in ("patient:", "study:", "source image:"):
+            if message.startswith(label):
+                message = message[len(label):].lstrip()
+                break
+        raise InputError(f"{where}: {message}") from None
 
 
 def _plain(obj: Any) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import terms
-from .errors import InputError
-from .values import ContentNode
+from .errors import InputError, show
+from .values import TEXT, ContentNode, dicom_text
 from .vocab import Code, code_from_json, code_to_json
 
 _MEASUREMENT_KEYS = ("concept", "value", "unit", "derivation", "method", "site", "children")
@@ -32,13 +32,13 @@ def _children(data: Any, where: str) -> tuple[ContentNode, ...]:
     if isinstance(data, (list, tuple)):
         return tuple(c if isinstance(c, ContentNode) else ContentNode.from_json(c, f"{where}[{i}]")
                      for i, c in enumerate(data))
-    raise InputError(f"{where}: expected a list of content items, got {type(data).__name__}")
+    raise InputError(f"{where}: expected a list of content items, got {show(data)}")
 
 
 def _unknown_keys(data: dict, known: tuple[str, ...], where: str) -> None:
     unknown = sorted(set(data) - set(known), key=str)
     if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+        raise InputError(f"{where}: unknown key(s) {', '.join(show(k) for k in unknown[:5])}; "
                          f"known keys: {', '.join(known)}")
 
 
@@ -60,8 +60,9 @@ class Measurement:
         set_ = object.__setattr__
         set_(self, "concept", _required_term("any", self.concept, where, "concept"))
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)) \
+                or not (isinstance(self.value, float) or abs(self.value) <= 10**15) \
                 or not math.isfinite(self.value) or abs(self.value) > 1e15:
-            raise InputError(f"{where}: field 'value' has value {self.value!r}; expected a finite "
+            raise InputError(f"{where}: field 'value' has value {show(self.value)}; expected a finite "
                              "number (|x| <= 1e15)")
         set_(self, "value", float(self.value))
         set_(self, "unit", terms.unit_code(self.unit, f"{where}: unit"))
@@ -110,15 +111,13 @@ class Evaluation:
     def __post_init__(self) -> None:
         where = "evaluation"
         object.__setattr__(self, "concept", _required_term("any", self.concept, where, "concept"))
-        value = self.value
+        value: Any = self.value
         if isinstance(value, dict):
             value = code_from_json(value, f"{where}: value")
-        elif isinstance(value, str):
-            if not value.strip() or any(not (c.isprintable() or c in "\t\n\r") for c in value):
-                raise InputError(f"{where}: field 'value' has value {value!r}; expected non-empty "
-                                 "printable text or a code object")
+        elif isinstance(value, str):  # a TEXT item (UT)
+            value = dicom_text(value, where, "value", TEXT, required=True)
         elif not isinstance(value, Code):
-            raise InputError(f"{where}: field 'value' has value {value!r}; expected text or a "
+            raise InputError(f"{where}: field 'value' has value {show(value)}; expected text or a "
                              'code object {"code", "scheme", "meaning"}')
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "children", _children(self.children, f"{where}: children"))

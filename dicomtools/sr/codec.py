@@ -7,21 +7,26 @@ encoding them directly is short, and measurably faster: benchmarks/bench_sr.py r
 side by side. The rest of the file (header, meta, evidence) is still written by pydicom, and
 every file is checked by dciodvfy, dsrdump, PixelMed, dcmqi and highdicom in the tests.
 
-Encoding: explicit VR little endian, defined lengths, text in UTF-8 (ISO_IR 192).
+Encoding: explicit VR little endian, defined lengths, text in UTF-8 (ISO_IR 192); a text
+with a character DICOM cannot hold (values.py: control characters, lone surrogates) is
+refused, never dropped.
 Decoding: explicit or implicit VR little endian, defined or undefined lengths, UN-wrapped
-sequences; text in the dataset's character set. Anything else goes through pydicom
-(``items_from_pydicom``).
+sequences; text in the dataset's character set, characters its VR cannot hold shown as U+FFFD
+and counted (``TextDecoder``). Anything else goes through pydicom (``items_from_pydicom``).
+``check_complete`` walks the element headers of a whole file and says where it ends early
+(pydicom reads a cut file without a word).
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import zlib
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import SRReadError
-from ..values import MAX_DEPTH
+from ..errors import SRReadError, show
+from ..values import HEADER, MAX_TREE_DEPTH, STRING, TEXT, clean_text, refused_character
 from ..vocab import Code
 from .content import Graphic, ImageValue, Item, Num
 
@@ -97,7 +102,20 @@ def _sequence(tag: int, item_bodies: list[bytes]) -> bytes:
     return _element(tag, b"SQ", b"".join(parts))
 
 
-def _text(value: str) -> bytes:
+class EncodeError(ValueError):
+    """A value the codec cannot write (to_dataset turns it into an InputError)."""
+
+
+def _text(value: Any, kind: str = STRING) -> bytes:
+    """A string value as UTF-8; a value DICOM cannot hold is refused, naming the character."""
+    if not isinstance(value, str):
+        raise EncodeError(f"value {show(value)} is not text")
+    bad = refused_character(value, kind)
+    if bad is not None:
+        char = bad.group()
+        what = "a backslash" if char == "\\" else f"character U+{ord(char):04X}"
+        raise EncodeError(f"value {show(value)} holds {what} at position {bad.start()}, which "
+                          "DICOM cannot hold there")
     return value.encode("utf-8")
 
 
@@ -109,6 +127,8 @@ def encode_code(tag: int, code: Code) -> bytes:
     key = (tag, code.value, code.scheme, code.meaning)
     cached = _code_cache.get(key)
     if cached is None:
+        if not isinstance(code, Code):
+            raise EncodeError(f"{show(code)} is not a code")
         scheme_and_meaning = (_element(CODING_SCHEME, b"SH", _text(code.scheme))
                               + _element(CODE_MEANING, b"LO", _text(code.meaning)))
         if len(code.value) <= 16:
@@ -135,8 +155,24 @@ def format_ds(value: float) -> bytes:
     raise ValueError(f"cannot encode {value!r} as a DICOM decimal string")
 
 
-def encode_item(item: Item) -> bytes:
+def encode_item(item: Item, depth: int = 0) -> bytes:
     """The body (elements in ascending tag order) of one content item dataset."""
+    if depth > MAX_TREE_DEPTH:
+        raise EncodeError(f"content nested deeper than {MAX_TREE_DEPTH} levels")
+    try:
+        return _encode_item(item, depth)
+    except EncodeError as exc:
+        if exc.args and str(exc.args[0]).startswith("content item "):
+            raise
+        name = item.name.meaning if isinstance(item.name, Code) else "(no concept name)"
+        raise EncodeError(f"content item {item.value_type} '{name}': {exc}") from None
+    except (struct.error, OverflowError, UnicodeEncodeError, AttributeError, TypeError) as exc:
+        name = item.name.meaning if isinstance(item.name, Code) else "(no concept name)"
+        raise EncodeError(f"content item {item.value_type} '{name}': value {show(item.value)} "
+                          f"cannot be encoded ({type(exc).__name__})") from None
+
+
+def _encode_item(item: Item, depth: int) -> bytes:
     parts: list[bytes] = []
     vt = item.value_type
     if vt in ("IMAGE", "COMPOSITE", "WAVEFORM") and isinstance(item.value, ImageValue):
@@ -167,9 +203,9 @@ def encode_item(item: Item) -> bytes:
     elif vt == "UIDREF":
         parts.append(_element(UID, b"UI", item.value.encode("ascii")))
     elif vt == "PNAME":
-        parts.append(_element(PERSON_NAME, b"PN", _text(item.value)))
+        parts.append(_element(PERSON_NAME, b"PN", _text(item.value, HEADER)))
     elif vt == "TEXT":
-        parts.append(_element(TEXT_VALUE, b"UT", _text(item.value)))
+        parts.append(_element(TEXT_VALUE, b"UT", _text(item.value, TEXT)))
     elif vt == "CODE":
         parts.append(encode_code(CONCEPT_CODE_SEQ, item.value))
     elif vt == "NUM":
@@ -183,7 +219,7 @@ def encode_item(item: Item) -> bytes:
             _element(MAPPING_RESOURCE, b"CS", b"DCMR")
             + _element(TEMPLATE_ID, b"CS", item.template.encode("ascii"))]))
     if item.children:
-        parts.append(encode_content(item.children))
+        parts.append(_sequence(CONTENT_SEQ, [encode_item(child, depth + 1) for child in item.children]))
     if vt in ("SCOORD", "SCOORD3D") and isinstance(item.value, Graphic):
         # groups 0070 and 3006 follow the 0040 elements above
         graphic: Graphic = item.value
@@ -210,6 +246,51 @@ def encode_content_value(items: list[Item]) -> bytes:
 Decoder = Callable[[bytes], str]
 
 
+class TextDecoder:
+    """The text values of one SR, decoded in its character set.
+
+    A value whose bytes are not valid in that character set is decoded with U+FFFD
+    (``invalid`` counts such values), and each character its VR cannot hold (a NUL or other
+    control character, a backslash in a person name) is shown as U+FFFD (``replaced`` counts
+    them): a Report never holds text that cannot be written back. The reader names both in
+    Report.warnings.
+    """
+
+    __slots__ = ("_decode", "encoding", "invalid", "replaced")
+
+    def __init__(self, decode: Decoder | None = None, encoding: str = "ascii"):
+        self._decode = decode
+        self.encoding = encoding
+        self.invalid = 0
+        self.replaced = 0
+
+    def decode(self, raw: bytes) -> str:
+        if self._decode is not None:
+            return self._decode(raw)
+        try:
+            return raw.decode(self.encoding)
+        except UnicodeDecodeError:
+            self.invalid += 1
+            return raw.decode(self.encoding, "replace")
+        except LookupError:  # a codec Python does not have
+            self.invalid += 1
+            return raw.decode("ascii", "replace")
+
+    def __call__(self, raw: bytes, kind: str = STRING) -> str:
+        value = self.decode(raw)
+        value = value.rstrip(" \0") if kind == TEXT else value.strip(" \0\t\r\n\x0c")
+        return self.clean(value, kind)
+
+    def clean(self, value: str, kind: str = STRING) -> str:
+        value, count = clean_text(value, kind)
+        self.replaced += count
+        return value
+
+
+def _decoder(text: Any) -> TextDecoder:
+    return text if isinstance(text, TextDecoder) else TextDecoder(text)
+
+
 _CODE_SEQUENCES = {CONCEPT_NAME_SEQ, CONCEPT_CODE_SEQ, UNITS_SEQ}
 
 
@@ -222,7 +303,7 @@ class _Parser:
 
     __slots__ = ("buf", "codes", "implicit", "text")
 
-    def __init__(self, buf: bytes, implicit: bool, text: Decoder):
+    def __init__(self, buf: bytes, implicit: bool, text: TextDecoder):
         self.buf = buf
         self.implicit = implicit
         self.text = text
@@ -231,8 +312,8 @@ class _Parser:
     def sequence(self, pos: int, end: int | None, implicit: bool,
                  depth: int = 0) -> tuple[list[dict], int]:
         """Items of a sequence value running from pos to end (end=None: undefined length)."""
-        if depth > 2 * MAX_DEPTH + 8:  # content items nest two sequences per level
-            raise SRReadError(f"content nested deeper than {MAX_DEPTH} levels")
+        if depth > 2 * MAX_TREE_DEPTH + 8:  # content items nest two sequences per level
+            raise SRReadError(f"content nested deeper than {MAX_TREE_DEPTH} levels")
         buf = self.buf
         items: list[dict] = []
         limit = len(buf) if end is None else end
@@ -244,17 +325,17 @@ class _Parser:
             if tag == _SEQ_END:
                 return items, pos
             if tag != _ITEM:
-                raise SRReadError(f"malformed sequence: expected an item tag, found {tag:08X}")
+                raise SRReadError(f"malformed content: expected an item tag, found {_tag_text(tag)}")
             if length == _UNDEFINED:
                 dataset, pos = self.dataset(pos, None, implicit, depth)
             else:
                 if pos + length > limit:
-                    raise SRReadError("truncated content sequence item")
+                    raise SRReadError("malformed content: an item runs past the end of its sequence")
                 dataset, _ = self.dataset(pos, pos + length, implicit, depth)
                 pos += length
             items.append(dataset)
         if end is None:
-            raise SRReadError("truncated sequence: no sequence delimiter")
+            raise SRReadError("malformed content: a sequence has no delimiter")
         return items, pos
 
     def dataset(self, pos: int, end: int | None, implicit: bool,
@@ -284,7 +365,8 @@ class _Parser:
                 out[tag], pos = self.sequence(pos, None, implicit or vr == b"UN", depth + 1)
                 continue
             if pos + length > limit:
-                raise SRReadError(f"truncated element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+                raise SRReadError(f"malformed content: element {_tag_text(tag)} runs past the end "
+                                  "of its item")
             if tag in _CODE_SEQUENCES and vr in (b"SQ", b"UN", b"??"):
                 raw = buf[pos:pos + length]
                 if raw not in self.codes:
@@ -297,7 +379,7 @@ class _Parser:
                 out[tag] = buf[pos:pos + length]
             pos += length
         if end is None:
-            raise SRReadError("truncated item: no item delimiter")
+            raise SRReadError("malformed content: an item has no delimiter")
         return out, pos
 
 
@@ -317,16 +399,16 @@ def _items(value: Any) -> list[dict]:
     return value if value.__class__ is list else []
 
 
-def _code(ds: dict, text: Decoder) -> Code | None:
+def _code(ds: dict, text: TextDecoder) -> Code | None:
     value = _bytes(ds.get(CODE_VALUE)) or _bytes(ds.get(LONG_CODE_VALUE)) \
         or _bytes(ds.get(URN_CODE_VALUE))
     if value is None:
         return None
-    return Code(text(value).strip(), _cs(ds.get(CODING_SCHEME)) or "",
-                text(_bytes(ds.get(CODE_MEANING)) or b"").strip())
+    return Code(text(value), text(_bytes(ds.get(CODING_SCHEME)) or b""),
+                text(_bytes(ds.get(CODE_MEANING)) or b""))
 
 
-def _first_code(value: Any, text: Decoder) -> Code | None:
+def _first_code(value: Any, text: TextDecoder) -> Code | None:
     """A decoded Code (cached path) or the first item of an undefined-length code sequence."""
     if value is None or isinstance(value, Code):
         return value
@@ -336,6 +418,7 @@ def _first_code(value: Any, text: Decoder) -> Code | None:
 
 _TEXT_TAGS = {"TEXT": TEXT_VALUE, "PNAME": PERSON_NAME, "UIDREF": UID, "DATE": DATE,
               "TIME": TIME, "DATETIME": DATETIME}
+_TEXT_KINDS = {"TEXT": TEXT, "PNAME": HEADER}
 
 
 def _number(mv: dict) -> float | None:
@@ -376,9 +459,9 @@ def _image(ds: dict) -> ImageValue | None:
                       frames)
 
 
-def _item_from_dict(ds: dict, text: Decoder, depth: int = 0) -> Item:
-    if depth > MAX_DEPTH:
-        raise SRReadError(f"content nested deeper than {MAX_DEPTH} levels")
+def _item_from_dict(ds: dict, text: TextDecoder, depth: int = 0) -> Item:
+    if depth > MAX_TREE_DEPTH:
+        raise SRReadError(f"content nested deeper than {MAX_TREE_DEPTH} levels")
     vt = _cs(ds.get(VALUE_TYPE)) or ""
     item = Item(vt, _first_code(ds.get(CONCEPT_NAME_SEQ), text), _cs(ds.get(RELATIONSHIP)))
     if vt == "CODE":
@@ -392,7 +475,7 @@ def _item_from_dict(ds: dict, text: Decoder, depth: int = 0) -> Item:
                 item.value = Num(number, unit)
     elif vt in _TEXT_TAGS:
         raw = _bytes(ds.get(_TEXT_TAGS[vt]))
-        item.value = None if raw is None else text(raw).rstrip(" \0")
+        item.value = None if raw is None else text(raw, _TEXT_KINDS.get(vt, STRING))
     elif vt in ("IMAGE", "COMPOSITE", "WAVEFORM"):
         item.value = _image(ds)
     elif vt in ("SCOORD", "SCOORD3D"):
@@ -408,18 +491,33 @@ def _item_from_dict(ds: dict, text: Decoder, depth: int = 0) -> Item:
     return item
 
 
-def decode_content_value(raw: bytes, implicit: bool, text: Decoder) -> list[Item]:
+def decode_content_value(raw: bytes, implicit: bool, text: Decoder | TextDecoder) -> list[Item]:
     """Items of a ContentSequence given its raw value bytes (as pydicom keeps them lazily)."""
-    parser = _Parser(raw, implicit, text)
+    texts = _decoder(text)
+    parser = _Parser(raw, implicit, texts)
     try:
         datasets, _ = parser.sequence(0, len(raw), implicit)
-        return [_item_from_dict(ds, text) for ds in datasets]
-    except (struct.error, ValueError, TypeError, IndexError):
-        raise SRReadError("truncated or malformed content sequence") from None
+        return [_item_from_dict(ds, texts) for ds in datasets]
+    except (struct.error, ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError):
+        raise SRReadError("malformed content sequence") from None
 
 
 # -- pydicom path (already-parsed sequences, big endian files, datasets from a PACS) ----
-def _pd_code(seq: Any) -> Code | None:
+def _pd_str(value: Any, texts: TextDecoder, kind: str = STRING) -> str:
+    """A pydicom value as one string (values of a multi-valued element joined by a
+    backslash, as DICOM stores them), cleaned as the raw path cleans it."""
+    if isinstance(value, (bytes, bytearray)):
+        return texts(bytes(value), kind)
+    if isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and not isinstance(value, str)
+                                            and value.__class__.__name__ == "MultiValue"):
+        value = "\\".join(str(v) for v in value)
+    text = str(value)
+    text = text.rstrip(" \0") if kind == TEXT else text.strip(" \0\t\r\n\x0c")
+    return texts.clean(text, kind)
+
+
+def _pd_code(seq: Any, texts: TextDecoder | None = None) -> Code | None:
+    texts = texts or TextDecoder()
     try:
         ds = seq[0] if seq else None
     except (TypeError, IndexError, KeyError):
@@ -429,26 +527,27 @@ def _pd_code(seq: Any) -> Code | None:
     value = ds.get("CodeValue") or ds.get("LongCodeValue") or ds.get("URNCodeValue")
     if value is None:
         return None
-    return Code(str(value), str(ds.get("CodingSchemeDesignator", "")), str(ds.get("CodeMeaning", "")))
+    return Code(_pd_str(value, texts), _pd_str(ds.get("CodingSchemeDesignator", ""), texts),
+                _pd_str(ds.get("CodeMeaning", ""), texts))
 
 
 _PD_TEXT = {"TEXT": "TextValue", "PNAME": "PersonName", "UIDREF": "UID", "DATE": "Date",
             "TIME": "Time", "DATETIME": "DateTime"}
 
 
-def _pd_value(ds: Any, vt: str) -> Any:
+def _pd_value(ds: Any, vt: str, texts: TextDecoder) -> Any:
     if vt == "CODE":
-        return _pd_code(ds.get("ConceptCodeSequence"))
+        return _pd_code(ds.get("ConceptCodeSequence"), texts)
     if vt == "NUM" and ds.get("MeasuredValueSequence"):
         mv = ds.MeasuredValueSequence[0]
-        unit = _pd_code(mv.get("MeasurementUnitsCodeSequence"))
+        unit = _pd_code(mv.get("MeasurementUnitsCodeSequence"), texts)
         number = mv.get("FloatingPointValue", mv.get("NumericValue"))
         if number is None or unit is None or not math.isfinite(float(number)):
             return None
         return Num(float(number), unit)
     if vt in _PD_TEXT:
         value = ds.get(_PD_TEXT[vt])
-        return None if value is None else str(value)
+        return None if value is None else _pd_str(value, texts, _TEXT_KINDS.get(vt, STRING))
     if vt in ("IMAGE", "COMPOSITE", "WAVEFORM") and ds.get("ReferencedSOPSequence"):
         ref = ds.ReferencedSOPSequence[0]
         segment = ref.get("ReferencedSegmentNumber")
@@ -470,25 +569,173 @@ def _pd_value(ds: Any, vt: str) -> Any:
     return None
 
 
-def items_from_pydicom(sequence: Any, depth: int = 0) -> list[Item]:
+def items_from_pydicom(sequence: Any, depth: int = 0, texts: TextDecoder | None = None) -> list[Item]:
     """Items of a pydicom ContentSequence (the slow path, used only when bytes are not raw)."""
-    if depth > MAX_DEPTH:
-        raise SRReadError(f"content nested deeper than {MAX_DEPTH} levels")
+    if depth > MAX_TREE_DEPTH:
+        raise SRReadError(f"content nested deeper than {MAX_TREE_DEPTH} levels")
+    texts = texts if texts is not None else TextDecoder()
     out = []
     for ds in sequence:
-        vt = str(ds.get("ValueType", ""))
+        if not hasattr(ds, "get"):
+            raise SRReadError("malformed content sequence (an item is not a dataset)")
+        vt = _pd_str(ds.get("ValueType", ""), texts)
         relationship = ds.get("RelationshipType")
-        item = Item(vt, _pd_code(ds.get("ConceptNameCodeSequence")),
-                    str(relationship) if relationship else None)
+        item = Item(vt, _pd_code(ds.get("ConceptNameCodeSequence"), texts),
+                    _pd_str(relationship, texts) if relationship else None)
         try:
-            item.value = _pd_value(ds, vt)
-        except (TypeError, ValueError, AttributeError, IndexError, struct.error):
+            item.value = _pd_value(ds, vt, texts)
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError, OverflowError, struct.error):
             item.value = None  # a damaged value: the item is kept without it
         if vt == "CONTAINER":
             item.continuous = ds.get("ContinuityOfContent") == "CONTINUOUS"
-        if ds.get("ContentTemplateSequence"):
-            item.template = str(ds.ContentTemplateSequence[0].get("TemplateIdentifier", "")) or None
-        if ds.get("ContentSequence"):
-            item.children = items_from_pydicom(ds.ContentSequence, depth + 1)
+        templates = ds.get("ContentTemplateSequence")
+        if templates:
+            try:
+                item.template = str(templates[0].get("TemplateIdentifier", "")) or None
+            except (TypeError, IndexError, AttributeError, KeyError):
+                item.template = None
+        children = ds.get("ContentSequence")
+        if children:
+            if isinstance(children, (str, bytes)) or not hasattr(children, "__iter__"):
+                raise SRReadError("malformed content sequence (Content Sequence is not a sequence)")
+            item.children = items_from_pydicom(children, depth + 1, texts)
         out.append(item)
     return out
+
+
+# -- is the file whole? -------------------------------------------------------------------
+_LONG_HEADER_VRS = _LONG_VRS
+
+
+class Truncated(SRReadError):
+    """The file ends inside an element, an item or a sequence."""
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+class _Walker:
+    """Element headers of a whole dataset, values skipped: where does the file end early?
+
+    Only undefined-length sequences and items are entered (their end is a delimiter); a
+    defined-length element is checked to end inside the file, which covers everything it
+    holds. Linear in the number of elements walked."""
+
+    def __init__(self, buf: bytes | memoryview, little: bool, base: int = 0, what: str = "file"):
+        self.buf = buf
+        self.u16 = struct.Struct("<H" if little else ">H")
+        self.u32 = struct.Struct("<I" if little else ">I")
+        self.tag = struct.Struct("<HH" if little else ">HH")
+        self.base = base  # offset of buf[0] in the file (for messages)
+        self.what = what
+
+    def fail(self, message: str) -> Truncated:
+        return Truncated(f"truncated {self.what}: {message}")
+
+    def dataset(self, pos: int, implicit: bool, undefined: bool, depth: int, inside: str) -> int:
+        buf, end = self.buf, len(self.buf)
+        while pos < end:
+            if end - pos < 8:
+                raise self.fail(f"it ends inside an element header at byte {self.base + pos}{inside}")
+            group, elem = self.tag.unpack_from(buf, pos)
+            tag = group << 16 | elem
+            if tag == _ITEM_END:
+                return pos + 8
+            if group == 0xFFFE or implicit:  # a stray item or delimiter tag: no VR, 4-byte length
+                vr, length, header = None, self.u32.unpack_from(buf, pos + 4)[0], 8
+            else:
+                vr = bytes(buf[pos + 4:pos + 6])
+                if vr in _LONG_HEADER_VRS:
+                    if end - pos < 12:
+                        raise self.fail(f"it ends inside the header of element {_tag_text(tag)} "
+                                        f"at byte {self.base + pos}{inside}")
+                    length, header = self.u32.unpack_from(buf, pos + 8)[0], 12
+                else:
+                    length, header = self.u16.unpack_from(buf, pos + 6)[0], 8
+            start = pos + header
+            if length == _UNDEFINED:
+                pos = self.sequence(start, implicit or vr == b"UN", depth + 1, tag)
+                continue
+            if start + length > end:
+                raise self.fail(f"it ends inside element {_tag_text(tag)}{inside}, whose value "
+                                f"of {length:,} bytes starts at byte {self.base + start}; "
+                                f"{end - start:,} of them are in the file")
+            pos = start + length
+        if undefined:
+            raise self.fail(f"it ends inside an item{inside} (no item delimiter)")
+        return pos
+
+    def sequence(self, pos: int, implicit: bool, depth: int, tag: int) -> int:
+        if depth > 2 * MAX_TREE_DEPTH + 8:
+            raise SRReadError(f"sequences nested deeper than {MAX_TREE_DEPTH} levels")
+        buf, end = self.buf, len(self.buf)
+        inside = f" of sequence {_tag_text(tag)}"
+        count = 0
+        while pos < end:
+            if end - pos < 8:
+                raise self.fail(f"it ends inside an item header{inside} at byte {self.base + pos}")
+            group, elem = self.tag.unpack_from(buf, pos)
+            item_tag = group << 16 | elem
+            length = self.u32.unpack_from(buf, pos + 4)[0]
+            pos += 8
+            if item_tag == _SEQ_END:
+                return pos
+            count += 1
+            if item_tag != _ITEM:  # not an item: malformed rather than cut; pydicom decides
+                return end
+            if length == _UNDEFINED:
+                pos = self.dataset(pos, implicit, True, depth, f" in item {count}{inside}")
+            elif pos + length > end:
+                raise self.fail(f"it ends inside item {count}{inside}, whose {length:,} bytes "
+                                f"start at byte {self.base + pos}; {end - pos:,} of them are in the file")
+            else:
+                pos += length
+        raise self.fail(f"it ends inside sequence {_tag_text(tag)} (no sequence delimiter)")
+
+
+_IMPLICIT_LE = "1.2.840.10008.1.2"
+_BIG_ENDIAN = "1.2.840.10008.1.2.2"
+_DEFLATE = "1.2.840.10008.1.2.1.99"
+
+
+def check_complete(data: bytes, *, implicit: bool | None = None, little: bool | None = None,
+                   deflated: bool | None = None) -> None:
+    """Raise :class:`Truncated` naming where a Part 10 file ``data`` ends early: inside the
+    file meta, an element, an item or a sequence (a deflated dataset: inside its deflate
+    stream). The encoding is pydicom's reading of the file, or (None) the file meta's
+    Transfer Syntax. A file cut exactly between two top-level elements cannot be told from a
+    shorter file here; the reader then names the required attributes that are missing."""
+    pos = 132 if data[128:132] == b"DICM" else 0
+    meta = _Walker(data, True)
+    syntax = ""
+    while pos + 8 <= len(data) and data[pos:pos + 2] == b"\x02\x00":  # group 0002, explicit VR LE
+        tag = 0x00020000 | _U16.unpack_from(data, pos + 2)[0]
+        if data[pos + 4:pos + 6] in _LONG_HEADER_VRS:
+            if pos + 12 > len(data):
+                raise meta.fail(f"it ends inside the header of file meta element {_tag_text(tag)}")
+            length, header = _U32.unpack_from(data, pos + 8)[0], 12
+        else:
+            length, header = _U16.unpack_from(data, pos + 6)[0], 8
+        if pos + header + length > len(data):
+            raise meta.fail(f"it ends inside file meta element {_tag_text(tag)}")
+        if tag == 0x00020010:
+            syntax = bytes(data[pos + header:pos + header + length]).decode("ascii", "replace").strip(" \0")
+        pos += header + length
+    if implicit is None:
+        implicit = syntax == _IMPLICIT_LE
+    if little is None:
+        little = syntax != _BIG_ENDIAN
+    if deflated is None:
+        deflated = syntax == _DEFLATE
+    if deflated:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(data[pos:])
+        except zlib.error:
+            raise SRReadError("the deflated dataset cannot be inflated (damaged)") from None
+        if not inflater.eof:
+            raise Truncated("truncated file: it ends inside the deflated dataset")
+        _Walker(body, little, 0, "file (in the inflated dataset)").dataset(0, implicit, False, 0, "")
+        return
+    _Walker(memoryview(data)[pos:], little, pos).dataset(0, implicit, False, 0, "")

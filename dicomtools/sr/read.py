@@ -4,11 +4,18 @@ Reads dicomtools' own SRs losslessly, and SRs of any origin and SOP class withou
 every TID 1500 measurement group comes back through the row table (rows.py) and what no row
 takes is kept in the open part of the Finding (measurements, evaluations, regions, other) or
 of the Report (``evaluations``, ``other``). What is kept as plain content is named in
-``Report.warnings``. Only a file that is not a readable DICOM SR at all raises SRReadError.
+``Report.warnings``. Only a file that is not a readable DICOM SR at all raises SRReadError:
+not DICOM, not an SR, larger than MAX_SR_BYTES, content nested deeper than
+values.MAX_TREE_DEPTH, or cut short (it ends inside an element, an item or a sequence:
+pydicom reads such a file silently, so open_dicom walks the element headers of the whole file).
+Text a DICOM value cannot hold (a NUL, a control character in a name, bytes invalid in the
+character set) is shown as U+FFFD, with a warning.
 """
 
 from __future__ import annotations
 
+import contextvars
+import io
 import os
 import warnings as _warnings
 from collections import Counter
@@ -25,16 +32,19 @@ from .. import terms, vocab
 from ..errors import InputError, SRReadError
 from ..model import MODALITIES, Finding, ImageRef, Patient, Report, Roi, SRIdentity, Study
 from ..observations import Evaluation, Measurement
-from ..values import ContentNode
+from ..values import HEADER, PADDING, TEXT, ContentNode
 from ..vocab import Code, Concept
 from . import rows
-from .codec import CONTENT_SEQ, decode_content_value, items_from_pydicom
+from .codec import (
+    CONTENT_SEQ,
+    TextDecoder,
+    Truncated,
+    check_complete,
+    decode_content_value,
+    items_from_pydicom,
+)
 from .content import CONTAINS, HAS_CONCEPT_MOD, Item
 from .templates import template_for
-
-COMPREHENSIVE_SRS = {"1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34",
-                     "1.2.840.10008.5.1.4.1.1.88.35", "1.2.840.10008.5.1.4.1.1.88.22"}
-
 
 # Every SR-based SOP class (PS3.4 B.5): Basic Text, Enhanced, Comprehensive (3D), Extensible,
 # Key Object Selection, the dose SRs, CAD, procedure logs and the retired trial classes, taken
@@ -63,45 +73,109 @@ _MODALITY_BY_CLASS = (("CT", "CT"), ("EnhancedCT", "CT"), ("MR", "MR"), ("Enhanc
                       ("Ultrasound", "US"), ("EnhancedUS", "US"), ("VLWholeSlide", "SM"))
 
 
+#: Largest file read as an SR: an SR of 20,000 findings is ~40 MB.
+MAX_SR_BYTES = 1 << 30
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+# Type 1 attributes of every SR (SOP Common, General Series/Study, SR Document General and
+# Content modules); a file cut between two top-level elements loses the last ones.
+_REQUIRED = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
+             "ValueType", "ConceptNameCodeSequence", "CompletionFlag", "VerificationFlag",
+             "ContentSequence")
+_HEADER_TEXT = {"ReasonForVisit"}  # UT header attributes read into the model (others: LO/SH/PN)
+# The decoder of the dataset being read: header strings (_str) are cleaned and counted with it.
+_TEXTS: contextvars.ContextVar[TextDecoder | None] = contextvars.ContextVar("_TEXTS", default=None)
+
+
 def read_sr(path: str | os.PathLike) -> Report:
     """Read an SR file into a Report. Raises SRReadError for files that are not readable SR."""
     return report_from_dataset(open_dicom(path), source=str(path))
 
 
 def open_dicom(path: str | os.PathLike) -> Dataset:
-    """pydicom.dcmread with one clear SRReadError per kind of unreadable file."""
+    """pydicom.dcmread with one clear SRReadError per kind of unreadable file, including a
+    file that ends inside an element, an item or a sequence (which pydicom reads silently).
+    pydicom's warnings while reading are kept for report_from_dataset (they may quote
+    values: names, IDs) instead of reaching stderr."""
     path = Path(path)
     try:
-        return pydicom.dcmread(path)
+        size = path.stat().st_size
+        if path.is_dir():
+            raise IsADirectoryError
+        if size > MAX_SR_BYTES:
+            raise SRReadError(f"{path}: {size:,} bytes is larger than the {MAX_SR_BYTES:,}-byte "
+                              "limit of an SR file")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SRReadError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise SRReadError(f"{path}: is a directory, not an SR file") from None
-    except InvalidDicomError:
-        raise SRReadError(f"{path}: not a DICOM file (no DICM preamble or recognisable header)") from None
-    except Exception as exc:  # pydicom raises many types on damaged files
-        raise SRReadError(f"{path}: not a readable DICOM file ({type(exc).__name__}: {exc})") from None
+    except OSError as exc:
+        raise SRReadError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        try:
+            ds = pydicom.dcmread(io.BytesIO(data))
+        except InvalidDicomError:
+            _truncated_meta(path, data)
+            raise SRReadError(f"{path}: not a DICOM file (no DICM preamble or recognisable header)") from None
+        except Exception as exc:  # pydicom raises many types on damaged files
+            _truncated_meta(path, data)
+            raise SRReadError(f"{path}: not a readable DICOM file ({type(exc).__name__}: "
+                              f"{str(exc)[:200]})") from None
+        ds.filename = str(path)
+        try:
+            implicit, little = ds.original_encoding
+            transfer_syntax = str(ds.file_meta.get("TransferSyntaxUID", "") or "")
+        except Exception:
+            implicit, little, transfer_syntax = False, True, ""
+    try:
+        check_complete(data, implicit=bool(implicit), little=little is not False,
+                       deflated=transfer_syntax == _DEFLATED)
+    except SRReadError as exc:
+        raise SRReadError(f"{path}: {exc}") from None
+    object.__setattr__(ds, "_dicomtools_warnings", [w.category.__name__ for w in caught])
+    return ds
 
 
-def _text_decoder(ds: Dataset):
-    charset = ds.get("SpecificCharacterSet")
-    encodings = convert_encodings(charset)
+def _truncated_meta(path: Path, data: bytes) -> None:
+    """A DICOM file pydicom could not read at all: say so if it is cut short."""
+    if data[128:132] != b"DICM":
+        return
+    try:
+        check_complete(data)  # the encoding the file meta declares
+    except Truncated as exc:
+        raise SRReadError(f"{path}: {exc}") from None
+    except Exception:
+        pass
+
+
+def _text_decoder(ds: Dataset) -> TextDecoder:
+    """The decoder of the dataset's text values, in its Specific Character Set."""
+    try:
+        charset = ds.get("SpecificCharacterSet")
+        encodings = convert_encodings(charset)
+    except Exception:  # a damaged character set: the default repertoire
+        encodings = ["iso8859"]
     if len(encodings) == 1:
-        encoding = encodings[0]
-        return lambda raw: bytes(raw).decode(encoding, "replace")
-    return lambda raw: decode_bytes(bytes(raw), encodings, set())
+        return TextDecoder(encoding=encodings[0])
+    return TextDecoder(lambda raw: decode_bytes(bytes(raw), encodings, set()))
 
 
-def _content_items(ds: Dataset) -> list[Item]:
+def _content_items(ds: Dataset, texts: TextDecoder | None = None) -> list[Item]:
+    texts = texts if texts is not None else _text_decoder(ds)
     elem = ds.get_item(CONTENT_SEQ)
     if elem is None:
         return []
+    if elem.VR not in (None, "SQ", "UN"):
+        raise SRReadError(f"the Content Sequence (0040,A730) has VR {elem.VR}, not SQ")
     implicit, little = ds.original_encoding
     if getattr(elem, "is_raw", False) and little and implicit is not None:
-        return decode_content_value(bytes(elem.value or b""), implicit, _text_decoder(ds))
+        return decode_content_value(bytes(elem.value or b""), implicit, texts)
     try:
-        return items_from_pydicom(ds.ContentSequence)
+        return items_from_pydicom(ds.ContentSequence, texts=texts)
     except SRReadError:
+        raise
+    except RecursionError:
         raise
     except Exception as exc:
         raise SRReadError(f"content sequence cannot be parsed ({type(exc).__name__})") from None
@@ -109,29 +183,52 @@ def _content_items(ds: Dataset) -> list[Item]:
 
 def report_from_dataset(ds: Dataset, source: str = "dataset") -> Report:
     """Map an SR dataset (from a file, a PACS, or highdicom) to a Report."""
-    try:
-        sop_class = str(ds.get("SOPClassUID", "")).strip()
-    except Exception:
-        sop_class = ""
-    if not _is_sr_class(sop_class):
-        name = UID(sop_class).name if sop_class else "no SOP Class"
-        raise SRReadError(f"{source}: not a DICOM SR (SOP Class {sop_class or '-'} {name})")
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         try:
-            root_children = _content_items(ds)
+            sop_class = str(ds.get("SOPClassUID", "")).strip()
+        except Exception:
+            sop_class = ""
+        if not _is_sr_class(sop_class):
+            name = UID(sop_class).name if sop_class else "none"
+            shown = sop_class if name in (sop_class, "none") else f"{sop_class} {name}"
+            raise SRReadError(f"{source}: not a DICOM SR (SOP Class {shown[:160] or 'none'})")
+        texts = _text_decoder(ds)
+        token = _TEXTS.set(texts)
+        try:
+            root_children = _content_items(ds, texts)
             report = _Mapper(ds, source).report(root_children)
+            missing = [k for k in _REQUIRED if not _present(ds, k)]
         except SRReadError as exc:
             raise SRReadError(f"{source}: {exc}") from None
         except RecursionError:
             raise SRReadError(f"{source}: content nested too deeply") from None
         except Exception as exc:  # a damaged header must not leak a pydicom traceback
             raise SRReadError(f"{source}: SR header cannot be read ({type(exc).__name__})") from None
-    if caught:  # pydicom's warnings quote values (names, IDs): say only which kind it was
-        kinds = sorted({w.category.__name__ for w in caught})
-        report = _with_warning(report, f"{len(caught)} library warning(s) while reading "
-                               f"({', '.join(kinds)}); values not shown")
+        finally:
+            _TEXTS.reset(token)
+    kinds = [w.category.__name__ for w in caught] + list(getattr(ds, "_dicomtools_warnings", ()))
+    if kinds:  # pydicom's warnings quote values (names, IDs): say only which kind it was
+        report = _with_warning(report, f"{len(kinds)} library warning(s) while reading "
+                               f"({', '.join(sorted(set(kinds)))}); values not shown")
+    if texts.invalid:
+        report = _with_warning(report, f"{texts.invalid} text value(s) not valid in the SR's "
+                               f"character set ({texts.encoding}); undecodable bytes shown as U+FFFD")
+    if texts.replaced:
+        report = _with_warning(report, f"{texts.replaced} character(s) that DICOM does not allow "
+                               "in their value (control characters; a backslash in a name) shown "
+                               "as U+FFFD")
+    if missing:
+        report = _with_warning(report, f"required attribute(s) missing: {', '.join(missing)} "
+                               "(an incomplete or truncated file?)")
     return report
+
+
+def _present(ds: Dataset, keyword: str) -> bool:
+    try:
+        return keyword in ds
+    except Exception:
+        return False
 
 
 def _with_warning(report: Report, message: str) -> Report:
@@ -140,10 +237,26 @@ def _with_warning(report: Report, message: str) -> Report:
 
 
 def _str(ds: Dataset, keyword: str) -> str | None:
-    value = ds.get(keyword)
-    if value is None or value == "":
+    """A header string as the model holds it: None when absent, empty or undecodable; the
+    values of a multi-valued element joined by a backslash; padding removed; each character
+    DICOM does not allow there (control characters, a backslash in LO/SH/PN) as U+FFFD."""
+    texts = _TEXTS.get() or TextDecoder()
+    try:
+        value = ds.get(keyword)
+    except Exception:  # a value pydicom cannot convert (a damaged file)
+        texts.invalid += 1
         return None
-    return str(value)
+    if value is None:
+        return None
+    kind = TEXT if keyword in _HEADER_TEXT else HEADER
+    if isinstance(value, (bytes, bytearray)):
+        text = texts.decode(bytes(value))
+    elif isinstance(value, (list, tuple)) or value.__class__.__name__ == "MultiValue":
+        text = "\\".join(str(v) for v in value)
+    else:
+        text = str(value)
+    text = texts.clean(text.strip(PADDING + "\0"), kind)
+    return text or None
 
 
 class _Mapper:
@@ -182,11 +295,10 @@ class _Mapper:
                 for index, group in enumerate(item.children, start=1):
                     if group.value_type == "CONTAINER":
                         findings.append(self.finding(group, index, modality, procedure, enabled))
-                    else:
+                    else:  # not a group: kept at the top level (written after the groups)
                         self.warn(f"Imaging Measurements holds a {group.value_type} item "
                                   f"{_label(group)}; kept as content")
-                        other.append(node_from_item(item))
-                        break
+                        other.append(node_from_item(group))
             elif name == Concept.QUALITATIVE_EVALUATIONS and item.value_type == "CONTAINER":
                 for child in item.children:
                     if child.name == Concept.IMPRESSION and child.value in _IMPRESSION_BY_CODE \
@@ -336,20 +448,49 @@ class _Mapper:
 
     def evidence(self) -> tuple[ImageRef, ...]:
         refs: list[ImageRef] = []
+        damaged = 0
         for keyword in ("CurrentRequestedProcedureEvidenceSequence", "PertinentOtherEvidenceSequence"):
-            for study in self.ds.get(keyword) or ():
-                for series in study.get("ReferencedSeriesSequence") or ():
-                    for sop in series.get("ReferencedSOPSequence") or ():
-                        refs.append(ImageRef(str(sop.get("ReferencedSOPClassUID", "")),
-                                             str(sop.get("ReferencedSOPInstanceUID", "")),
-                                             str(series.get("SeriesInstanceUID", "")),
-                                             str(study.get("StudyInstanceUID", ""))))
+            studies, bad = _datasets(self.ds, keyword)
+            damaged += bad
+            for study in studies:
+                series_items, bad = _datasets(study, "ReferencedSeriesSequence")
+                damaged += bad
+                for series in series_items:
+                    sops, bad = _datasets(series, "ReferencedSOPSequence")
+                    damaged += bad
+                    for sop in sops:
+                        refs.append(ImageRef(_str(sop, "ReferencedSOPClassUID") or "",
+                                             _str(sop, "ReferencedSOPInstanceUID") or "",
+                                             _str(series, "SeriesInstanceUID") or "",
+                                             _str(study, "StudyInstanceUID") or ""))
+        if damaged:
+            self.warn(f"{damaged} evidence sequence(s) or item(s) are not datasets (a damaged "
+                      "file); the image references they held are left out")
         return tuple(refs)
 
     def identity(self) -> SRIdentity:
         ds = self.ds
-        return SRIdentity(str(ds.get("SOPInstanceUID", "")), str(ds.get("SeriesInstanceUID", "")),
-                          str(ds.get("SOPClassUID", "")), _str(ds, "ContentDate"))
+        return SRIdentity(_str(ds, "SOPInstanceUID") or "", _str(ds, "SeriesInstanceUID") or "",
+                          _str(ds, "SOPClassUID") or "", _str(ds, "ContentDate"))
+
+
+def _datasets(ds: Any, keyword: str) -> tuple[list[Dataset], int]:
+    """The items of a sequence attribute, and how many parts were not datasets (the
+    attribute had another VR, or an item was damaged)."""
+    try:
+        value = ds.get(keyword)
+    except Exception:
+        return [], 1
+    if value is None or value == "":
+        return [], 0
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        return [], 1
+    try:
+        items = list(value)
+    except Exception:
+        return [], 1
+    good = [item for item in items if isinstance(item, Dataset)]
+    return good, len(items) - len(good)
 
 
 def _label(item: Item) -> str:
@@ -373,7 +514,7 @@ def _evidence_modality(evidence: tuple[ImageRef, ...]) -> str | None:
     for ref in evidence:
         keyword = UID(ref.sop_class_uid).keyword or ""
         for prefix, modality in _MODALITY_BY_CLASS:
-            if keyword.startswith(prefix + "Image") or keyword.startswith(prefix):
+            if keyword.startswith(prefix):
                 found.add(modality)
                 break
     found &= set(MODALITIES)
