@@ -120,3 +120,23 @@ def test_a_broken_template_file_is_a_clear_error(bad, phrase):
             "title": {"code": "126000", "scheme": "DCM", "meaning": "Imaging Measurement Report"}, **bad}
     with pytest.raises(InputError, match=phrase):
         templates_module.parse_template("broken", data)
+
+
+@pytest.mark.parametrize("finding, impression, phrase", [
+    ({"present": True, "finding": "mass", "adc_value": 800, "adc_unit": "10-3.mm2/s"}, None, "wrong unit"),
+    ({"present": True, "finding": "mass", "dimensions_mm": [2.6, 1.1, 2.2]}, None, "centimetres"),
+    ({"present": True, "finding": "mass"}, "normal", "impression 'normal'"),
+    ({"present": False, "finding": "mass"}, "abnormal", "impression 'abnormal'"),
+])
+def test_implausible_values_are_validation_warnings(tmp_path, finding, impression, phrase):
+    report = Report.from_json({"procedure": "MRI", "impression": impression, "findings": [finding]})
+    result = validate(write_sr(report, tmp_path / "p.dcm"), tools=("dicomtools",))
+    assert any(phrase in p.message and p.severity == "warning" for p in result.problems), result.problems
+
+
+def test_plausible_values_give_no_plausibility_warning(tmp_path):
+    report = Report.from_json({"procedure": "MRI", "impression": "abnormal", "findings": [
+        {"present": True, "finding": "mass", "adc_value": 0.8, "adc_unit": "10-3.mm2/s",
+         "dimensions_mm": [26, 11, 22]}]})
+    result = validate(write_sr(report, tmp_path / "ok.dcm"), tools=("dicomtools",))
+    assert not [p for p in result.problems if "unit?" in p.message or "impression" in p.message]
