@@ -1,4 +1,8 @@
-"""The ``dicomtools`` command. Each subcommand is a few lines over the library."""
+"""The ``dicomtools`` command. Each subcommand is a few lines over the library.
+
+File names are data (any bytes, not necessarily UTF-8, possibly newlines or terminal escapes):
+every one printed goes through :func:`dicomtools.phi.printable`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .errors import DicomToolsError, SRReadError, ValidationFailed
+from .phi import printable
 
 EPILOG = """exit codes:
   0  success
@@ -88,7 +93,7 @@ def _cmd_build(args) -> int:
     report = build_from_files(Path(args.findings), Path(args.patient_from or args.source),
                               patient_only=patient_only)
     path = write_sr(report, args.output)
-    print(f"wrote {path} ({plural(len(report.findings), 'finding')}, {report.procedure})")
+    print(f"wrote {printable(path)} ({plural(len(report.findings), 'finding')}, {report.procedure})")
     return 0
 
 
@@ -99,7 +104,7 @@ def _cmd_read(args) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        print(f"{args.sr}: {report.procedure or 'unknown procedure'} "
+        print(f"{printable(args.sr)}: {report.procedure or 'unknown procedure'} "
               f"({report.modality or '?'}), impression {report.impression or '-'}")
         for finding in report.findings:
             print(f"  {finding.tracking_id or '-'}: {describe_finding(finding)}")
@@ -108,32 +113,38 @@ def _cmd_read(args) -> int:
     return 0
 
 
-def _validate_targets(paths: list[str]) -> tuple[list[tuple[str, Path | DicomToolsError]], list[Path]]:
-    """In the order given: each file to check, or the error a path gave (missing, a folder
-    without DICOM files); and the non-DICOM files found in folders (skipped, not errors)."""
+def _validate_targets(paths: list[str]) -> tuple[list[tuple[str, Path | DicomToolsError]], list[Path],
+                                                list[str]]:
+    """In the order given: each file to check, or the error a path gave (missing, not a regular
+    file or folder, a folder without DICOM files); the non-DICOM files found in folders
+    (skipped, not errors); and the notes of the walk (special files, link loops, unreadable
+    folders inside the folders given: skipped, never opened)."""
     from .files import collect_files, is_dicom_file
     targets: list[tuple[str, Path | DicomToolsError]] = []
     skipped: list[Path] = []
+    notes: list[str] = []
     for raw in paths:
         try:
-            found = collect_files([raw], missing=lambda p: SRReadError(
-                f"{p}: no such file or directory"))
+            found = collect_files(
+                [raw], notes=notes,
+                missing=lambda p: SRReadError(f"{printable(p)}: no such file or directory"),
+                unusable=lambda p, why: SRReadError(f"{printable(p)}: {why}; not opened"))
         except SRReadError as exc:
             targets.append((raw, exc))
             continue
         dicom = [p for p, named in found if named or is_dicom_file(p)]
         skipped += [p for p, named in found if not named and p not in dicom]
         if not dicom:
-            targets.append((raw, SRReadError(f"{raw}: no DICOM file in this folder")))
+            targets.append((raw, SRReadError(f"{printable(raw)}: no DICOM file in this folder")))
         targets += [(str(p), p) for p in dicom]
-    return targets, skipped
+    return targets, skipped, notes
 
 
 def _cmd_validate(args) -> int:
     from .demo import validate_each
     from .sr.validate import ALL_TOOLS
     tools = tuple(t for t in ALL_TOOLS if t not in (args.skip or []))
-    targets, skipped = _validate_targets(args.sr)
+    targets, skipped, notes = _validate_targets(args.sr)
     total = sum(isinstance(t, Path) for _, t in targets)
     status = StatusLine(force=args.progress)
     worst, n = 0, 0
@@ -144,28 +155,32 @@ def _cmd_validate(args) -> int:
             if isinstance(target, DicomToolsError):
                 raise target
             n += 1
-            result = validate_each(target, tools, status, f"validating {n}/{total} {target}:")
+            result = validate_each(target, tools, status, f"validating {n}/{total} {printable(target)}:")
         except DicomToolsError as exc:
             status.clear()
             print(f"dicomtools: error: {exc}", file=sys.stderr)
-            results.append({"path": name, "ok": False, "error": str(exc), "exit_code": exc.exit_code})
+            results.append({"path": printable(name), "ok": False, "error": str(exc),
+                            "exit_code": exc.exit_code})
             tally["unreadable"] += 1
             worst = max(worst, exc.exit_code)
             continue
         status.clear()
-        results.append(result.to_json())
+        results.append({**result.to_json(), "path": printable(result.path)})
         tally["ok" if result.ok else "errors"] += 1
         if not result.ok:
             worst = max(worst, ValidationFailed.exit_code)
         if not args.json:
-            print(f"{target}: {'OK' if result.ok else 'ERRORS'} (ran: {', '.join(result.ran)})")
+            print(f"{printable(target)}: {'OK' if result.ok else 'ERRORS'} (ran: {', '.join(result.ran)})")
             for p, count in result.grouped():
                 print(f"  {p.severity:7} {p.tool:10} {p.message}" + (f" (x{count})" if count > 1 else ""))
             for tool, why in result.skipped.items():
                 print(f"  skipped {tool}: {why}")
     status.clear()
+    aside = sys.stderr if args.json else sys.stdout
     for path in skipped:
-        print(f"skipped {path}: not a DICOM file", file=sys.stderr if args.json else sys.stdout)
+        print(f"skipped {printable(path)}: not a DICOM file", file=aside)
+    for note in notes:
+        print(note, file=aside)
     if args.json:
         single = len(args.sr) == 1 and len(results) == 1 and not Path(args.sr[0]).is_dir()
         print(json.dumps(results[0] if single else results, indent=2))
@@ -184,7 +199,7 @@ def _cmd_demo(args) -> int:
         ("dicomtools", "dciodvfy", "dsrdump") if args.quick else
         ("dicomtools", "dciodvfy", "dsrdump", "pixelmed"))
     status = StatusLine(force=args.progress)
-    print(f"building seed-case SRs from {samples} into {args.out}")
+    print(f"building seed-case SRs from {printable(samples)} into {printable(args.out)}")
     results = demo.run(samples, Path(args.out), tools, sys.stdout, progress=status)
     print(demo.summary(results))
     line = demo.measure_sample(samples, Path(args.out), tools, progress=status)
@@ -193,7 +208,7 @@ def _cmd_demo(args) -> int:
     status("concordance: reading the SRs back")
     table = demo.concordance_tables(samples, Path(args.out))
     status.clear()
-    print(f"\nconcordance (also in {Path(args.out) / 'concordance.html'}, .md, .json, .csv):")
+    print(f"\nconcordance (also in {printable(Path(args.out) / 'concordance.html')}, .md, .json, .csv):")
     print(table)
     bad = [r for r in results if not r.roundtrip_ok or (r.validation and not r.validation.ok)]
     print(f"{len(results) - len(bad)}/{len(results)} SRs built, valid and read back unchanged")
@@ -236,7 +251,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Check every file named and every DICOM file under the folders "
                                    "named, then report all of them; the exit code is the worst "
                                    "one (4 unreadable, 5 validation errors). Files in folders "
-                                   "that are not DICOM are skipped with a note.")
+                                   "that are not DICOM are skipped with a note; FIFOs, "
+                                   "sockets, devices and link loops are never opened.")
     p.add_argument("sr", nargs="+", metavar="PATH", help="SR (or other DICOM) files and folders")
     p.add_argument("--json", action="store_true",
                    help="print the results as JSON: one object for one file, else a list "

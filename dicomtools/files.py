@@ -21,21 +21,38 @@ Atomic writes: a failure or a kill never leaves a half-written file under the na
   The minute of grace keeps a live writer's file safe even where its PID means nothing here
   (another container or host writing into a shared folder): a writer updates its file's
   modification time as it writes.
+
+Walking folders (:class:`Walker`, used by :func:`collect_files` and by concordance): folders
+are read as data, not trusted.
+
+* Iterative (an explicit stack, no recursion), depth-first in name order (by bytes).
+* Symbolic links are followed, to files and to folders, but every real folder and file (device
+  and inode) is read once however often it is given, nested in another given folder, or
+  linked: a link back to a folder already read (a loop) is not followed again.
+* Special files (FIFOs, sockets, devices), broken links, link loops and unreadable files or
+  folders are never opened: each is a note (:attr:`Walker.notes`), or, for a path given by
+  name, the error ``unusable`` makes when the caller passes one.
+* File names in notes and errors are escaped (:func:`dicomtools.phi.printable`).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
+
+from .errors import InputError
+from .phi import printable
 
 __all__ = ["write_atomically", "save_dataset", "write_text", "clean_stale_temp_files",
-           "collect_files", "is_dicom_file", "STALE_SECONDS", "ORPHAN_SECONDS"]
+           "collect_files", "is_dicom_file", "Walker", "Found", "file_kind", "os_error_reason",
+           "STALE_SECONDS", "ORPHAN_SECONDS"]
 
 STALE_SECONDS = 60.0          # unmodified this long and its writer is dead -> stale
 ORPHAN_SECONDS = 24 * 3600.0  # unmodified this long -> stale whatever the PID says
@@ -141,23 +158,198 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
-def collect_files(paths: Iterable[str | os.PathLike[str]], *, missing: Callable[[Path], Exception]
-                  ) -> list[tuple[Path, bool]]:
-    """Every file named, and every file under folders named (recursive, sorted; hidden files
-    and folders and DICOMDIR skipped), as ``(path, named)``: ``named`` is True for a file
-    given by name, False for one found in a folder. A path that does not exist raises
-    ``missing(path)``."""
+# ---- walking folders ---------------------------------------------------------------------
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file or folder is, from its ``st_mode``: 'FIFO'."""
+    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
+            "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode)
+            else "special file")
+
+
+def os_error_reason(exc: OSError) -> str:
+    """The reason an OSError gives, for a message: 'Permission denied'."""
+    return exc.strerror or type(exc).__name__
+
+
+class Found(NamedTuple):
+    """A regular file the walk reached: its path, its stat (links followed), and whether it
+    was given by name (True) or found in a folder (False)."""
+
+    path: str
+    stat: os.stat_result
+    named: bool
+
+
+class Walker:
+    """Walks the paths given (rules: module docstring) and yields each regular file once.
+
+    ``max_depth``: folder levels entered below a given folder (None: no limit; deeper folders
+    are a note). ``max_entries``: files and folders looked at in all (None: no limit; more is
+    an InputError). ``missing(path)``: the error for a given path that does not exist
+    (default: an InputError). ``unusable(path, why)``: the error for a given path that is not
+    a regular file or folder, or cannot be read (default: none, a note). ``hidden_folders``:
+    enter folders whose name starts with '.' (hidden files are never read from a folder).
+    ``skip_names``: file names not read from folders (e.g. DICOMDIR). :attr:`notes` says what
+    was skipped and why; :attr:`repeats` counts the paths reached more than once."""
+
+    def __init__(self, *, max_depth: int | None = None, max_entries: int | None = None,
+                 missing: Callable[[str], Exception] | None = None,
+                 unusable: Callable[[str, str], Exception] | None = None,
+                 hidden_folders: bool = True, skip_names: Collection[str] = ()):
+        self.max_depth = max_depth
+        self.max_entries = max_entries
+        self.missing = missing
+        self.unusable = unusable
+        self.hidden_folders = hidden_folders
+        self.skip_names = frozenset(skip_names)
+        self.notes: list[str] = []
+        self.repeats = 0
+        self.entries = 0
+        self._dirs: set[tuple[int, int]] = set()
+        self._files: set[tuple[int, int]] = set()
+
+    def _note(self, path: str, why: str, skipped: str = "skipped") -> None:
+        self.notes.append(f"{printable(path)}: {why}; {skipped}")
+
+    def _count(self, path: str) -> None:
+        self.entries += 1
+        if self.max_entries is not None and self.entries > self.max_entries:
+            raise InputError(f"{printable(path)}: more than {self.max_entries:,} files and "
+                             f"folders in the paths given; at most {self.max_entries:,} are "
+                             "looked at in one run (limit MAX_ENTRIES; give narrower folders)")
+
+    def walk(self, paths: Iterable[str | os.PathLike[str]]) -> Iterator[Found]:
+        for given in paths:
+            path = os.fsdecode(os.fspath(given))
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                if os.path.lexists(path):
+                    self._given_unusable(path, "broken symbolic link")
+                    continue
+                if self.missing is not None:
+                    raise self.missing(path) from None
+                raise InputError(f"{printable(path)}: no such file or directory") from None
+            except OSError as exc:
+                why = ("symbolic link loop" if exc.errno == errno.ELOOP
+                       else f"cannot be read ({os_error_reason(exc)})")
+                self._given_unusable(path, why)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                yield from self._tree(path, st)
+                continue
+            self._count(path)
+            if not stat.S_ISREG(st.st_mode):
+                self._given_unusable(path, f"not a regular file ({file_kind(st.st_mode)})",
+                                     "skipped, not opened")
+            elif self._is_new_file(st):
+                yield Found(path, st, True)
+
+    def _given_unusable(self, path: str, why: str, skipped: str = "skipped") -> None:
+        if self.unusable is not None:
+            raise self.unusable(path, why)
+        self._note(path, why, skipped)
+
+    def _is_new_file(self, st: os.stat_result) -> bool:
+        identity = (st.st_dev, st.st_ino)
+        if identity in self._files:
+            self.repeats += 1
+            return False
+        self._files.add(identity)
+        return True
+
+    def _entry_stat(self, entry: os.DirEntry[str]) -> tuple[os.stat_result, bool] | None:
+        """(stat with links followed, is a link) of a folder entry; None (and a note) when it
+        cannot be had."""
+        path = entry.path
+        try:
+            if not entry.is_symlink():
+                return entry.stat(follow_symlinks=False), False
+            try:
+                return os.stat(path), True
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    self._note(path, "symbolic link loop")
+                elif isinstance(exc, FileNotFoundError):
+                    self._note(path, "broken symbolic link")
+                else:
+                    self._note(path, f"cannot be read ({os_error_reason(exc)})")
+                return None
+        except OSError as exc:
+            self._note(path, f"cannot be read ({os_error_reason(exc)})")
+            return None
+
+    def _tree(self, top: str, top_stat: os.stat_result) -> Iterator[Found]:
+        # Depth-first in name order, with an explicit stack: (path, stat, depth, via_link).
+        stack: list[tuple[str, os.stat_result, int, bool]] = [(top, top_stat, 0, False)]
+        while stack:
+            folder, st, depth, via_link = stack.pop()
+            identity = (st.st_dev, st.st_ino)
+            if identity in self._dirs:
+                if via_link:
+                    self._note(folder, "symbolic link to a folder already read (a loop or a "
+                               "second link)", "not followed again")
+                else:
+                    self.repeats += 1
+                continue
+            self._dirs.add(identity)
+            self._count(folder)
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: os.fsencode(e.name))
+            except OSError as exc:
+                self._note(folder, f"folder cannot be read ({os_error_reason(exc)})")
+                continue
+            subfolders = []
+            for entry in entries:
+                hidden = entry.name.startswith(".")
+                if hidden and not self.hidden_folders:
+                    continue  # hidden files are not read either: no need to stat it
+                found = self._entry_stat(entry)
+                if found is None:
+                    continue
+                target, is_link = found
+                if stat.S_ISDIR(target.st_mode):
+                    if self.max_depth is not None and depth + 1 > self.max_depth:
+                        self._note(entry.path, f"folder more than {self.max_depth} levels below "
+                                   "the path given (limit MAX_DEPTH)", "not entered")
+                        continue
+                    subfolders.append((entry.path, target, depth + 1, is_link))
+                    continue
+                if hidden or entry.name in self.skip_names:
+                    continue
+                self._count(entry.path)
+                if not stat.S_ISREG(target.st_mode):
+                    self._note(entry.path, f"not a regular file ({file_kind(target.st_mode)})",
+                               "skipped, not opened")
+                elif self._is_new_file(target):
+                    yield Found(entry.path, target, False)
+            stack.extend(reversed(subfolders))
+
+
+def collect_files(paths: Iterable[str | os.PathLike[str]], *, missing: Callable[[Path], Exception],
+                  unusable: Callable[[Path, str], Exception] | None = None,
+                  notes: list[str] | None = None) -> list[tuple[Path, bool]]:
+    """Every file named, and every file under folders named (a :class:`Walker`: iterative,
+    links followed once, loops detected; hidden files and folders and DICOMDIR skipped), as
+    ``(path, named)``: ``named`` is True for a file given by name, False for one found in a
+    folder; the files of each folder given are sorted. Each real file is listed once.
+
+    A path that does not exist raises ``missing(path)``; one that is not a regular file or a
+    folder (a FIFO, a device, a broken link), or cannot be read, raises ``unusable(path, why)``
+    (default: an InputError saying so; such a file is never opened). What was skipped inside
+    folders (special files, link loops, unreadable folders) is appended to ``notes``."""
+    def given_unusable(path: str, why: str) -> Exception:
+        if unusable is not None:
+            return unusable(Path(path), why)
+        return InputError(f"{printable(path)}: {why}; not opened")
+    walker = Walker(missing=lambda path: missing(Path(path)), unusable=given_unusable,
+                    hidden_folders=False, skip_names=("DICOMDIR",))
     out: list[tuple[Path, bool]] = []
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = (p for p in path.rglob("*") if p.is_file() and p.name != "DICOMDIR"
-                     and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            out.extend((p, False) for p in sorted(found))
-        elif path.is_file():
-            out.append((path, True))
-        else:
-            raise missing(path)
+        out.extend(sorted((Path(f.path), f.named) for f in walker.walk([raw])))
+    if notes is not None:
+        notes.extend(walker.notes)
     return out
 
 

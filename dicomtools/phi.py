@@ -24,8 +24,8 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 # Person names and identifiers outside group 0010 (which is masked as a whole).
 IDENTIFYING_TAGS = {
@@ -102,7 +102,7 @@ def mask_line(line: str, values: Iterable[str] = ()) -> str:
     masked, found = _INDEXED.subn(rf"\g<1>{MASK}\g<2>", line)
     if not found:
         masked = _INDEXED_OPEN.sub(rf"\g<1>{MASK}>", line)
-    masked = _CHAR.sub(rf"\g<1>*\g<2>", masked)
+    masked = _CHAR.sub(r"\g<1>*\g<2>", masked)
     masked = _ENUM.sub(rf"\g<1>{MASK}\g<2>", masked)
     masked = _DCMTK_VALUE.sub(rf"\g<1>{MASK}\g<2>", masked)
     masked = _QUOTED.sub(lambda m: (m.group(1) or m.group(3)) + MASK + (m.group(2) or m.group(4)),
@@ -197,16 +197,14 @@ def patient_values(ds, min_length: int = 3) -> tuple[str, ...]:
     return tuple(sorted(found, key=len, reverse=True))
 
 
-def printable(text: str | bytes | os.PathLike) -> str:
+def printable(text: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
     """Any text or file name as one printable line that always encodes as UTF-8.
 
     Bytes that are not UTF-8 (in a ``str`` from the OS they are lone surrogates, PEP 383)
     become ``\\xNN``; newline, tab, other control characters and invisible format characters
     become ``\\n``, ``\\t``, ``\\xNN`` or ``\\uNNNN``. Printable text is returned unchanged."""
-    if isinstance(text, os.PathLike):
-        text = os.fspath(text)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "surrogateescape")
+    raw = os.fspath(text)  # a str or bytes is returned as it is
+    text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
     if text.isprintable():
         return text
     out = []

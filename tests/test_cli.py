@@ -330,3 +330,47 @@ def test_status_line_rewrites_one_terminal_line_and_keeps_the_step(monkeypatch):
     forced = io.StringIO()
     cli.StatusLine(forced, force=True)("step")
     assert forced.getvalue() == "step\n"
+
+
+# -- validate: file names are data; special files are never opened ----------------------------
+STRICT = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+ONLY_OURS = ("--skip", "dciodvfy", "--skip", "dsrdump", "--skip", "pixelmed")
+
+
+def strict_run(*args, timeout=120):
+    """The CLI with a stdout and stderr that refuse what UTF-8 cannot hold; bytes back."""
+    return subprocess.run([sys.executable, "-m", "dicomtools", *map(os.fsdecode, args)],
+                          capture_output=True, timeout=timeout, env=STRICT)
+
+
+def test_validate_prints_file_names_that_are_not_utf8_escaped(seed_srs, tmp_path):
+    folder = os.path.join(os.fsencode(tmp_path), b"f\xffolder")
+    os.mkdir(folder)
+    sr = os.path.join(folder, b"sr\xfe\n.dcm")
+    shutil.copyfile(seed_srs["case1/wbmri"], sr)
+    with open(os.path.join(folder, b"notes\xff.txt"), "wb") as handle:
+        handle.write(b"not DICOM")
+    proc = strict_run("validate", sr, *ONLY_OURS)
+    assert proc.returncode == 0, proc.stderr
+    assert b"f\\xffolder/sr\\xfe\\n.dcm: OK" in proc.stdout and b"Traceback" not in proc.stderr
+    proc = strict_run("validate", folder, *ONLY_OURS, "--progress")
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    assert b"skipped " + os.fsencode(tmp_path) + b"/f\\xffolder/notes\\xff.txt: not a DICOM file" in proc.stdout
+    assert b"validating 1/1 " in proc.stderr and b"sr\\xfe\\n.dcm: dicomtools" in proc.stderr
+    proc = strict_run("validate", folder, os.path.join(folder, b"gone\xff"), *ONLY_OURS, "--json")
+    assert proc.returncode == 4, proc.stderr
+    results = json.loads(proc.stdout)
+    assert [r["path"].rsplit("/", 1)[-1] for r in results] == ["sr\\xfe\\n.dcm", "gone\\xff"]
+    assert results[1]["error"].endswith("f\\xffolder/gone\\xff: no such file or directory")
+
+
+def test_validate_a_fifo_says_it_is_not_a_regular_file_and_never_opens_it(seed_srs, tmp_path):
+    os.mkfifo(tmp_path / "pipe.dcm")  # opening it for reading would block: the timeout tells
+    proc = run("validate", tmp_path / "pipe.dcm")
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stderr.strip() == f"dicomtools: error: {tmp_path / 'pipe.dcm'}: not a regular file (FIFO); not opened"
+    shutil.copy(seed_srs["case1/wbmri"], tmp_path / "sr.dcm")
+    proc = run("validate", tmp_path, *ONLY_OURS)  # in a folder: a note, the rest is checked
+    assert proc.returncode == 0, proc.stderr
+    assert f"{tmp_path / 'sr.dcm'}: OK" in proc.stdout
+    assert f"{tmp_path / 'pipe.dcm'}: not a regular file (FIFO); skipped, not opened" in proc.stdout

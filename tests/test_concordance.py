@@ -13,8 +13,8 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-
 from conftest import SAMPLES
+
 from dicomtools.concordance import collect_files, collect_reports, concordance, concordance_of_files
 from dicomtools.concordance.anatomy import covers, same_place, scheme_regions
 from dicomtools.concordance.cohort import region_agreement
@@ -37,7 +37,7 @@ SEED_TABLE_1 = [
 def seed_folder(seed_srs, tmp_path_factory):
     """The seed SRs and the sample labs files in one folder tree, as a user would have them."""
     folder = tmp_path_factory.mktemp("seed_cohort")
-    for key, path in seed_srs.items():
+    for path in seed_srs.values():
         shutil.copy(path, folder / path.name)
     for labs in SAMPLES.glob("*/labs.json"):
         shutil.copy(labs, folder / f"{labs.parent.name}.labs.json")
@@ -183,6 +183,31 @@ def test_site_hierarchy():
         {"4 lumbar and sacral spine"}
     assert scheme_regions(para_t9, "siopen") == frozenset()  # soft tissue: not a SIOPEN segment
 
+
+
+def test_coded_terms_without_a_dicomtools_name_are_places_of_their_own():
+    """A site read from another tool's SR as a code we have no name for: the same code on two
+    modalities is one lesion, outside the site hierarchy; tables show its meaning, escaped."""
+    from dicomtools.concordance.anatomy import ancestors
+    from dicomtools.vocab import Code
+    odd = Code("999001", "99X", "odd\x1bplace")
+    mri = _report("whole-body MRI", "MR", finding="mass", site=odd)
+    mibg = _report("I-123 mIBG scintigraphy", "NM", finding=Code("999002", "99X", "blob"),
+                   site=odd, laterality="left", tracer="I-123 mIBG")
+    (lesion_mri,), (lesion_mibg,) = mri.findings, mibg.findings
+    assert ancestors(lesion_mri) == {odd} and same_place(lesion_mri, lesion_mibg)
+    assert not same_place(lesion_mri, Finding(site="adrenal gland"))
+    assert covers(Finding(present=False, site="whole body"), lesion_mri)
+    assert not covers(Finding(present=False, site="abdomen"), lesion_mri)
+    assert scheme_regions(lesion_mri, "curie") is None
+    report = concordance(collect_reports([mri, mibg]))
+    (row,) = report.rows
+    assert row.cells["Tumor localization"] == "left-sided odd\\x1bplace"  # the most specific
+    from dicomtools.concordance.tables import format_diagnosis, format_location
+    assert format_location(lesion_mri) == "odd\\x1bplace"
+    assert format_diagnosis(lesion_mibg) == "blob"
+    assert report.patients[0].lesions[0].verdict == "concordant positive"
+    assert "odd\\x1bplace" in report.render("md") and "\x1b" not in report.render("md")
 
 def test_kappa_matches_a_hand_computation():
     """Two patients; MRI positive in soft tissue for both, mIBG positive for one.

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
-
 from conftest import SAMPLES
+
 from dicomtools.concordance import collect, collect_reports, concordance, concordance_of_files
 from dicomtools.concordance.collect import MAX_SR_BYTES, parse_date
 from dicomtools.errors import InputError

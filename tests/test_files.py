@@ -174,3 +174,53 @@ def test_collect_files_and_is_dicom(tmp_path):
     assert not is_dicom_file(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError):
         collect_files([tmp_path / "nowhere"], missing=FileNotFoundError)
+
+
+def _chain(start: Path, depth: int) -> int:
+    """A chain of ``depth`` nested folders 'd' under ``start``; the innermost one, opened."""
+    fd = os.open(start, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    return fd
+
+
+def test_collect_files_walks_deep_trees_iteratively_and_link_loops_once(tmp_path):
+    fd = _chain(tmp_path, 1200)  # deeper than Python's recursion limit
+    out = os.open("deep.dcm", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.close(out)
+    os.close(fd)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "x.dcm").write_bytes(b"x")
+    os.symlink(".", tmp_path / "a" / "b" / "self")
+    os.symlink(tmp_path, tmp_path / "a" / "b" / "top")
+    os.symlink(tmp_path / "a", tmp_path / "again")  # a second way into the same folder
+    os.symlink(tmp_path / "y", tmp_path / "x")
+    os.symlink(tmp_path / "x", tmp_path / "y")
+    notes: list[str] = []
+    try:
+        found = collect_files([tmp_path], missing=FileNotFoundError, notes=notes)
+    finally:
+        subprocess.run(["rm", "-rf", str(tmp_path / "d")], check=True)
+    assert [(p.name, named) for p, named in found] == [("x.dcm", False), ("deep.dcm", False)]
+    assert len(found[1][0].parts) > 1200
+    text = "\n".join(notes)
+    assert "/x: symbolic link loop; skipped" in text
+    assert "self: symbolic link to a folder already read" in text and "again: symbolic link" in text
+
+
+def test_collect_files_never_opens_a_special_file(tmp_path):
+    os.mkfifo(tmp_path / "pipe.dcm")
+    (tmp_path / "sr.dcm").write_bytes(b"x")
+    notes: list[str] = []
+    found = collect_files([tmp_path], missing=FileNotFoundError, notes=notes)
+    assert [p.name for p, _ in found] == ["sr.dcm"]
+    assert notes == [f"{tmp_path / 'pipe.dcm'}: not a regular file (FIFO); skipped, not opened"]
+    from dicomtools.errors import InputError
+    with pytest.raises(InputError, match=r"pipe.dcm: not a regular file \(FIFO\); not opened"):
+        collect_files([tmp_path / "pipe.dcm"], missing=FileNotFoundError)
+    with pytest.raises(ValueError, match=r"pipe.dcm not a regular file \(FIFO\)"):
+        collect_files([tmp_path / "pipe.dcm"], missing=FileNotFoundError,
+                      unusable=lambda path, why: ValueError(f"{path} {why}"))

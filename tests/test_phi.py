@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
-
 from conftest import require_tool
+
 from dicomtools.phi import mask_library_message, mask_line, patient_values, printable
 
 NAME = "Plantedname^Secretgiven^Aa^Bb^Cc^Dd"  # six components: invalid PN
@@ -166,6 +166,7 @@ def test_planted_name_and_id_never_reach_concordance_output(planted, tmp_path):
 
 def test_validate_library_warnings_are_ours_and_masked(planted, monkeypatch, caplog):
     import importlib
+
     from pydicom.misc import warn_and_log
     validate_module = importlib.import_module("dicomtools.sr.validate")
     real = validate_module.open_dicom

@@ -7,7 +7,7 @@ collect (files / reports -> patients) -> match (per patient, per lesion) -> coho
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 from .cohort import region_agreement, sensitivity
 from .collect import Cohort, collect, collect_files, collect_reports

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from ..model import Finding
+from ..vocab import Code
 
 WHOLE_BODY = "whole body"
 
@@ -47,11 +48,15 @@ def _chain(site: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def ancestors(finding: Finding) -> frozenset[str]:
-    """The finding's site and every site containing it (whole body included)."""
+def ancestors(finding: Finding) -> frozenset[str | Code]:
+    """The finding's site and every site containing it (whole body included). A coded site
+    without a dicomtools name (read from another tool's SR) is outside the hierarchy: it
+    contains, and is contained in, only itself."""
     site = finding.site
     if site is None or site == WHOLE_BODY:
         return frozenset({WHOLE_BODY})
+    if isinstance(site, Code):
+        return frozenset({site})
     if site in LEVEL_DEPENDENT:
         levels = finding.vertebral_levels or ("T1", "L1", "C1", "S1")  # unknown: anywhere along
         out = {site}

@@ -26,7 +26,7 @@ GROUPED_CLASSES = {"scintigraphy", "PET"}
 
 
 def _reference(record: PatientRecord) -> list[Finding]:
-    return [f for e in record.exams if e.report.procedure == PATHOLOGY
+    return [f for e in record.exams if e.procedure == PATHOLOGY
             for f in e.report.findings if f.present is True]
 
 
@@ -43,16 +43,16 @@ def sensitivity(patients: list[PatientConcordance], workup_only: bool = False) -
         if not reference:
             continue
         per_name: dict[str, bool] = {}
-        for exam, summary in zip(record.exams, patient.exams):
+        for exam, summary in zip(record.exams, patient.exams, strict=True):
             if workup_only and not summary.in_workup:
                 continue
-            procedure = exam.report.procedure
+            procedure = exam.procedure
             if procedure == PATHOLOGY:
                 continue
             hit = any(f.present is True and any(same_place(f, r) for r in reference)
                       for f in exam.report.findings)
             klass = PROCEDURE_CLASS.get(procedure)
-            for name in {procedure, klass} if klass in GROUPED_CLASSES else {procedure}:
+            for name in {procedure, klass} if klass is not None and klass in GROUPED_CLASSES else {procedure}:
                 per_name[name] = per_name.get(name, False) or hit
         for name, hit in per_name.items():
             tally = counts.setdefault(name, [0, 0])
@@ -64,12 +64,12 @@ def sensitivity(patients: list[PatientConcordance], workup_only: bool = False) -
 def region_status(record: PatientRecord, procedure: str, scheme: str) -> dict[str, bool] | None:
     """Region -> positive? for one procedure of one patient; None if the procedure was not
     done. Whole-body procedures assess every region; others only regions their findings name."""
-    exams = [e for e in record.exams if e.report.procedure == procedure]
+    exams = [e for e in record.exams if e.procedure == procedure]
     if not exams:
         return None
     status: dict[str, bool] = {}
     if procedure in WHOLE_BODY:
-        status = {region: False for region in SCHEMES[scheme]}
+        status = dict.fromkeys(SCHEMES[scheme], False)
     for exam in exams:
         for finding in exam.report.findings:
             regions = scheme_regions(finding, scheme) or frozenset()
@@ -108,13 +108,14 @@ class Agreement:
         expected = p1 * p2 + (1 - p1) * (1 - p2)
         if expected >= 1.0:
             return None
-        return (self.observed - expected) / (1 - expected)
+        observed = (self.both_positive + self.both_negative) / n
+        return (observed - expected) / (1 - expected)
 
 
 def region_agreement(records: list[PatientRecord], first: str, second: str,
                      scheme: str = "curie") -> Agreement:
     """Region-level agreement of two procedures over a cohort (Curie or SIOPEN regions)."""
-    cells = [0, 0, 0, 0]
+    cells = [0, 0, 0, 0]  # both positive, first only, second only, both negative
     per_region = {region: [0, 0] for region in SCHEMES[scheme]}
     for record in records:
         a = region_status(record, first, scheme)
@@ -128,5 +129,6 @@ def region_agreement(records: list[PatientRecord], first: str, second: str,
             cells[0 if x and y else 1 if x else 2 if y else 3] += 1
             per_region[region][1] += 1
             per_region[region][0] += x == y
-    return Agreement(scheme, first, second, sum(cells), *cells,
-                     {r: (v[0], v[1]) for r, v in per_region.items() if v[1]})
+    both_positive, first_only, second_only, both_negative = cells
+    return Agreement(scheme, first, second, sum(cells), both_positive, first_only, second_only,
+                     both_negative, {r: (v[0], v[1]) for r, v in per_region.items() if v[1]})

@@ -5,9 +5,10 @@ or a report without patient identity becomes a warning on the cohort.
 
 Folders are read as data, not trusted:
 
-- **Walk.** Iterative (no recursion), in name order. Symbolic links are followed, to files and
-  to folders, but every real folder and file (device and inode) is read once however often it
-  is given, nested in another given folder, or linked: a link back to a folder already read (a
+- **Walk** (:class:`dicomtools.files.Walker`, the walker ``validate`` and ``pacs send`` use
+  too). Iterative (no recursion), in name order. Symbolic links are followed, to files and to
+  folders, but every real folder and file (device and inode) is read once however often it is
+  given, nested in another given folder, or linked: a link back to a folder already read (a
   loop) is not followed again, and one line counts the paths reached more than once.
   Hidden files (name starting with ``.``) are not read.
 - **Special files** (FIFOs, sockets, devices), broken links and link loops are skipped with a
@@ -45,19 +46,20 @@ Limits (defaults of :func:`collect`; each one reached is a message naming the pa
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import json
 import os
 import re
 import stat
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator
 
 from ..errors import DicomToolsError, InputError
+from ..files import Walker, file_kind, os_error_reason
 from ..model import Patient, Report
 from ..phi import library_warnings, mask_library_message, printable
 from ..sr.read import SR_STORAGE, read_sr
+from ..vocab import Code
 
 LAB_SUFFIXES = ("labs.json",)
 QUIET_SUFFIXES = (".json", ".txt", ".md", ".csv", ".html")  # ours and findings files: no note
@@ -76,6 +78,17 @@ class Exam:
     report: Report
     date: dt.date | None
     origin: str  # printable: an escaped file name, or "report <UID>"
+
+    @property
+    def procedure(self) -> str:
+        """The dicomtools name of the report's procedure. A cohort holds only exams that have
+        one: a report without a procedure, or with a coded one that has no dicomtools name
+        (another tool's SR), is a warning instead."""
+        procedure = self.report.procedure
+        if not isinstance(procedure, str):
+            raise TypeError(f"{self.origin}: an exam needs a procedure with a dicomtools name, "
+                            f"not {procedure!r}")
+        return procedure
 
 
 @dataclass(frozen=True)
@@ -129,7 +142,7 @@ def valid_age(text) -> bool:
 
 def _lo_problem(value: str) -> str | None:
     """Why a value is not a valid LO (what Patient ID and Issuer are), or None."""
-    if any(ord(c) < 0x20 and c != "\x1b" or ord(c) == 0x7F for c in value):
+    if any((ord(c) < 0x20 and c != "\x1b") or ord(c) == 0x7F for c in value):
         return "holds a control character"
     if "\\" in value:
         return "holds a backslash (several values)"
@@ -157,7 +170,7 @@ def value_problems(report: Report) -> list[str]:
         problem = _lo_problem(value) if isinstance(value, str) else None
         if problem:
             problems.append(f"{attribute} {problem}; used as read")
-    if not _blank(patient.sex) and patient.sex.strip() not in ("M", "F", "O"):
+    if isinstance(patient.sex, str) and patient.sex.strip() not in ("", "M", "F", "O"):
         problems.append("Patient's Sex is not M, F or O; not used")
     return problems
 
@@ -168,133 +181,6 @@ def _patient_key(patient: Patient) -> tuple[str, str] | None:
         return None
     issuer = patient.issuer.strip() if isinstance(patient.issuer, str) else ""
     return (pid, issuer)
-
-
-# ---- the walk ----------------------------------------------------------------------------
-def _kind(mode: int) -> str:
-    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
-            "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode)
-            else "special file")
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or type(exc).__name__
-
-
-def _sort_key(name: str) -> bytes:
-    return os.fsencode(name)
-
-
-class _Walker:
-    """Yields (path, stat) of each regular file to read, once per real file."""
-
-    def __init__(self, notes: list[str], max_depth: int, max_entries: int):
-        self.notes = notes
-        self.max_depth = max_depth
-        self.max_entries = max_entries
-        self.dirs: set[tuple[int, int]] = set()
-        self.files: set[tuple[int, int]] = set()
-        self.repeats = 0
-        self.entries = 0
-
-    def _count(self, path: str) -> None:
-        self.entries += 1
-        if self.entries > self.max_entries:
-            raise InputError(f"{printable(path)}: more than {self.max_entries:,} files and "
-                             f"folders in the paths given; concordance looks at most at "
-                             f"{self.max_entries:,} in one run (give narrower folders)")
-
-    def walk(self, paths: Iterable[str | os.PathLike]) -> Iterator[tuple[str, os.stat_result]]:
-        for given in paths:
-            path = os.fsdecode(os.fspath(given))
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                if os.path.lexists(path):
-                    self.notes.append(f"{printable(path)}: broken symbolic link; skipped")
-                    continue
-                raise InputError(f"{printable(path)}: no such file or directory") from None
-            except OSError as exc:
-                self.notes.append(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped")
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                yield from self._tree(path, st)
-            else:
-                self._count(path)
-                if self._is_new_file(path, st):
-                    yield path, st
-
-    def _is_new_file(self, path: str, st: os.stat_result) -> bool:
-        if not stat.S_ISREG(st.st_mode):
-            self.notes.append(f"{printable(path)}: not a regular file ({_kind(st.st_mode)}); "
-                              "skipped, not opened")
-            return False
-        identity = (st.st_dev, st.st_ino)
-        if identity in self.files:
-            self.repeats += 1
-            return False
-        self.files.add(identity)
-        return True
-
-    def _tree(self, top: str, top_stat: os.stat_result) -> Iterator[tuple[str, os.stat_result]]:
-        # Depth-first in name order, with an explicit stack: (path, stat, depth, via_link).
-        stack: list[tuple[str, os.stat_result, int, bool]] = [(top, top_stat, 0, False)]
-        while stack:
-            folder, st, depth, via_link = stack.pop()
-            identity = (st.st_dev, st.st_ino)
-            if identity in self.dirs:
-                if via_link:
-                    self.notes.append(f"{printable(folder)}: symbolic link to a folder already "
-                                      "read (a loop or a second link); not followed again")
-                else:
-                    self.repeats += 1
-                continue
-            self.dirs.add(identity)
-            self._count(folder)
-            try:
-                with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: _sort_key(e.name))
-            except OSError as exc:
-                self.notes.append(f"{printable(folder)}: folder cannot be read ({_reason(exc)}); "
-                                  "skipped")
-                continue
-            subfolders = []
-            for entry in entries:
-                path = entry.path
-                try:
-                    is_link = entry.is_symlink()
-                    if is_link:
-                        try:
-                            target = os.stat(path)
-                        except OSError as exc:
-                            if exc.errno == errno.ELOOP:
-                                self.notes.append(f"{printable(path)}: symbolic link loop; skipped")
-                            elif isinstance(exc, FileNotFoundError):
-                                self.notes.append(f"{printable(path)}: broken symbolic link; "
-                                                  "skipped")
-                            else:
-                                self.notes.append(f"{printable(path)}: cannot be read "
-                                                  f"({_reason(exc)}); skipped")
-                            continue
-                    else:
-                        target = entry.stat(follow_symlinks=False)
-                except OSError as exc:
-                    self.notes.append(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped")
-                    continue
-                if stat.S_ISDIR(target.st_mode):
-                    if depth + 1 > self.max_depth:
-                        self.notes.append(f"{printable(path)}: folder more than {self.max_depth} "
-                                          "levels below the path given (limit MAX_DEPTH); "
-                                          "not entered")
-                        continue
-                    subfolders.append((path, target, depth + 1, is_link))
-                    continue
-                if entry.name.startswith("."):
-                    continue
-                self._count(path)
-                if self._is_new_file(path, target):
-                    yield path, target
-            stack.extend(reversed(subfolders))
 
 
 # ---- reading one file -------------------------------------------------------------------
@@ -313,11 +199,11 @@ def _open_regular(path: str) -> int:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise _Unusable(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped") from None
+        raise _Unusable(f"{printable(path)}: cannot be read ({os_error_reason(exc)}); skipped") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise _Unusable(f"{printable(path)}: not a regular file ({_kind(mode)}); skipped")
+        raise _Unusable(f"{printable(path)}: not a regular file ({file_kind(mode)}); skipped")
     return fd
 
 
@@ -327,7 +213,7 @@ def _read_prefix(path: str, limit: int) -> bytes:
         with os.fdopen(fd, "rb", closefd=True) as handle:
             return handle.read(limit)
     except OSError as exc:
-        raise _Unusable(f"{printable(path)}: cannot be read ({_reason(exc)}); skipped") from None
+        raise _Unusable(f"{printable(path)}: cannot be read ({os_error_reason(exc)}); skipped") from None
 
 
 def _meta_sop_class(path: str) -> str | None:
@@ -519,21 +405,21 @@ class _Collector:
             self.warnings.append(f"{origin}: report has no Patient ID; cannot be placed in a "
                                  "patient's work-up, ignored")
             return
-        if report.procedure is None:
+        procedure = report.procedure
+        if procedure is None:
             self.warnings.append(f"{origin}: procedure not recognised; ignored for concordance")
             return
-        if not isinstance(report.procedure, str):  # a coded procedure of another tool's SR
-            meaning = printable(str(getattr(report.procedure, "meaning", "") or report.procedure))
-            self.warnings.append(f"{origin}: procedure '{meaning}' has no dicomtools name; "
-                                 "ignored for concordance")
+        if isinstance(procedure, Code):  # a coded procedure of another tool's SR
+            self.warnings.append(f"{origin}: procedure '{printable(procedure.meaning)}' has no "
+                                 "dicomtools name; ignored for concordance")
             return
         self._check(report, origin)
         date = parse_date(report.study.date)
         record = self.records.setdefault(key, PatientRecord(key, report.patient))
         record.exams.append(Exam(report, date, origin))
-        study = (key, report.study.instance_uid, report.procedure)
+        study = (key, report.study.instance_uid, procedure)
         if report.study.instance_uid and study in self.study_reports:
-            self.warnings.append(f"{origin}: a second {report.procedure} report of the study of "
+            self.warnings.append(f"{origin}: a second {procedure} report of the study of "
                                  f"{self.study_reports[study]}; both are used")
         self.study_reports.setdefault(study, origin)
 
@@ -589,7 +475,7 @@ class _Collector:
             self.warnings.append(f"{origin}: {len(repeated)} lab result(s) already read from "
                                  f"{repeated[0]}; counted once")
 
-    def cohort(self, walker: _Walker | None = None) -> Cohort:
+    def cohort(self, walker: Walker | None = None) -> Cohort:
         if walker is not None:
             self.warnings.extend(walker.notes)
             if walker.repeats:
@@ -603,7 +489,7 @@ class _Collector:
                                      f"({len(record.labs)} result(s)); no work-up to attach them to")
                 continue
             # The order does not depend on file names: date, procedure, SOP Instance UID.
-            record.exams.sort(key=lambda e: (e.date or dt.date.min, e.report.procedure or "",
+            record.exams.sort(key=lambda e: (e.date or dt.date.min, e.procedure,
                                              e.report.sr.sop_instance_uid if e.report.sr else "",
                                              e.origin))
             record.labs.sort(key=lambda lab: (lab.date or dt.date.min, lab.test, lab.result))
@@ -626,8 +512,8 @@ def read_labs_data(data: bytes, origin: str) -> tuple[tuple[str, str], list[LabR
     patient = doc.get("patient") if isinstance(doc, dict) else None
     results = doc.get("results") if isinstance(doc, dict) else None
     pid = patient.get("id") if isinstance(patient, dict) else None
-    if not isinstance(pid, (str, int)) or isinstance(pid, bool) or not str(pid).strip() \
-            or not isinstance(results, list):
+    if not isinstance(patient, dict) or not isinstance(pid, (str, int)) or isinstance(pid, bool) \
+            or not str(pid).strip() or not isinstance(results, list):
         raise InputError(f"{origin}: not a labs file (patient id or results missing or of the "
                          f"wrong type); expected {expected}")
     issuer = patient.get("issuer")
@@ -669,9 +555,9 @@ def collect(paths: Iterable[str | os.PathLike] = (), reports: Iterable[Report] =
     for index, report in enumerate(reports):
         origin = f"report {report.sr.sop_instance_uid}" if report.sr else f"report #{index + 1}"
         collector.add_report(report, origin)
-    walker = _Walker([], max_depth, max_entries)
-    for path, st in walker.walk(paths):
-        collector.read_file(path, st)
+    walker = Walker(max_depth=max_depth, max_entries=max_entries)
+    for found in walker.walk(paths):
+        collector.read_file(found.path, found.stat)
     collector.resolve()
     return collector.cohort(walker)
 

@@ -43,6 +43,10 @@ import traceback
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: at run time the campaign may measure older code
+    from ..model import Report
 
 PLANTED = ("Plantedname", "Secretgiven", "PLANTEDID", "PLANTEDCTL", "Plantedlong")
 _NAME_PARTS = [b"case", b"study 1", "M\u00fcller".encode(), b"\xff\xfe", b"a\nb", b"tab\there",
@@ -58,14 +62,14 @@ FORMATS = ("md", "md", "md", "json", "csv", "html")
 @dataclass
 class Pool:
     root: Path
-    clean: list[tuple[Path, object]]        # (file, Report): valid SRs, each counted
+    clean: list[tuple[Path, Report]]        # (file, Report): valid SRs, each counted
     twins: dict[str, list[Path]]            # SOP UID -> copies that must lose (no Patient ID)
     images: list[Path]
     labs: list[tuple[Path, str]]            # (labs file, patient id)
     max_depth: int = 64
 
 
-def _save_variant(src: Path, dst: Path, new_uid: bool = True, **changes) -> Path:
+def _save_variant(src: Path, dst: Path, changes: dict[str, str | None], new_uid: bool = True) -> Path:
     import pydicom
     from pydicom import config
     from pydicom.uid import generate_uid
@@ -112,25 +116,25 @@ def build_pool(root: Path, samples: Path | None = None, synthetic_patients: int 
     for n, report in enumerate(reports):
         files.append(write_sr(report, root / f"syn_{n:03d}.dcm"))
     seeds = [f for f in files if f.name.startswith("seed_")] or files
-    odd = [
-        dict(StudyDate="2015-05-12"), dict(StudyDate="20151345"), dict(StudyDate="abcdefgh"),
-        dict(PatientBirthDate="2013-13-01"), dict(PatientBirthDate="x"), dict(PatientAge="17 months"),
-        dict(PatientSex="Q"), dict(IssuerOfPatientID="ISSUER" * 12),
-        dict(PatientID="PLANTEDID" + "7" * 60, PatientName="Plantedname^Secretgiven^A^B^C^D"),
-        dict(PatientID="PLANTEDCTL\x01ID", PatientName="Plantedlong" * 7),
-        dict(PatientID="PLANTEDID-SHORT", PatientName="Plantedname^Secretgiven^Aa^Bb^Cc^Dd",
-             PatientBirthDate="19990231"),
+    odd: list[dict[str, str | None]] = [
+        {"StudyDate": "2015-05-12"}, {"StudyDate": "20151345"}, {"StudyDate": "abcdefgh"},
+        {"PatientBirthDate": "2013-13-01"}, {"PatientBirthDate": "x"}, {"PatientAge": "17 months"},
+        {"PatientSex": "Q"}, {"IssuerOfPatientID": "ISSUER" * 12},
+        {"PatientID": "PLANTEDID" + "7" * 60, "PatientName": "Plantedname^Secretgiven^A^B^C^D"},
+        {"PatientID": "PLANTEDCTL\x01ID", "PatientName": "Plantedlong" * 7},
+        {"PatientID": "PLANTEDID-SHORT", "PatientName": "Plantedname^Secretgiven^Aa^Bb^Cc^Dd",
+         "PatientBirthDate": "19990231"},
     ]
     for n, changes in enumerate(odd):
-        files.append(_save_variant(seeds[n % len(seeds)], root / f"odd_{n:02d}.dcm", **changes))
+        files.append(_save_variant(seeds[n % len(seeds)], root / f"odd_{n:02d}.dcm", changes))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clean = [(f, read_sr(f)) for f in files]
     twins: dict[str, list[Path]] = {}
     for n, (f, report) in enumerate(clean[:len(seeds)]):
-        uid = report.sr.sop_instance_uid
-        twins[uid] = [_save_variant(f, root / f"twin_noid_{n:02d}.dcm", new_uid=False, PatientID=None),
-                      _save_variant(f, root / f"twin_blank_{n:02d}.dcm", new_uid=False, PatientID="  ")]
+        twins[_uid(report)] = [
+            _save_variant(f, root / f"twin_noid_{n:02d}.dcm", {"PatientID": None}, new_uid=False),
+            _save_variant(f, root / f"twin_blank_{n:02d}.dcm", {"PatientID": "  "}, new_uid=False)]
     images = sorted(samples.glob("*/*/*.dcm"))[:6]
     labs = []
     for lab in sorted(samples.glob("*/labs.json")):
@@ -153,7 +157,7 @@ def build_pool(root: Path, samples: Path | None = None, synthetic_patients: int 
 class Tree:
     root: bytes
     paths: list[bytes] = field(default_factory=list)      # PATH arguments
-    clean: list[object] = field(default_factory=list)     # Reports that must be counted
+    clean: list[Report] = field(default_factory=list)     # Reports that must be counted
     labs: list[Path] = field(default_factory=list)        # labs files that must be counted once
     kinds: list[str] = field(default_factory=list)        # what was planted
     options: list[str] = field(default_factory=list)
@@ -166,7 +170,7 @@ class _Maker:
         self.tree = Tree(root=os.path.join(base, b"tree"))
         self.dirs: list[tuple[bytes, int]] = []  # (folder, depth below root)
         self.counter = 0
-        self.placed: list[tuple[bytes, object]] = []  # clean SR files placed
+        self.placed: list[tuple[bytes, Report]] = []  # clean SR files placed
         self.placed_labs: list[bytes] = []
 
     def name(self, suffixes=(b"",), hidden_ok=False) -> bytes:
@@ -270,7 +274,7 @@ class _Maker:
 
     def noise_truncated(self):
         path, _ = self._a_clean_file()
-        data = open(path, "rb").read()
+        data = _read(path)
         cut = self.rng.choice([self.rng.randrange(1, len(data)), len(data) - self.rng.randrange(1, 64),
                                self.rng.randrange(132, min(len(data), 2000))])
         folder = os.path.dirname(path) if self.rng.random() < 0.5 else self.folder()[0]
@@ -278,7 +282,7 @@ class _Maker:
 
     def noise_flipped(self):
         path, _ = self._a_clean_file()
-        data = bytearray(open(path, "rb").read())
+        data = bytearray(_read(path))
         for _ in range(self.rng.randint(1, 8)):
             i = self.rng.randrange(len(data))
             data[i] ^= 1 << self.rng.randrange(8) if self.rng.random() < 0.7 else self.rng.randrange(1, 256)
@@ -287,7 +291,7 @@ class _Maker:
 
     def noise_twin_without_patient_id(self):
         path, report = self._a_clean_file()
-        twins = self.pool.twins.get(report.sr.sop_instance_uid)
+        twins = self.pool.twins.get(_uid(report))
         if not twins:
             raise OSError("no twin")
         folder = os.path.dirname(path) if self.rng.random() < 0.5 else self.folder()[0]
@@ -365,7 +369,7 @@ class _Maker:
             os.close(fd)
 
     def noise_long_path(self):
-        folder, depth = self.folder(max_depth=1)
+        folder, _ = self.folder(max_depth=1)
         fd = self._chain(folder, 24, b"n" * 200)  # ~4.8 kB of path: beyond PATH_MAX
         try:
             out = os.open(b"x.dcm", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
@@ -376,7 +380,7 @@ class _Maker:
 
     def noise_fifo(self):
         folder, _ = self.folder()
-        path = os.path.join(folder, self.name(_SR_SUFFIXES + [b"labs.json"]))
+        path = os.path.join(folder, self.name([*_SR_SUFFIXES, b"labs.json"]))
         os.mkfifo(path)
         if self.rng.random() < 0.5:
             self.tree.paths.append(path)
@@ -392,7 +396,7 @@ class _Maker:
     def noise_device(self):
         folder, _ = self.folder()
         target = self.rng.choice([b"/dev/zero", b"/dev/null", b"/dev/urandom", b"/dev/tty"])
-        name = self.name(_SR_SUFFIXES + [b"labs.json"])
+        name = self.name([*_SR_SUFFIXES, b"labs.json"])
         os.symlink(target, os.path.join(folder, name))
         if self.rng.random() < 0.2:
             self.tree.paths.append(b"/dev/null")
@@ -445,7 +449,7 @@ def canonical(report) -> dict:
     """The table and statistics of a ConcordanceReport, without file names (warnings)."""
     data = json.loads(report.to_json())
     data.pop("warnings", None)
-    for row, patient in zip(data["rows"], report.patients):
+    for row, patient in zip(data["rows"], report.patients, strict=True):
         row["notes"] = sorted(n for n in row["notes"] if n not in patient.warnings)
     return data
 
@@ -525,7 +529,7 @@ def run_tree(pool: Pool, seed: int, base: Path) -> dict:
         code = cli.main(argv)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 2
-    except BaseException as exc:  # noqa: BLE001 - this is what the campaign counts
+    except BaseException as exc:  # this is what the campaign counts
         code = None
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         result["outcome"] = "undocumented"
@@ -556,7 +560,7 @@ def run_tree(pool: Pool, seed: int, base: Path) -> dict:
             w for p in captured[-1].patients for w in p.warnings]
         try:
             result["losses"], result["flagged"] = judge(tree, captured[-1], warnings_text)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # a judge's defect is a finding of the campaign too
             result["losses"] = [f"judging failed: {type(exc).__name__}: {exc}"]
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result
@@ -565,7 +569,7 @@ def run_tree(pool: Pool, seed: int, base: Path) -> dict:
 def _child(pool: Pool, seed: int, base: Path, out: Path) -> None:
     try:
         result = run_tree(pool, seed, base)
-    except BaseException as exc:  # noqa: BLE001 - the tree itself could not be made
+    except BaseException as exc:  # the tree itself could not be made
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         result = {"seed": seed, "outcome": "error", "detail": f"campaign: {type(exc).__name__} "
                   f"at {Path(frame.filename).name}:{frame.lineno}: {exc}",

@@ -93,10 +93,10 @@ def exam_result(exam: Exam) -> str:
 
 def _index_date(record: PatientRecord) -> dt.date | None:
     """The work-up is anchored on the first positive imaging exam, else the first exam."""
-    dated = [e for e in record.exams if e.date]
-    positive = [e for e in dated if e.report.procedure != PATHOLOGY and exam_result(e) == "positive"]
-    anchor = positive or dated
-    return min(e.date for e in anchor) if anchor else None
+    dated = [(e.date, e) for e in record.exams if e.date]
+    positive = [d for d, e in dated if e.procedure != PATHOLOGY and exam_result(e) == "positive"]
+    anchor = positive or [d for d, _ in dated]
+    return min(anchor) if anchor else None
 
 
 def _summaries(record: PatientRecord, index: dt.date | None, window: int,
@@ -107,7 +107,7 @@ def _summaries(record: PatientRecord, index: dt.date | None, window: int,
         if exam.date is None:
             warnings.append(f"{exam.origin}: no study date; counted in the work-up")
         in_workup = days is None or abs(days) <= window
-        out.append(ExamSummary(exam.report.procedure, exam.date, exam_result(exam), days,
+        out.append(ExamSummary(exam.procedure, exam.date, exam_result(exam), days,
                                in_workup, exam.origin))
     return out
 
@@ -143,12 +143,12 @@ def analyse_patient(record: PatientRecord, window_days: int = DEFAULT_WINDOW_DAY
     warnings: list[str] = []
     index = _index_date(record)
     summaries = _summaries(record, index, window_days, warnings)
-    in_workup = [e for e, s in zip(record.exams, summaries) if s.in_workup]
+    in_workup = [e for e, s in zip(record.exams, summaries, strict=True) if s.in_workup]
     by_procedure: dict[str, list[Exam]] = {}
     for exam in in_workup:
-        by_procedure.setdefault(exam.report.procedure, []).append(exam)
+        by_procedure.setdefault(exam.procedure, []).append(exam)
 
-    positives = [(e.report.procedure, f) for e in in_workup for f in e.report.findings
+    positives = [(e.procedure, f) for e in in_workup for f in e.report.findings
                  if f.present is True]
     warnings.extend(_conflicts(positives))
     lesions: list[LesionMatch] = []

@@ -17,6 +17,10 @@ _SITES = [("paravertebral", "left", ("T9", "T10"), "thorax"),
           ("posterior mediastinum", None, None, "posterior mediastinum")]
 
 
+def _study(day: dt.date, offset: int) -> Study:
+    return Study(date=(day + dt.timedelta(days=offset)).strftime("%Y%m%d"))
+
+
 def cohort_reports(patients: int, seed: int = 7) -> tuple[list[Report], dict[str, int]]:
     """Reports of ``patients`` patients and the truth: how many tumours MRI and mIBG found."""
     rng = random.Random(seed)
@@ -33,17 +37,14 @@ def cohort_reports(patients: int, seed: int = 7) -> tuple[list[Report], dict[str
         truth["tumours"] += tumour
         truth["mri_detected"] += mri_sees
         truth["mibg_detected"] += mibg_sees
-        lesion = dict(finding="mass", site=site, laterality=side, vertebral_levels=levels)
-
-        def study(offset: int) -> Study:
-            return Study(date=(day + dt.timedelta(days=offset)).strftime("%Y%m%d"))
         reports.append(Report(
-            modality="MR", procedure="whole-body MRI", patient=patient, study=study(0),
+            modality="MR", procedure="whole-body MRI", patient=patient, study=_study(day, 0),
             indication="opsoclonus, ataxia",
-            findings=(Finding(present=True, dimensions_mm=(20.0, 11.0), **lesion),) if mri_sees
+            findings=(Finding(present=True, finding="mass", site=site, laterality=side,
+                              vertebral_levels=levels, dimensions_mm=(20.0, 11.0)),) if mri_sees
             else (Finding(present=False, finding="mass", site="whole body"),)))
         reports.append(Report(
-            modality="NM", procedure="I-123 mIBG scintigraphy", patient=patient, study=study(2),
+            modality="NM", procedure="I-123 mIBG scintigraphy", patient=patient, study=_study(day, 2),
             findings=(Finding(present=True, finding="uptake", site=site, laterality=side,
                               vertebral_levels=levels, tracer="I-123 mIBG", activity_mbq=80.0),)
             if mibg_sees else
@@ -51,7 +52,7 @@ def cohort_reports(patients: int, seed: int = 7) -> tuple[list[Report], dict[str
                      activity_mbq=80.0),)))
         if tumour:
             reports.append(Report(
-                modality="SM", procedure="histopathology", patient=patient, study=study(20),
+                modality="SM", procedure="histopathology", patient=patient, study=_study(day, 20),
                 findings=(Finding(finding=rng.choice(["ganglioneuroblastoma", "ganglioneuroma",
                                                        "neuroblastoma"]),
                                   site=pathology_site, laterality=side),)))
@@ -62,6 +63,6 @@ def write_cohort(patients: int, folder: Path, seed: int = 7) -> dict[str, int]:
     """Write the cohort's SRs under ``folder``; returns the truth counts."""
     reports, truth = cohort_reports(patients, seed)
     for index, report in enumerate(reports):
-        write_sr(report, folder / report.patient.id / f"{index:07d}.dcm")
+        write_sr(report, folder / (report.patient.id or "no-id") / f"{index:07d}.dcm")
     truth["files"] = len(reports)
     return truth

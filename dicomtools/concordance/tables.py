@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..levels import format_levels
 from ..model import Finding
 from ..phi import printable
+from ..vocab import Code
 from .anatomy import LEVEL_DEPENDENT, PAIRED_ORGANS
 from .cohort import Agreement, Sensitivity
 from .collect import Cohort, parse_date
@@ -57,19 +58,27 @@ def result_cell(result: PatientConcordance, klass: str) -> str:
     inside = result.result_of_class(klass)
     if inside != "not performed":
         return inside
-    outside = [e for e in result.exams if PROCEDURE_CLASS.get(e.procedure) == klass
-               and not e.in_workup and e.days_from_index is not None]
+    outside = [(e.days_from_index, e) for e in result.exams
+               if PROCEDURE_CLASS.get(e.procedure) == klass and not e.in_workup
+               and e.days_from_index is not None]
     if not outside:
         return inside
-    nearest = min(outside, key=lambda e: (abs(e.days_from_index), e.days_from_index))
-    return (f"{nearest.result} ({format_interval(nearest.days_from_index)} the index exam, "
+    days, nearest = min(outside, key=lambda pair: (abs(pair[0]), pair[0]))
+    return (f"{nearest.result} ({format_interval(days)} the index exam, "
             f"outside the {result.window_days}-day work-up window)")
 
 
+def term_text(term: str | Code) -> str:
+    """A term as a table shows it: a dicomtools name as it is; a code without one (read from
+    another tool's SR) by its meaning, escaped."""
+    return term if isinstance(term, str) else printable(term.meaning)
+
+
 def format_location(f: Finding) -> str:
-    site = f.site or "unknown site"
+    site = term_text(f.site) if f.site else "unknown site"
     if f.laterality and f.laterality != "bilateral":
-        side = f.laterality if site in PAIRED_ORGANS else f"{f.laterality}-sided"
+        side = term_text(f.laterality)
+        side = side if f.site in PAIRED_ORGANS else f"{side}-sided"
         site = f"{side} {site}"
     elif f.laterality == "bilateral":
         site = f"bilateral {site}"
@@ -79,8 +88,8 @@ def format_location(f: Finding) -> str:
 
 
 def format_diagnosis(f: Finding) -> str:
-    adjective = _ADJECTIVE.get(f.site or "", "")
-    return f"{adjective} {f.finding}".strip() if f.finding else "unknown diagnosis"
+    adjective = _ADJECTIVE.get(f.site, "") if isinstance(f.site, str) else ""
+    return f"{adjective} {term_text(f.finding)}".strip() if f.finding else "unknown diagnosis"
 
 
 @dataclass
@@ -98,7 +107,7 @@ def table_row(result: PatientConcordance, label: str) -> Row:
     indications = [e.report.indication for e in record.exams if e.report.indication]
     confirmed = [lesion for lesion in result.lesions if lesion.confirmed_by]
     shown = confirmed or result.lesions
-    diagnoses = [f for e in record.exams if e.report.procedure == PATHOLOGY
+    diagnoses = [f for e in record.exams if e.procedure == PATHOLOGY
                  for f in e.report.findings if f.present is True]
     cells = {
         "Age at presentation": format_age(parse_date(record.patient.birth_date), result.index_date,
@@ -108,7 +117,7 @@ def table_row(result: PatientConcordance, label: str) -> Row:
         "Abdominal ultrasound": result_cell(result, "ultrasound"),
         "Whole-body MRI": result_cell(result, "WB-MRI"),
         "Whole-body Scintigraphy": result_cell(result, "scintigraphy"),
-        "Tumor localization": "; ".join(format_location(l.location) for l in shown) or "none found",
+        "Tumor localization": "; ".join(format_location(lesion.location) for lesion in shown) or "none found",
         "Pathology/Diagnosis": "; ".join(format_diagnosis(f) for f in diagnoses) or "not available",
     }
     notes = [f"{e.procedure} {format_interval(e.days_from_index)} the index exam: {e.result} "
@@ -170,7 +179,7 @@ class ConcordanceReport:
         out = ["| " + " | ".join(self._header()) + " |", "|" + "---|" * len(self._header())]
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in self._cells(r)) + " |" for r in self.rows]
         notes = [f"- {r.label}: {n}" for r in self.rows for n in r.notes]
-        return "\n".join(out + ([""] + notes if notes else []) + [""] +
+        return "\n".join(out + (["", *notes] if notes else []) + [""] +
                          [f"- {line}" for line in self.summary_lines()]) + "\n"
 
     def to_csv(self) -> str:
@@ -192,11 +201,12 @@ class ConcordanceReport:
                 "exams": [{"procedure": e.procedure, "date": e.date.isoformat() if e.date else None,
                            "result": e.result, "days_from_index": e.days_from_index,
                            "in_workup": e.in_workup} for e in p.exams],
-                "lesions": [{"location": format_location(l.location), "verdict": l.verdict,
-                             "by_procedure": l.by_procedure,
-                             "confirmed_by": format_diagnosis(l.confirmed_by) if l.confirmed_by else None}
-                            for l in p.lesions],
-            } for r, p in zip(self.rows, self.patients)],
+                "lesions": [{"location": format_location(lesion.location), "verdict": lesion.verdict,
+                             "by_procedure": lesion.by_procedure,
+                             "confirmed_by": (format_diagnosis(lesion.confirmed_by)
+                                              if lesion.confirmed_by else None)}
+                            for lesion in p.lesions],
+            } for r, p in zip(self.rows, self.patients, strict=True)],
             "sensitivity": {s.name: {"detected": s.detected, "examined": s.examined}
                             for s in self.sensitivities},
             "agreement": [{"scheme": a.scheme, "first": a.first, "second": a.second,

@@ -18,15 +18,15 @@ import re
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .. import vocab
 from ..errors import SRReadError
+from ..files import file_kind
 from ..phi import library_warnings, mask_library_message, mask_line, patient_values, printable
-from .codec import CONTENT_SEQ
-from .read import SR_STORAGE, open_dicom, report_from_dataset
 from .checks import check_dicomtools
+from .read import SR_STORAGE, open_dicom
 
 PIXELMED_JARS = ("/usr/share/java/pixelmed.jar", "/usr/share/java/commons-codec.jar")
 _JAVA_FLAGS = ("-Djdk.xml.xpathExprOpLimit=0", "-Djdk.xml.xpathExprGrpLimit=0",
@@ -145,8 +145,9 @@ def _available(tool: str) -> str | None:
     return None
 
 
-_CHECKS = {"dicomtools": check_dicomtools, "dciodvfy": check_dciodvfy,
-           "dsrdump": check_dsrdump, "pixelmed": check_pixelmed}
+# The external tools, given the patient values to mask; our own checks get the dataset read.
+_EXTERNAL: dict[str, Callable[[Path, tuple[str, ...]], list[Problem]]] = {
+    "dciodvfy": check_dciodvfy, "dsrdump": check_dsrdump, "pixelmed": check_pixelmed}
 
 
 def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> ValidationResult:
@@ -166,7 +167,7 @@ def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> Validation
     if stat.S_ISDIR(mode):
         raise SRReadError(f"{printable(path)}: is a directory, not an SR file")
     if not stat.S_ISREG(mode):
-        raise SRReadError(f"{printable(path)}: not a regular file ({_file_kind(mode)}); not read")
+        raise SRReadError(f"{printable(path)}: not a regular file ({file_kind(mode)}); not read")
     result = ValidationResult(str(path))
     with library_warnings() as remarks:
         ds = open_dicom(path)
@@ -178,15 +179,14 @@ def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> Validation
                     result.skipped[tool] = "not an SR: only the IOD check (dciodvfy) applies"
             tools = tuple(t for t in tools if t == "dciodvfy")
         for tool in tools:
-            if tool not in _CHECKS:
+            if tool != "dicomtools" and tool not in _EXTERNAL:
                 raise ValueError(f"unknown validator {tool!r}; choose from {', '.join(ALL_TOOLS)}")
             why_not = _available(tool)
             if why_not:
                 result.skipped[tool] = why_not
                 continue
-            check = _CHECKS[tool]
             try:
-                found = check(path, ds) if tool == "dicomtools" else check(path, values)
+                found = check_dicomtools(path, ds) if tool == "dicomtools" else _EXTERNAL[tool](path, values)
             except _ToolFailed as exc:
                 found = [Problem("error", tool, str(exc))]
             result.problems.extend(Problem(p.severity, p.tool, printable(mask_line(p.message, values)))
@@ -195,12 +195,6 @@ def validate(path: str | Path, tools: tuple[str, ...] = ALL_TOOLS) -> Validation
     for remark in dict.fromkeys(mask_library_message(m, values) for m in remarks):
         result.problems.append(Problem("warning", "pydicom", f"while reading: {remark}"))
     return result
-
-
-def _file_kind(mode: int) -> str:
-    return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else
-            "character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode)
-            else "special file")
 
 
 _NOISE = re.compile(r"Unrecognized defined term <99DCMTLS>")
