@@ -73,14 +73,14 @@ def seed_findings() -> list[tuple[str, dict, Path, bool]]:
         seeds.append((f"{findings.parent.name}/{findings.stem}", data, source, patient_only))
     base = json.loads((SAMPLES / "case1" / "wbmri.json").read_text(encoding="utf-8"))
     rich = json.loads(json.dumps(base))
-    rich["observer"] = "Doe^Jane"
+    rich["observer"] = "Müller^Jane"  # non-ASCII: the SR is written in UTF-8 (ISO_IR 192)
     rich["findings"][0].update({
         "measurements": [{"concept": "long axis", "value": 26.0, "unit": "mm", "derivation": "maximum",
                           "children": [{"value_type": "TEXT", "relationship": "HAS PROPERTIES",
                                         "concept": {"code": "121106", "scheme": "DCM", "meaning": "Comment"},
                                         "value": "measured on axial T2"}]}],
         "evaluations": [{"concept": {"code": "121106", "scheme": "DCM", "meaning": "Comment"},
-                         "value": "lobulated margin"},
+                         "value": "lobulated margin, naïve façade"},
                         {"concept": "t2 weighted mr signal intensity",
                          "value": {"code": "RID35805", "scheme": "RADLEX", "meaning": "Hyperintense"}}],
         "regions": [{"value_type": "SCOORD", "relationship": "CONTAINS",
@@ -227,6 +227,13 @@ def _save(ds, *, implicit: bool = False, little: bool = True, ts: str | None = N
     return buf.getvalue()
 
 
+def _decode_all(ds) -> None:
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value:
+                _decode_all(item)
+
+
 def _undefined_lengths(ds, rng: random.Random | None = None) -> None:
     """Every (or, with rng, a random choice of) sequence and item of undefined length."""
     for elem in ds:
@@ -248,7 +255,10 @@ def benign(data: bytes, how: str, rng: random.Random | None = None) -> bytes:
         ImplicitVRLittleEndian,
     )
     ds = _dataset_of(data)
-    ds.ContentSequence  # parse the raw content so pydicom can re-encode it  # noqa: B018
+    _decode_all(ds)  # every raw element decoded, so that pydicom re-encodes it
+    if how == "latin1":  # the same text in another character set
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        return _save(ds, ts=ExplicitVRLittleEndian)
     if "undefined" in how:
         _undefined_lengths(ds, rng if "some" in how else None)
     if how.startswith("implicit"):
@@ -257,6 +267,8 @@ def benign(data: bytes, how: str, rng: random.Random | None = None) -> bytes:
         return _save(ds, little=False, ts=ExplicitVRBigEndian)
     if how.startswith("deflate"):
         return _save(ds, ts=DeflatedExplicitVRLittleEndian)
+    if how == "un-content":
+        return _content_as_un(data)
     if how == "padding":
         out = _save(ds, ts=ExplicitVRLittleEndian)
         return out + struct.pack("<HH2sHI", 0xFFFC, 0xFFFC, b"OB", 0, 64) + b"\0" * 64
@@ -264,7 +276,26 @@ def benign(data: bytes, how: str, rng: random.Random | None = None) -> bytes:
 
 
 BENIGN = ("undefined", "some-undefined", "implicit", "implicit-undefined", "big", "big-undefined",
-          "deflate", "deflate-undefined", "padding", "explicit")
+          "deflate", "deflate-undefined", "padding", "explicit", "un-content", "latin1")
+
+
+def _content_as_un(data: bytes) -> bytes:
+    """The file with its ContentSequence as UN: the implicit VR encoding of the sequence in
+    an explicit VR file (PS3.5 §6.2.2; what a tool that does not know the tag writes)."""
+    implicit = benign(data, "implicit")
+    tag = b"\x40\x00\x30\xa7"
+    at = 132
+    while implicit[at:at + 2] == b"\x02\x00":  # the file meta, explicit VR
+        long = implicit[at + 4:at + 6] in _LONG
+        at += (12 + struct.unpack_from("<I", implicit, at + 8)[0]) if long \
+            else (8 + struct.unpack_from("<H", implicit, at + 6)[0])
+    while implicit[at:at + 4] != tag:  # top-level elements, implicit VR, defined lengths
+        at += 8 + struct.unpack_from("<I", implicit, at + 4)[0]
+    length = struct.unpack_from("<I", implicit, at + 4)[0]
+    assert at + 8 + length == len(implicit), "the content sequence is not the last element"
+    e = _content_element(data)
+    assert e is not None and e.offset + e.header + e.length == len(data)
+    return data[:e.offset] + tag + b"UN\0\0" + struct.pack("<I", length) + implicit[at + 8:]
 
 
 def _deep_item(depth: int, undefined: bool) -> bytes:

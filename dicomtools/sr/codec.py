@@ -612,7 +612,13 @@ class Truncated(SRReadError):
 
 
 def _tag_text(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    """A tag as a message shows it: (0040,A730) ContentSequence."""
+    from pydicom.datadict import keyword_for_tag
+    try:
+        keyword = keyword_for_tag(tag)
+    except Exception:
+        keyword = ""
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})" + (f" {keyword}" if keyword else "")
 
 
 class _Walker:
@@ -658,9 +664,9 @@ class _Walker:
                 pos = self.sequence(start, implicit or vr == b"UN", depth + 1, tag)
                 continue
             if start + length > end:
-                raise self.fail(f"it ends inside element {_tag_text(tag)}{inside}, whose value "
-                                f"of {length:,} bytes starts at byte {self.base + start}; "
-                                f"{end - start:,} of them are in the file")
+                raise self.fail(f"it ends inside element {_tag_text(tag)}{inside}: its value of "
+                                f"{length:,} bytes starts at byte {self.base + start}, and "
+                                f"{start + length - end:,} of them are missing")
             pos = start + length
         if undefined:
             raise self.fail(f"it ends inside an item{inside} (no item delimiter)")
@@ -687,8 +693,8 @@ class _Walker:
             if length == _UNDEFINED:
                 pos = self.dataset(pos, implicit, True, depth, f" in item {count}{inside}")
             elif pos + length > end:
-                raise self.fail(f"it ends inside item {count}{inside}, whose {length:,} bytes "
-                                f"start at byte {self.base + pos}; {end - pos:,} of them are in the file")
+                raise self.fail(f"it ends inside item {count}{inside}: its {length:,} bytes start "
+                                f"at byte {self.base + pos}, and {pos + length - end:,} of them are missing")
             else:
                 pos += length
         raise self.fail(f"it ends inside sequence {_tag_text(tag)} (no sequence delimiter)")

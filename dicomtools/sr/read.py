@@ -6,8 +6,10 @@ takes is kept in the open part of the Finding (measurements, evaluations, region
 of the Report (``evaluations``, ``other``). What is kept as plain content is named in
 ``Report.warnings``. Only a file that is not a readable DICOM SR at all raises SRReadError:
 not DICOM, not an SR, larger than MAX_SR_BYTES, content nested deeper than
-values.MAX_TREE_DEPTH, or cut short (it ends inside an element, an item or a sequence:
-pydicom reads such a file silently, so open_dicom walks the element headers of the whole file).
+values.MAX_TREE_DEPTH, or cut short: it ends inside an element, an item or a sequence
+(pydicom reads such a file silently, so open_dicom walks the element headers of the whole
+file), or it has no Content Sequence (cut between two top-level elements: the content comes
+last). Other required attributes missing are named in a warning.
 Text a DICOM value cannot hold (a NUL, a control character in a name, bytes invalid in the
 character set) is shown as U+FFFD, with a warning.
 """
@@ -79,8 +81,7 @@ _DEFLATED = "1.2.840.10008.1.2.1.99"
 # Type 1 attributes of every SR (SOP Common, General Series/Study, SR Document General and
 # Content modules); a file cut between two top-level elements loses the last ones.
 _REQUIRED = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
-             "ValueType", "ConceptNameCodeSequence", "CompletionFlag", "VerificationFlag",
-             "ContentSequence")
+             "ValueType", "ConceptNameCodeSequence", "CompletionFlag", "VerificationFlag")
 _HEADER_TEXT = {"ReasonForVisit"}  # UT header attributes read into the model (others: LO/SH/PN)
 # The decoder of the dataset being read: header strings (_str) are cleaned and counted with it.
 _TEXTS: contextvars.ContextVar[TextDecoder | None] = contextvars.ContextVar("_TEXTS", default=None)
@@ -170,7 +171,8 @@ def _content_items(ds: Dataset, texts: TextDecoder | None = None) -> list[Item]:
         raise SRReadError(f"the Content Sequence (0040,A730) has VR {elem.VR}, not SQ")
     implicit, little = ds.original_encoding
     if getattr(elem, "is_raw", False) and little and implicit is not None:
-        return decode_content_value(bytes(elem.value or b""), implicit, texts)
+        # UN: a sequence another tool did not know, encoded in implicit VR (PS3.5 §6.2.2)
+        return decode_content_value(bytes(elem.value or b""), implicit or elem.VR == "UN", texts)
     try:
         return items_from_pydicom(ds.ContentSequence, texts=texts)
     except SRReadError:
@@ -193,6 +195,12 @@ def report_from_dataset(ds: Dataset, source: str = "dataset") -> Report:
             name = UID(sop_class).name if sop_class else "none"
             shown = sop_class if name in (sop_class, "none") else f"{sop_class} {name}"
             raise SRReadError(f"{source}: not a DICOM SR (SOP Class {shown[:160] or 'none'})")
+        if not _present(ds, "ContentSequence"):
+            # Every SR document holds its content there (Type 1C: required when the root
+            # container has children, which every report has); it is the last top-level
+            # element, so a file cut anywhere between two top-level elements lacks it.
+            raise SRReadError(f"{source}: no Content Sequence (0040,A730): the SR holds no "
+                              "content (a truncated or empty file)")
         texts = _text_decoder(ds)
         token = _TEXTS.set(texts)
         try:
