@@ -15,7 +15,7 @@ from typing import Any
 
 from . import terms
 from .errors import InputError, show
-from .values import TEXT, ContentNode, dicom_text
+from .values import TEXT, ContentNode, check_keys, dicom_text
 from .vocab import Code, code_from_json, code_to_json
 
 _MEASUREMENT_KEYS = ("concept", "value", "unit", "derivation", "method", "site", "children")
@@ -35,11 +35,22 @@ def _children(data: Any, where: str) -> tuple[ContentNode, ...]:
     raise InputError(f"{where}: expected a list of content items, got {show(data)}")
 
 
-def _unknown_keys(data: dict, known: tuple[str, ...], where: str) -> None:
-    unknown = sorted(set(data) - set(known), key=str)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(show(k) for k in unknown[:5])}; "
-                         f"known keys: {', '.join(known)}")
+def _from_json(cls: Any, data: Any, where: str, keys: tuple[str, ...],
+               required: tuple[str, ...], label: str) -> Any:
+    """One Measurement or Evaluation from its JSON object; errors name ``where``."""
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected {label} object "
+                         f"{{{', '.join(map(repr, required))}, ...}}, got {type(data).__name__}")
+    check_keys(data, keys, where)
+    for key in required:
+        if data.get(key) is None:
+            raise InputError(f"{where}: field '{key}' is required")
+    try:
+        return cls(**data)
+    except InputError as exc:
+        raise InputError(str(exc).replace(f"{cls.__name__.lower()}:", f"{where}:", 1)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +96,8 @@ class Measurement:
 
     @classmethod
     def from_json(cls, data: Any, where: str = "measurement") -> Measurement:
-        if isinstance(data, Measurement):
-            return data
-        if not isinstance(data, dict):
-            raise InputError(f"{where}: expected a measurement object "
-                             '{"concept", "value", "unit", ...}, got ' + type(data).__name__)
-        _unknown_keys(data, _MEASUREMENT_KEYS, where)
-        for key in ("concept", "value", "unit"):
-            if data.get(key) is None:
-                raise InputError(f"{where}: field '{key}' is required")
-        try:
-            return cls(**data)
-        except InputError as exc:
-            raise InputError(str(exc).replace("measurement:", f"{where}:", 1)) from None
+        return _from_json(cls, data, where, _MEASUREMENT_KEYS, ("concept", "value", "unit"),
+                          "a measurement")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,19 +133,8 @@ class Evaluation:
 
     @classmethod
     def from_json(cls, data: Any, where: str = "evaluation") -> Evaluation:
-        if isinstance(data, Evaluation):
-            return data
-        if not isinstance(data, dict):
-            raise InputError(f"{where}: expected an evaluation object {{\"concept\", \"value\"}}, "
-                             f"got {type(data).__name__}")
-        _unknown_keys(data, _EVALUATION_KEYS, where)
-        for key in ("concept", "value"):
-            if data.get(key) is None:
-                raise InputError(f"{where}: field '{key}' is required")
-        try:
-            return cls(**data)
-        except InputError as exc:
-            raise InputError(str(exc).replace("evaluation:", f"{where}:", 1)) from None
+        return _from_json(cls, data, where, _EVALUATION_KEYS, ("concept", "value"),
+                          "an evaluation")
 
 
 def _required_term(kind: str, value: Any, where: str, field: str) -> terms.Term:

@@ -250,14 +250,14 @@ def _value_from_json(value_type: str, value: Any, where: str) -> NodeValue:
     if not isinstance(value, dict):
         raise InputError(f"{where}: {value_type} value {show(value)} must be an object")
     if value_type == "NUM":
-        _keys(value, ("value", "unit"), where)
+        check_keys(value, ("value", "unit"), where)
         number = _finite(value.get("value"), where, "value")
         from .terms import unit_code
         if value.get("unit") is None:
             raise InputError(f"{where}: field 'unit' is required")
         return Num(number, unit_code(value["unit"], f"{where}: unit"))
     if value_type in ("IMAGE", "COMPOSITE", "WAVEFORM"):
-        _keys(value, ("sop_class_uid", "sop_instance_uid", "segment_number", "frames"), where)
+        check_keys(value, ("sop_class_uid", "sop_instance_uid", "segment_number", "frames"), where)
         for key in ("sop_class_uid", "sop_instance_uid"):
             if not is_uid(value.get(key)):
                 raise InputError(f"{where}: field '{key}' has value {show(value.get(key))}; "
@@ -275,7 +275,7 @@ def _value_from_json(value_type: str, value: Any, where: str) -> NodeValue:
         return ImageValue(value["sop_class_uid"], value["sop_instance_uid"], segment,
                           tuple(frames) if frames else None)
     if value_type in ("SCOORD", "SCOORD3D"):
-        _keys(value, ("graphic_type", "data", "frame_of_reference_uid"), where)
+        check_keys(value, ("graphic_type", "data", "frame_of_reference_uid"), where)
         kind = value.get("graphic_type")
         if kind not in GRAPHIC_TYPES[value_type]:
             raise InputError(f"{where}: field 'graphic_type' has value {show(kind)}; expected one of "
@@ -301,7 +301,8 @@ def _value_from_json(value_type: str, value: Any, where: str) -> NodeValue:
     raise InputError(f"{where}: {value_type} value {show(value)} is not supported")
 
 
-def _keys(value: dict, known: tuple[str, ...], where: str) -> None:
+def check_keys(value: dict, known: tuple[str, ...], where: str) -> None:
+    """Refuse keys outside ``known``, naming up to five of them (a typo must not drop data)."""
     unknown = sorted(set(value) - set(known), key=str)
     if unknown:
         raise InputError(f"{where}: unknown key(s) {', '.join(show(k) for k in unknown[:5])}; "
