@@ -216,7 +216,8 @@ def _cmd_demo(args) -> int:
 
 
 _PLUGIN_MODULES = ("dicomtools.text.cli", "dicomtools.pacs.cli", "dicomtools.concordance.cli",
-                   "dicomtools.masks.cli")
+                   "dicomtools.masks.cli", "dicomtools.sr.cli", "dicomtools.archive.cli",
+                   "dicomtools.interop.cli")
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
