@@ -284,7 +284,8 @@ def parser() -> argparse.ArgumentParser:
         try:
             plugin = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            # a step not installed (the module or its package); anything else missing is a bug
+            if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):
                 raise
             continue
         plugin.add_parsers(sub, SUB_EPILOG)
