@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from .build import load_findings, with_source
+from .describe import describe_finding  # re-exported: demo.describe_finding stays importable
 from .errors import InputError
-from .levels import format_levels
-from .model import Finding, Report
+from .model import Report
 from .sr.read import read_sr
 from .sr.validate import ValidationResult, is_expected_warning, validate
 from .sr.write import write_sr
@@ -118,20 +118,10 @@ def run(samples: Path, out: Path, tools: tuple[str, ...], log: TextIO,
     return results
 
 
-def describe_finding(f: Finding) -> str:
-    """One line for people: 'POSITIVE mass, left paravertebral T9/10, 26 x 11 x 22 mm'."""
-    state = {True: "POSITIVE", False: "negative", None: "equivocal"}[f.present]
-    # a Code (a term of another tool's SR) is shown by its meaning, as str(code) gives
-    where = " ".join(str(x) for x in (f.laterality, f.site, format_levels(f.vertebral_levels or ())) if x)
-    size = " x ".join(f"{d:.3g}" for d in f.dimensions_mm or ()) + " mm" if f.dimensions_mm else ""
-    extra = f"{f.tracer} {f.activity_mbq:g} MBq" if f.tracer and f.activity_mbq else str(f.tracer or "")
-    return ", ".join(x for x in (f"{state} {f.finding or ''}".strip(), where, size, extra) if x)
-
-
 def measure_sample(samples: Path, out: Path, tools: tuple[str, ...],
                    progress: Progress | None = None) -> str:
     """The mask path: sample lesion mask + ADC map on case 1's WB-MRI series -> SEG + SR."""
-    from .masks.report import load_label_fields, measure_to_sr, significant
+    from .masks.report import load_label_fields, measure_to_sr
     masks = samples.parent / "masks"
     if progress:
         progress("mask: measuring the sample lesion, writing SEG + SR")
@@ -149,10 +139,8 @@ def measure_sample(samples: Path, out: Path, tools: tuple[str, ...],
         verdict = (f"SR and SEG valid ({', '.join(ran)})" if not errors
                    else f"{errors} validation errors")
     (finding,) = back.findings
-    adc = (f", ADC mean {significant(finding.adc_value)} {finding.adc_unit}"
-           if finding.adc_value is not None else "")
-    return (f"mask -> {result.seg_path.name} + {result.sr_path.name}: {describe_finding(finding)}, "
-            f"{finding.volume_ml:.3f} mL{adc}; "
+    # describe_finding shows the volume and the ADC (mean, min, median) itself
+    return (f"mask -> {result.seg_path.name} + {result.sr_path.name}: {describe_finding(finding)}; "
             f"{verdict}; read back {'unchanged' if same else 'CHANGED'}")
 
 
