@@ -17,6 +17,7 @@ from pydicom.uid import generate_uid
 
 from .errors import InputError, SourceError
 from .model import ImageRef, Patient, Report, Study
+from .phi import printable
 
 _HEADER_TAGS = [
     "SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "Modality",
@@ -40,7 +41,7 @@ def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise SourceError(f"{path}: no such file or directory")
+        raise SourceError(f"{printable(path)}: no such file or directory")
     return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
@@ -62,13 +63,20 @@ def _check_one_patient(root: Path, headers: list[tuple[Path, Dataset]]) -> None:
         for keyword, what in (("PatientID", "patient"), ("IssuerOfPatientID", "patient issuer")):
             if ds.get(keyword) != first.get(keyword):
                 # Name the files, not the identifiers (no patient data in messages).
-                raise SourceError(f"{root}: images of more than one {what} "
+                raise SourceError(f"{printable(root)}: images of more than one {what} "
                                   f"({_relative(first_file, root)} and {_relative(file, root)} "
                                   f"differ in {keyword}); an SR reports on one patient")
 
 
 def _context(headers: list[tuple[Path, Dataset]], skipped: list[str]) -> SourceContext:
-    first = headers[0][1]
+    first_file, first = headers[0]
+    try:
+        return _context_of(first, headers, skipped)
+    except InputError as exc:  # a header value DICOM cannot carry on: the images are unusable
+        raise SourceError(f"{printable(first_file)}: {exc}") from exc
+
+
+def _context_of(first: Dataset, headers: list[tuple[Path, Dataset]], skipped: list[str]) -> SourceContext:
     images = tuple(ImageRef(str(ds.SOPClassUID), str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID),
                             str(ds.StudyInstanceUID)) for _, ds in headers)
     modalities = tuple(sorted({str(ds.Modality) for _, ds in headers if ds.get("Modality")}))
@@ -98,7 +106,7 @@ def _read_headers(root: Path) -> tuple[list[tuple[Path, Dataset]], list[str]]:
             continue
         headers.append((file, ds))
     if not headers:
-        raise SourceError(f"{root}: no DICOM image found")
+        raise SourceError(f"{printable(root)}: no DICOM image found")
     return headers, skipped
 
 
@@ -120,7 +128,7 @@ def load_source(path: str | os.PathLike) -> SourceContext:
     root = Path(path)
     studies = load_studies(root)
     if len(studies) > 1:
-        raise SourceError(f"{root}: images of more than one study ({len(studies)} studies); "
+        raise SourceError(f"{printable(root)}: images of more than one study ({len(studies)} studies); "
                           "an SR reports on one study: point to that study's folder")
     return studies[0]
 

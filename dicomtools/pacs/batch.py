@@ -29,6 +29,7 @@ from pydicom.errors import InvalidDicomError
 from ..errors import InputError
 from ..files import collect_files as _walk
 from ..files import is_dicom_file
+from ..phi import printable
 from .common import InstanceRef, StoreStatus
 from .errors import PacsError
 
@@ -145,7 +146,7 @@ def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Files named, and every file under directories named (sorted; hidden files and
     DICOMDIR skipped). A path that does not exist is an InputError."""
     return [path for path, _ in _walk(paths, missing=lambda p: InputError(
-        f"{p}: no such file or directory"))]
+        f"{printable(p)}: no such file or directory"))]
 
 
 def read_header(path: Path) -> InstanceRef:
@@ -153,10 +154,10 @@ def read_header(path: Path) -> InstanceRef:
     try:
         ds = pydicom.dcmread(path, specific_tags=_HEADER_TAGS)
     except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: not a readable DICOM file ({type(exc).__name__})") from None
+        raise InputError(f"{printable(path)}: not a readable DICOM file ({type(exc).__name__})") from None
     missing = [k for k in _HEADER_TAGS if not ds.get(k)]
     if missing:
-        raise InputError(f"{path}: no {', '.join(missing)}: not a storable DICOM instance")
+        raise InputError(f"{printable(path)}: no {', '.join(missing)}: not a storable DICOM instance")
     return InstanceRef.of(ds)
 
 
@@ -298,7 +299,7 @@ class _Run:
                 to_send.append((index, path, ref, pydicom.dcmread(path)))
             except Exception as exc:  # read_header passed, so the body is damaged
                 out[index] = InstanceResult(str(path), ref.sop_uid, FAILED, None,
-                                            f"{path}: not a readable DICOM file ({type(exc).__name__})")
+                                            f"{printable(path)}: not a readable DICOM file ({type(exc).__name__})")
         statuses = client.store_many([ds for *_, ds in to_send])
         sent: list[tuple[int, Path, InstanceRef, StoreStatus]] = []
         for (index, path, ref, _), status in zip(to_send, statuses, strict=True):
