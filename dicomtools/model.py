@@ -7,15 +7,32 @@ an :class:`~dicomtools.errors.InputError` that names the field and the value.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import re
 import struct
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import terms, vocab
-from .errors import InputError, show
+from .errors import InputError
+from .header import (  # re-exported: the header types are part of the model
+    ImageRef,
+    Patient,
+    SRIdentity,
+    Study,
+    _check_study,
+)
+from .header import (
+    field_error as _fail,
+)
+from .header import (
+    header_part as _part,
+)
+from .header import (
+    keys_text as _keys,
+)
+from .header import (
+    plain_fields as _plain,
+)
 from .levels import CODE_LEVELS, expand_levels, normalise_level
 from .observations import Evaluation, Measurement
 from .values import HEADER, REGION_TYPES, TEXT, ContentNode, dicom_text, is_uid
@@ -31,10 +48,6 @@ IMPRESSIONS = tuple(vocab.IMPRESSION)
 _MAX_DIAMETER_MM = 1000.0
 _MAX_VOLUME_ML = 50_000.0
 _MAX_ACTIVITY_MBQ = 20_000.0
-
-
-def _fail(where: str, name: str, value: Any, expected: str) -> InputError:
-    return InputError(f"{where}: field '{name}' has value {show(value)}; expected {expected}")
 
 
 def _choice(where: str, name: str, value: Any, allowed) -> Any:
@@ -93,7 +106,7 @@ class Roi:
         where = "finding.roi"
         for name in ("seg_instance_uid", "source_series_uid", "frame_of_reference_uid"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, str) or not _is_uid(value)):
+            if value is not None and (not isinstance(value, str) or not is_uid(value)):
                 raise _fail(where, name, value, "a DICOM UID")
         if isinstance(self.segment_number, bool) or not isinstance(self.segment_number, int) \
                 or not 1 <= self.segment_number <= 65535:
@@ -228,7 +241,7 @@ class Finding:
         value = self.tracking_uid
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise _fail(where, "tracking_uid", value, "a non-empty string or null")
-        if self.tracking_uid is not None and not _is_uid(self.tracking_uid):
+        if self.tracking_uid is not None and not is_uid(self.tracking_uid):
             raise _fail(where, "tracking_uid", self.tracking_uid, "a DICOM UID (digits and dots)")
 
     def _vertebra_site(self, where: str) -> None:
@@ -334,12 +347,6 @@ class Finding:
             raise InputError(f"{where}: a value has the wrong type ({exc})") from None
 
 
-def _keys(keys: list[Any]) -> str:
-    """Unknown keys for a message: the first five, each shown short."""
-    text = ", ".join(show(k) for k in keys[:5])
-    return text + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
-
-
 def _unit_hint(keys: list[str]) -> str:
     for key in keys:
         if not isinstance(key, str):
@@ -383,97 +390,6 @@ def _adc_unit(where: str, value: str) -> str:
     if unit in vocab.ADC_UNITS:
         return unit
     raise _fail(where, "adc_unit", value, "one of " + ", ".join(vocab.ADC_UNITS))
-
-
-def _is_uid(text: str) -> bool:
-    """A DICOM UID (PS3.5 §9.1): digits and dots, no empty or leading-zero component."""
-    return is_uid(text)
-
-
-def _header_strings(obj: Any, where: str, *, hide: bool) -> None:
-    """Every field of a header part (Patient, Study) as DICOM holds it: text or None, no
-    control character or backslash (refused, naming the field), padding removed, blank =
-    None. ``hide``: the values are patient data and are not quoted."""
-    for f in fields(obj):
-        object.__setattr__(obj, f.name, dicom_text(getattr(obj, f.name), where, f.name, HEADER,
-                                                   hide=hide))
-
-
-@dataclass(frozen=True, slots=True)
-class Patient:
-    """Patient context, taken from the source images (or an SR when read)."""
-
-    id: str | None = None
-    name: str | None = None
-    issuer: str | None = None
-    birth_date: str | None = None
-    sex: str | None = None
-
-    def __post_init__(self) -> None:
-        _header_strings(self, "patient", hide=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Study:
-    """Study context: the SR joins the study of the images it reports on."""
-
-    instance_uid: str | None = None
-    date: str | None = None
-    time: str | None = None
-    id: str | None = None
-    accession_number: str | None = None
-    description: str | None = None
-    patient_age: str | None = None
-
-    def __post_init__(self) -> None:
-        _header_strings(self, "study", hide=False)
-
-
-# What a study given in a findings file must look like (PS3.5 §6.2: DA, TM, SH, LO, AS, UI).
-_STUDY_FORMATS = {
-    "instance_uid": (None, "a DICOM UID"),
-    "date": (re.compile(r"[0-9]{8}"), "a DICOM date YYYYMMDD"),
-    "time": (re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:\.[0-9]{1,6})?)?)?"), "a DICOM time HHMMSS"),
-    "id": (re.compile(r".{1,16}"), "at most 16 characters"),
-    "accession_number": (re.compile(r".{1,16}"), "at most 16 characters"),
-    "description": (re.compile(r".{1,64}", re.DOTALL), "at most 64 characters"),
-    "patient_age": (re.compile(r"[0-9]{3}[DWMY]"), "an age such as 005Y, 011M"),
-}
-
-
-def _check_study(study: Study, where: str) -> None:
-    for name, (pattern, expected) in _STUDY_FORMATS.items():
-        value = getattr(study, name)
-        if value is None:
-            continue
-        ok = is_uid(value) if pattern is None else pattern.fullmatch(value) is not None
-        if not ok:
-            raise _fail(f"{where}: study", name, value, expected)
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRef:
-    """A referenced source image (Image Library + evidence)."""
-
-    sop_class_uid: str
-    sop_instance_uid: str
-    series_instance_uid: str
-    study_instance_uid: str
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            if not isinstance(getattr(self, f.name), str):
-                raise _fail("source image", f.name, getattr(self, f.name), "a DICOM UID")
-
-
-@dataclass(frozen=True, slots=True)
-class SRIdentity:
-    """Where an SR read from file came from (filled by the reader, ignored by the writer)."""
-
-    sop_instance_uid: str
-    series_instance_uid: str
-    sop_class_uid: str
-    content_date: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,32 +533,3 @@ class Report:
             raise InputError(f"{where}: a value has the wrong type ({exc})") from None
         except InputError as exc:
             raise InputError(str(exc).replace("report:", f"{where}:", 1)) from None
-
-
-def _part(cls: Any, data: Any, where: str, *, required: bool = False) -> Any:
-    """A Patient, Study, ImageRef or SRIdentity from its JSON object, naming what is wrong."""
-    if data is None and not required:
-        return cls()
-    if not isinstance(data, dict):
-        raise InputError(f"{where}: expected a JSON object, got {show(data)}")
-    known = [f.name for f in fields(cls)]
-    unknown = sorted(set(data) - set(known), key=str)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {_keys(unknown)}; known keys: {', '.join(known)}")
-    missing = [f.name for f in fields(cls)
-               if f.name not in data and f.default is dataclasses.MISSING]
-    if missing:
-        raise InputError(f"{where}: field(s) {', '.join(missing)} required")
-    try:
-        return cls(**data)
-    except InputError as exc:
-        message = str(exc)
-        for label in ("patient:", "study:", "source image:"):
-            if message.startswith(label):
-                message = message[len(label):].lstrip()
-                break
-        raise InputError(f"{where}: {message}") from None
-
-
-def _plain(obj: Any) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
