@@ -18,7 +18,7 @@ from ..vocab import Code
 from .anatomy import LEVEL_DEPENDENT, PAIRED_ORGANS
 from .cohort import Agreement, Sensitivity
 from .collect import Cohort, parse_date
-from .match import PATHOLOGY, PROCEDURE_CLASS, PatientConcordance
+from .match import PATHOLOGY, PROCEDURE_CLASS, LesionMatch, PatientConcordance
 
 COLUMNS = ("Age at presentation", "Gender", "Chief complaint", "Abdominal ultrasound",
            "Whole-body MRI", "Whole-body Scintigraphy", "Tumor localization", "Pathology/Diagnosis")
@@ -52,10 +52,38 @@ def format_interval(days: int) -> str:
     return text.replace("-", "") + (" before" if days < 0 else " after")
 
 
+def hedge_word(f: Finding) -> str | None:
+    """'possible' (or another hedge) for a positive finding the report hedged; None for a
+    definite one or one whose certainty was not stated."""
+    if f.present is True and f.certainty not in (None, "definite"):
+        return str(f.certainty)
+    return None
+
+
+def hedged_result(findings: list[Finding]) -> str | None:
+    """The hedge of a set of positive findings when every one is hedged ('possible' if any
+    is only possible), else None: one definite finding makes the exam plainly positive."""
+    words = [hedge_word(f) for f in findings if f.present is True]
+    if not words or None in words:
+        return None
+    return "possible" if "possible" in words else str(words[0])
+
+
+def _class_findings(result: PatientConcordance, klass: str, in_workup: bool) -> list[Finding]:
+    # record.exams and result.exams are in the same order (match._summaries)
+    return [f for exam, summary in zip(result.record.exams, result.exams, strict=True)
+            if PROCEDURE_CLASS.get(summary.procedure) == klass and summary.in_workup == in_workup
+            and summary.result == "positive" for f in exam.report.findings]
+
+
 def result_cell(result: PatientConcordance, klass: str) -> str:
     """The combined result of a column inside the work-up; when the procedure was done only
-    outside the work-up window, its result with the interval (not "not performed")."""
+    outside the work-up window, its result with the interval (not "not performed"). A
+    positive result whose findings are all hedged says so: 'positive (possible)'."""
     inside = result.result_of_class(klass)
+    if inside == "positive":
+        hedge = hedged_result(_class_findings(result, klass, True))
+        return f"positive ({hedge})" if hedge else inside
     if inside != "not performed":
         return inside
     outside = [(e.days_from_index, e) for e in result.exams
@@ -64,7 +92,11 @@ def result_cell(result: PatientConcordance, klass: str) -> str:
     if not outside:
         return inside
     days, nearest = min(outside, key=lambda pair: (abs(pair[0]), pair[0]))
-    return (f"{nearest.result} ({format_interval(days)} the index exam, "
+    shown = nearest.result
+    if shown == "positive":
+        hedge = hedged_result(_class_findings(result, klass, False))
+        shown = f"positive, {hedge}" if hedge else shown
+    return (f"{shown} ({format_interval(days)} the index exam, "
             f"outside the {result.window_days}-day work-up window)")
 
 
@@ -92,6 +124,26 @@ def format_diagnosis(f: Finding) -> str:
     return f"{adjective} {term_text(f.finding)}".strip() if f.finding else "unknown diagnosis"
 
 
+def lesion_text(lesion: LesionMatch) -> str:
+    """A lesion's place, with its hedge when every report of it hedged ('possible')."""
+    hedge = hedged_result([f for _, f in lesion.members])
+    return format_location(lesion.location) + (f" ({hedge})" if hedge else "")
+
+
+def _equivocal_notes(result: PatientConcordance) -> list[str]:
+    """Equivocal statements (present neither affirmed nor denied) named in the notes: they
+    make no lesion, but the reader of the table must see them."""
+    out = []
+    for exam, summary in zip(result.record.exams, result.exams, strict=True):
+        if not summary.in_workup:
+            continue
+        for f in exam.report.findings:
+            if f.present is None:
+                what = term_text(f.finding) if f.finding else "finding"
+                out.append(f"equivocal on {summary.procedure}: {what} at {format_location(f)}")
+    return out
+
+
 @dataclass
 class Row:
     label: str
@@ -117,7 +169,7 @@ def table_row(result: PatientConcordance, label: str) -> Row:
         "Abdominal ultrasound": result_cell(result, "ultrasound"),
         "Whole-body MRI": result_cell(result, "WB-MRI"),
         "Whole-body Scintigraphy": result_cell(result, "scintigraphy"),
-        "Tumor localization": "; ".join(format_location(lesion.location) for lesion in shown) or "none found",
+        "Tumor localization": "; ".join(lesion_text(lesion) for lesion in shown) or "none found",
         "Pathology/Diagnosis": "; ".join(format_diagnosis(f) for f in diagnoses) or "not available",
     }
     notes = [f"{e.procedure} {format_interval(e.days_from_index)} the index exam: {e.result} "
@@ -127,8 +179,9 @@ def table_row(result: PatientConcordance, label: str) -> Row:
         if lesion.verdict == "discordant":
             pos = [p for p, s in lesion.by_procedure.items() if s == "positive"]
             neg = [p for p, s in lesion.by_procedure.items() if s == "negative"]
-            notes.append(f"discordant at {format_location(lesion.location)}: positive on "
+            notes.append(f"discordant at {lesion_text(lesion)}: positive on "
                          f"{', '.join(pos)}; negative on {', '.join(neg)}")
+    notes.extend(_equivocal_notes(result))
     notes.extend(f"{lab.test}: {lab.result}" for lab in record.labs)
     notes.extend(result.warnings)
     return Row(label, cells, notes, printable(record.key[0]))
@@ -217,11 +270,15 @@ class ConcordanceReport:
         }, indent=2) + "\n"
 
     def to_html(self) -> str:
+        from .bodymap import base_defs, body_map  # bodymap uses this module's formatting
         esc = html.escape
         head = "".join(f"<th>{esc(h)}</th>" for h in self._header())
         body = "".join("<tr>" + "".join(
-            f"<td class='{esc(c)}'>{esc(c)}</td>" if c in ("positive", "negative") else f"<td>{esc(c)}</td>"
+            f"<td class='{_cell_class(c)}'>{esc(c)}</td>" if _cell_class(c) else f"<td>{esc(c)}</td>"
             for c in self._cells(r)) + "</tr>" for r in self.rows)
+        maps = "".join(f"<figure class='bodymap'>{body_map(p, r.label, standalone=False)}"
+                       f"<figcaption>{esc(r.label)}</figcaption></figure>"
+                       for r, p in zip(self.rows, self.patients, strict=True))
         notes = "".join(f"<li><b>{esc(r.label)}</b>: {esc(n)}</li>" for r in self.rows for n in r.notes)
         summary = "".join(f"<li>{esc(line)}</li>" for line in self.summary_lines())
         return f"""<!DOCTYPE html>
@@ -230,6 +287,9 @@ class ConcordanceReport:
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #bbb; padding: .35rem .6rem; vertical-align: top; }}
 th {{ background: #eef; text-align: left; }} td.positive {{ background: #fdd; }} td.negative {{ background: #dfd; }}
+td.hedged, td.equivocal {{ background: #ffe9b3; }}
+figure.bodymap {{ display: inline-block; margin: 0 1rem 1rem 0; vertical-align: top; }}
+figure.bodymap figcaption {{ display: none; }}
 </style></head><body>
 <h1>Cross-modality concordance</h1>
 <p>Demographical, clinical and imaging findings and histopathological results per patient
@@ -237,6 +297,11 @@ th {{ background: #eef; text-align: left; }} td.positive {{ background: #fdd; }}
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 <h2>Notes</h2><ul>{notes or '<li>none</li>'}</ul>
 <h2>Cohort</h2><ul>{summary}</ul>
+<h2>Body maps</h2>
+<p>Each lesion at its site or vertebral level, coloured by which procedures saw it; a black
+ring marks a lesion confirmed by histopathology. Front view, the patient's right on the left of
+the picture (radiological convention). Positions are schematic (coded site, side and level).</p>
+{base_defs()}{maps}
 </body></html>
 """
 
@@ -249,3 +314,11 @@ th {{ background: #eef; text-align: left; }} td.positive {{ background: #fdd; }}
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _cell_class(cell: str) -> str:
+    """CSS class of a result cell: positive / negative / hedged ('positive (possible)') /
+    equivocal; '' for other cells."""
+    if cell in ("positive", "negative", "equivocal"):
+        return cell
+    return "hedged" if cell.startswith("positive (") and not cell.endswith("window)") else ""
