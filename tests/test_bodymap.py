@@ -214,3 +214,18 @@ def test_a_patient_without_lesions_gets_an_empty_map():
     svg = ET.fromstring(body_map(report.patients[0], report.rows[0].label))
     assert not _lesions(svg)
     assert any("no lesion reported" in (t.text or "") for t in svg.iter(f"{SVG}text"))
+
+
+def test_open_vocabulary_sites_find_their_region():
+    report = concordance(collect_reports([
+        _report("whole-body MRI", "MR", [
+            Finding(finding="mass", site="shaft of femur", laterality="right"),
+            Finding(finding="mass", site="spleen"),
+        ]),
+    ]))
+    lesions = {m["data-site"]: m for m in _lesions(ET.fromstring(
+        body_map(report.patients[0], report.rows[0].label)))}
+    femur = lesions["shaft of femur"]
+    assert femur["cx"] < MID and femur["cy"] > level_centre("S5")  # below the pelvis
+    assert femur["data-placed-by"] == "site name"
+    assert lesions["spleen"]["cx"] > MID  # the spleen lies on the patient's left

@@ -16,6 +16,7 @@ data-level="T9">``. No patient name or identifier enters the map: only the row l
 from __future__ import annotations
 
 import html
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -60,7 +61,7 @@ def level_centre(level: str) -> float:
 
 # Sites placed by their vertebral levels: (offset from the midline for a sided lesion).
 _LEVEL_SITES = {"paravertebral": 19.0, "sympathetic trunk": 16.0, "vertebra": 6.0,
-                "spine": 6.0, "spinal canal": 3.0}
+                "spine": 6.0, "spinal canal": 3.0, "spinal cord": 3.0, "cervical spine": 6.0}
 # Organs and regions: centre (dx from the midline for a sided lesion, y), and the outline
 # drawn for paired organs (rx, ry). dx=None: an unpaired organ with a fixed place.
 @dataclass(frozen=True)
@@ -93,6 +94,20 @@ REGIONS: dict[str, Region] = {
     "brain": Region(12, 44, 22, 16, outline=False),
     "orbit": Region(13, 52, 5, 4, paired=True, outline=False),
     "femur": Region(32, 450, 9, 40, paired=True, outline=False),
+    "humerus": Region(96, 200, 6, 30, paired=True, outline=False),
+    "ilium": Region(42, 352, 9, 9, paired=True, outline=False),
+    "sacrum": Region(0, 355, 8, 16, outline=False),
+    "rib": Region(52, 200, 6, 40, paired=True, outline=False),
+    "clavicle": Region(45, 138, 20, 4, paired=True, outline=False),
+    "scapula": Region(58, 165, 12, 16, paired=True, outline=False),
+    "sternum": Region(0, 180, 6, 24, outline=False),
+    "mandible": Region(12, 76, 16, 6, outline=False),
+    "spleen": Region(0, 232, 12, 14, fixed_x=MID + 44, outline=False),
+    "gallbladder": Region(0, 252, 5, 8, fixed_x=MID - 28, outline=False),
+    "pancreas": Region(10, 262, 22, 6, outline=False),
+    "bladder": Region(0, 388, 14, 9, outline=False),
+    "spinal cord": Region(0, 200, 3, 100, outline=False),
+    "cervical spine": Region(6, 112, 7, 26, outline=False),
 }
 MARKER = 14.0  # side of an organ marker (a circle: rect with rx = side/2)
 PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C510A",
@@ -152,6 +167,11 @@ def place(f: Finding) -> list[Marker]:
     name, placed_by = site, "site"
     while name not in REGIONS and name in PARENT and isinstance(f.site, str):
         name, placed_by = PARENT[name], "parent site"
+    if name not in REGIONS and isinstance(f.site, str):
+        # a finer site of the open vocabulary names its region ("shaft of femur", "head of rib")
+        named = [r for r in REGIONS if re.search(rf"\b{re.escape(r)}\b", site)]
+        if named:
+            name, placed_by = max(named, key=len), "site name"
     if name not in REGIONS:
         if levels:  # a site without a place of its own, but at a known level
             return _level_markers(site, levels, f, 19.0, "level")
