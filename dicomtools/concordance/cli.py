@@ -1,12 +1,16 @@
-"""`dicomtools concordance PATH... [--format md|csv|json|html] [-o FILE]`."""
+"""`dicomtools concordance PATH... [--index INDEX] [--format md|csv|json|html] [-o FILE]`.
+
+Imports stay light here (the CLI's start-up): the matcher, the SR reader and the index
+reader are imported by the command.
+"""
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 
-from ..files import write_text
-from ..phi import printable
-from .match import DEFAULT_WINDOW_DAYS
+# = match.DEFAULT_WINDOW_DAYS (a test checks); kept here so that --help imports no matcher
+DEFAULT_WINDOW_DAYS = 365
 
 
 def add_parsers(sub, epilog: str) -> None:
@@ -18,9 +22,14 @@ def add_parsers(sub, epilog: str) -> None:
                                    "Every file is read once however often it is given, nested "
                                    "or linked; link loops, FIFOs, sockets and devices are "
                                    "skipped with a note. Limits: folders 64 levels deep, "
-                                   "1,000,000 files and folders per run, SR files of 32 MiB.")
+                                   "1,000,000 files and folders per run, SR files of 32 MiB. "
+                                   "With --index, the reports come from an archive index "
+                                   "(dicomtools index) instead of the SR files.")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="SR files or directory trees (and labs.json files)")
+    p.add_argument("--index", metavar="INDEX",
+                   help="take the reports from this archive index (no SR file is read); "
+                        "PATHs given too add their SRs and labs.json files")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pacs", metavar="dicom://AET@host:port",
                        help="also take the SRs held by this PACS (C-FIND + C-GET)")
@@ -68,20 +77,33 @@ def _fetch(address: str, aet: str | None, keys: list[str]) -> list:
 
 def _cmd_concordance(args) -> int:
     from ..errors import InputError
+    from ..files import write_text
+    from ..phi import printable
     from . import collect, concordance
     if args.window_days < 0:
         raise InputError(f"--window-days {args.window_days}: must be 0 or more")
     address = args.pacs or args.dicomweb
-    if not args.paths and not address:
-        raise InputError("give SR paths, --pacs or --dicomweb")
+    if not args.paths and not address and not args.index:
+        raise InputError("give SR paths, --index, --pacs or --dicomweb")
     reports = []
     if address:
         reports = _fetch(address, args.aet, args.key)
-    report = concordance(collect(args.paths, reports), window_days=args.window_days,
+    notes: list[str] = []
+    paths = list(args.paths)
+    with tempfile.TemporaryDirectory(prefix="dicomtools-labs-") as labs:
+        if args.index:
+            from ..archive.reports import iter_reports, write_labs
+            reports += list(iter_reports(args.index, notes))
+            if write_labs(args.index, labs):
+                paths.append(labs)  # the index's labs results, keyed as its reports
+        cohort = collect(paths, reports)
+    cohort.warnings[:0] = notes
+    report = concordance(cohort, window_days=args.window_days,
                          label=args.label, show_ids=args.show_ids,
                          sensitivity_workup_only=args.sensitivity_workup_only)
     if not report.rows:
-        where = ", ".join(printable(p) for p in args.paths + ([address] if address else []))
+        where = ", ".join(printable(p) for p in args.paths + ([address] if address else [])
+                          + ([args.index] if args.index else []))
         raise InputError(f"no SR with a patient found in {where}")
     text = report.render(args.format)
     if args.output:
