@@ -30,6 +30,7 @@ def make_archive(templates: Iterable[str | os.PathLike[str]], out: str | os.Path
     """Write ``count`` SR copies under ``out`` (``out/00000/000000-<name>.dcm``, 1,000 per
     folder); returns their paths. Each file appears under its name only when complete."""
     import pydicom
+    from pydicom.uid import UID
     sources = [Path(t) for t in templates]
     if not sources:
         raise InputError("make_archive: give at least one template SR")
@@ -45,7 +46,7 @@ def make_archive(templates: Iterable[str | os.PathLike[str]], out: str | os.Path
         t = i % len(datasets)
         patient = i // len(datasets)
         ds = datasets[t]
-        sop = _uid(seed, "sop", i)
+        sop = UID(_uid(seed, "sop", i))
         ds.SOPInstanceUID = sop
         if getattr(ds, "file_meta", None) is not None:
             ds.file_meta.MediaStorageSOPInstanceUID = sop
