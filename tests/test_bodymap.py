@@ -3,8 +3,10 @@ the SVG's own coordinates and in a headless-Chromium screenshot; escaping; no id
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -229,3 +231,26 @@ def test_open_vocabulary_sites_find_their_region():
     assert femur["cx"] < MID and femur["cy"] > level_centre("S5")  # below the pelvis
     assert femur["data-placed-by"] == "site name"
     assert lesions["spleen"]["cx"] > MID  # the spleen lies on the patient's left
+
+
+def test_demo_page_shows_the_seed_lesions(tmp_path):
+    """`dicomtools demo` writes concordance.html: its maps (drawn with the shared silhouette)
+    put each seed lesion at its side and level."""
+    proc = subprocess.run([sys.executable, "-m", "dicomtools", "demo", "--quick", "--no-validate",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = (tmp_path / "concordance.html").read_text(encoding="utf-8")
+    maps = re.findall(r"<svg xmlns='http://www.w3.org/2000/svg' class='bodymap'.*?</svg>", page, re.S)
+    assert len(maps) == 3
+    expected = [("left", "T9", "T10"), ("left", None, None), ("right", "T11", "L1")]
+    for svg_text, (side, upper, lower) in zip(maps, expected, strict=True):
+        svg = ET.fromstring(svg_text)
+        assert svg.find(f"{SVG}use") is not None
+        lesions = [m for m in _lesions(svg) if m["data-site"] in ("paravertebral", "adrenal gland")]
+        assert lesions and all(m["data-side"] == side for m in lesions)
+        for m in lesions:
+            assert (m["cx"] > MID) == (side == "left")
+            if upper:
+                assert level_centre(upper) < m["cy"] < level_centre(lower)
+            else:
+                assert m["data-site"] == "adrenal gland"
