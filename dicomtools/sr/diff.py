@@ -209,7 +209,7 @@ class FolderDiff:
     only_a: list[str] = field(default_factory=list)
     only_b: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
-    skipped: int = 0  # files that are not DICOM at all
+    skipped: int = 0  # files that are not DICOM SR (other DICOM objects, other files)
 
     @property
     def same(self) -> bool:
@@ -219,7 +219,7 @@ class FolderDiff:
         return {"a": printable(self.a), "b": printable(self.b), "same": self.same,
                 "pairs": [p.to_json() for p in self.pairs],
                 "only_a": [printable(p) for p in self.only_a], "only_b": [printable(p) for p in self.only_b],
-                "unreadable": self.unreadable, "skipped_not_dicom": self.skipped}
+                "unreadable": self.unreadable, "skipped_not_sr": self.skipped}
 
     def lines(self) -> list[str]:
         out = []
@@ -231,7 +231,7 @@ class FolderDiff:
         differ = sum(not p.same for p in self.pairs)
         out.append(f"{len(self.pairs)} file pair(s): {len(self.pairs) - differ} same, {differ} differ; "
                    f"{len(self.only_a) + len(self.only_b)} unpaired, {len(self.unreadable)} unreadable"
-                   + (f"; {self.skipped} non-DICOM file(s) skipped" if self.skipped else ""))
+                   + (f"; {self.skipped} file(s) not DICOM SR skipped" if self.skipped else ""))
         return out
 
 
@@ -241,13 +241,26 @@ class _Side:
     reports: dict[Path, Report] = field(default_factory=dict)
 
 
+def _is_sr(path: Path) -> bool:
+    """The file's SOP class is an SR class; True also when the header cannot be read, so
+    that read_sr says what is wrong with it (an unreadable SR is a difference)."""
+    import pydicom
+
+    from .read import SR_STORAGE
+    try:
+        ds = pydicom.dcmread(path, specific_tags=["SOPClassUID"])
+        return str(ds.get("SOPClassUID", "")).strip() in SR_STORAGE
+    except Exception:  # pydicom raises many types on damaged files
+        return True
+
+
 def _read_folder(root: Path, result: FolderDiff) -> _Side:
     from .read import read_sr
     side = _Side(root)
     missing = lambda p: SRReadError(f"{printable(p)}: no such file or folder")
     for path, _named in collect_files([root], missing=missing):
-        if not is_dicom_file(path):
-            result.skipped += 1
+        if not is_dicom_file(path) or not _is_sr(path):
+            result.skipped += 1  # a SEG or an image beside the SRs is not part of the diff
             continue
         try:
             side.reports[path] = read_sr(path)
