@@ -14,7 +14,8 @@ from collections import Counter
 from .levels import format_levels
 from .model import Finding
 from .observations import Evaluation, Measurement
-from .values import ContentNode
+from .values import ContentNode, Num
+from .vocab import Code
 
 STATES = {True: "POSITIVE", False: "negative", None: "equivocal"}
 
@@ -77,6 +78,25 @@ def _count_types(nodes: tuple[ContentNode, ...]) -> str:
     return ", ".join(f"{n} {kind}" if n > 1 else kind for kind, n in counts.items())
 
 
+def describe_node(node: ContentNode) -> str:
+    """'Finding Site = Mediastinum', 'Time Point = \'1\'', 'Volume = 3 ml'; other value
+    types by their type ('SCOORD')."""
+    name = node.concept.meaning if node.concept else node.value_type
+    value = node.value
+    if isinstance(value, Code):
+        return f"{name} = {value.meaning}"
+    if isinstance(value, str) and node.value_type in ("TEXT", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME"):
+        return f"{name} = {value!r}"
+    if isinstance(value, Num):
+        return f"{name} = {number(value.value)} {value.unit.value}"
+    return node.value_type if node.concept is None else f"{node.value_type} {name}"
+
+
+def _nodes(nodes: tuple[ContentNode, ...], most: int = 4) -> str:
+    shown = ", ".join(describe_node(n) for n in nodes[:most])
+    return shown + (f" and {len(nodes) - most} more" if len(nodes) > most else "")
+
+
 def describe_finding(f: Finding) -> str:
     """One line for people: 'POSITIVE mass, left paravertebral T9/10, 26 x 11 x 22 mm,
     definite, T1 hyper, T2 hyper, diffusion restricted, enhancement strong diffuse
@@ -102,5 +122,5 @@ def describe_finding(f: Finding) -> str:
     if f.regions:
         tail.append("regions: " + _count_types(f.regions))
     if f.other:
-        tail.append("other content: " + _count_types(f.other))
+        tail.append("other content: " + _nodes(f.other))
     return "; ".join([head, *tail])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 from dicomtools.describe import describe_finding
 from dicomtools.model import Finding, Roi
@@ -52,7 +53,11 @@ def test_open_part_is_shown():
     text = describe_finding(f)
     assert "measurements: long axis 26 mm" in text  # a known code reads as its term
     assert "evaluations: Margin = Spiculated, Comment = 'firm'" in text
-    assert "regions: SCOORD" in text and "other content: DATE" in text
+    assert "regions: SCOORD" in text and "other content: Date = '20240101'" in text
+    many = replace(f, other=tuple(ContentNode("CODE", "HAS CONCEPT MOD", Code(str(n), "99X", f"Item {n}"),
+                                              Code("1", "99X", "Yes")) for n in range(6)))
+    assert "other content: Item 0 = Yes, Item 1 = Yes, Item 2 = Yes, Item 3 = Yes and 2 more" \
+        in describe_finding(many)
 
 
 def test_import_is_light_and_demo_reexports():
