@@ -237,3 +237,31 @@ def test_each_mutation_trips_exactly_one_reason(corpus, tmp_path, base, mutate, 
     assert set(before) <= set(after), set(before) - set(after)
     assert len(new) == 1, new
     assert expected in new[0], new[0]
+
+
+def test_damaged_files_give_reasons_or_one_error_and_no_warnings(corpus, tmp_path):
+    """Random byte damage: either a list of one-line reasons or SRReadError, never another
+    exception, and no pydicom warning (it may quote a value such as a name) escapes."""
+    import random
+    import warnings
+    rng = random.Random(5)
+    sources = [corpus[n].path for n in ("hd_planar", "hd_volumetric_3d", "dcmqi_mr_wb") if n in corpus]
+    damaged = tmp_path / "damaged.dcm"
+    outcomes = {"reasons": 0, "error": 0}
+    for _ in range(300):
+        data = bytearray(rng.choice(sources).read_bytes())
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(132, len(data))] = rng.randrange(256)
+        damaged.write_bytes(bytes(data))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                problems = viewer_problems(damaged)
+            except SRReadError as exc:
+                assert "\n" not in str(exc)
+                outcomes["error"] += 1
+            else:
+                _one_line_reasons(problems)
+                outcomes["reasons"] += 1
+        assert not caught, [str(w.message)[:80] for w in caught]
+    assert outcomes["reasons"] and outcomes["error"]  # both paths were exercised

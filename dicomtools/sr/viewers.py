@@ -23,6 +23,7 @@ The checks are independent: a report may have several reasons, each names its vi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -213,8 +214,18 @@ def viewer_problems(path: Path) -> list[str]:
     3D Slicer (QuantitativeReporting); [] when both would show its measurements. Raises
     SRReadError for a file that is not a readable DICOM SR."""
     ds = open_dicom(path)
-    sop_class = str(ds.get("SOPClassUID", "") or "")
-    if sop_class not in SR_STORAGE:
-        raise SRReadError(f"{printable(str(path))}: SOP class {printable(sop_class) or 'missing'} "
-                          "is not a Structured Report")
-    return dataset_problems(ds)
+    # pydicom decodes values when first read: a damaged one warns (quoting the value, which
+    # may be a name) or raises here, not in open_dicom
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            sop_class = str(ds.get("SOPClassUID", "") or "")
+            if sop_class not in SR_STORAGE:
+                raise SRReadError(f"{printable(str(path))}: SOP class "
+                                  f"{printable(sop_class) or 'missing'} is not a Structured Report")
+            return dataset_problems(ds)
+        except SRReadError:
+            raise
+        except Exception as exc:  # pydicom raises many types on damaged values
+            raise SRReadError(f"{printable(str(path))}: a content item cannot be decoded "
+                              f"({type(exc).__name__})") from None
