@@ -29,6 +29,7 @@ from ..phi import printable
 from .fhir_codes import full_url
 from .fhir_export import report_entries, seed_of
 from .fhir_import import bundle_to_reports as _to_reports
+from .fhir_import import check_types
 
 __all__ = ["reports_to_bundle", "bundle_to_reports", "export_fhir", "import_fhir", "read_bundle",
            "validate_bundle", "bundle_json", "MAX_BUNDLE_BYTES", "Exported"]
@@ -59,8 +60,15 @@ def reports_to_bundle(reports: Iterable[Report], *, diagnostic_report: bool = Fa
 def bundle_to_reports(bundle: dict[str, Any], where: str = "bundle") -> list[Report]:
     """The Reports of a bundle written by :func:`reports_to_bundle` (or another IG bundle:
     its Observations come back as open measurements and evaluations)."""
+    if isinstance(bundle, dict) and bundle.get("resourceType") == "Bundle":
+        check_types(bundle, where)
     validate_bundle(bundle, where)
-    return _to_reports(bundle, where)
+    try:
+        return _to_reports(bundle, where)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        # an element dicomtools needs is missing or of another shape than it wrote
+        detail = f"element {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+        raise InputError(f"{where}: a resource lacks what dicomtools reads ({detail})") from None
 
 
 def validate_bundle(bundle: Any, where: str = "bundle") -> None:

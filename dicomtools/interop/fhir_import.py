@@ -85,6 +85,20 @@ def _node(data: Any, where: str, depth: int) -> ContentNode:
     return node
 
 
+def check_types(bundle: dict[str, Any], where: str) -> None:
+    """Refuse, before anything else, an entry whose resource the IG does not define."""
+    entries = bundle.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        raise InputError(f"{where}: field 'entry' must be a list")
+    for i, entry in enumerate(entries or ()):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if kind not in READ_TYPES + IGNORED_TYPES:
+            raise InputError(f"{where}: entry[{i}] is a {kind} resource, which the DICOM SR "
+                             f"IG does not define (expected one of "
+                             f"{', '.join(READ_TYPES + IGNORED_TYPES)})")
+
+
 class _Bundle:
     def __init__(self, bundle: dict[str, Any], where: str):
         self.where = where
@@ -97,12 +111,8 @@ class _Bundle:
             if not isinstance(resource, dict):
                 raise InputError(f"{where}: entry[{i}] has no resource")
             kind = resource.get("resourceType")
-            if kind in IGNORED_TYPES:
-                continue
             if kind not in READ_TYPES:
-                raise InputError(f"{where}: entry[{i}] is a {kind} resource, which the DICOM SR "
-                                 f"IG does not define (expected one of "
-                                 f"{', '.join(READ_TYPES + IGNORED_TYPES)})")
+                continue
             url = entry.get("fullUrl")
             if isinstance(url, str):
                 self.by_url[url] = (i, resource)
