@@ -186,6 +186,10 @@ def _no_image_region(ds):
             [_code("121055", "DCM", "Path")])
 
 
+def _no_evidence(ds):
+    del ds.CurrentRequestedProcedureEvidenceSequence
+
+
 def _bare_num(ds):
     group = next(g for g in _groups(ds) if sum(i.ValueType == "NUM" for i in g.ContentSequence) >= 2)
     del _item(group, value_type="NUM").ContentSequence
@@ -216,6 +220,7 @@ MUTATIONS = [
     ("hd_planar", _text_site, "finding site is TEXT, not CODE"),
     ("hd_planar", _shared_uid, "measurement group 2 ('HD planar point') shares its Tracking UID"),
     ("hd_planar", _no_image_region, "Slicer: no measurement group has an Image Region"),
+    ("hd_planar", _no_evidence, "Slicer: 2D Image Region groups but no series"),
     ("hd_coordinates", _bare_num, "has no content items"),
     ("hd_volumetric_3d", _no_frame_of_reference, "a SCOORD3D has no Referenced Frame of Reference"),
 ]

@@ -182,6 +182,14 @@ def _slicer_geometry(ds: Dataset, groups: list[Dataset]) -> list[str]:
                 "and no SEG is listed in CurrentRequestedProcedureEvidenceSequence: "
                 "QuantitativeReporting has no annotation to draw and no segmentation to load "
                 "measurements from"]
+    planar_2d = any(_concept(i) == IMAGE_REGION and _value_type(i) == "SCOORD"
+                    for g in groups for i in _children(g))
+    evidence = ds.get("CurrentRequestedProcedureEvidenceSequence") or []
+    if planar_2d and not any(study.get("ReferencedSeriesSequence") for study in evidence):
+        # DICOMTID1500Plugin takes the images of 2D regions from the first evidence series
+        return ["Slicer: 2D Image Region groups but no series in "
+                "CurrentRequestedProcedureEvidenceSequence: QuantitativeReporting looks the "
+                "annotated series up there and cannot load it"]
     return []
 
 
