@@ -190,31 +190,37 @@ def _glob(index: Path, table: str) -> str:
 
 
 def view_sql(index: Path) -> list[str]:
-    """CREATE VIEW statements: the latest entry per file path wins; copies of one SOP
-    Instance UID count once (the copy with fewest reader warnings, then the first path).
-    A table no shard holds (an index made before the table existed) reads as ``_empty_NAME``."""
-    def src(table: str) -> str:
+    """CREATE VIEW statements. Every row is tied to the shard folder it was read from
+    (``shard_dir``, from the file name, not from a column: a copied shard folder is another
+    shard); per file path the entry of the latest shard wins, and only that shard's rows are
+    seen; copies of one SOP Instance UID count once (the copy with fewest reader warnings,
+    then the first path). A table no shard holds (an index made before the table existed)
+    reads as ``_empty_NAME``."""
+    def raw(table: str) -> str:
         if not any((index / "shards").glob(f"*/{table}.parquet")):
-            return f"_empty_{table}"
-        return f"read_parquet('{_glob(index, table)}', union_by_name=true)"
+            return f"CREATE OR REPLACE VIEW {table}_raw AS SELECT *, NULL::VARCHAR AS shard_dir " \
+                   f"FROM _empty_{table}"
+        return (f"CREATE OR REPLACE VIEW {table}_raw AS SELECT * EXCLUDE (filename), "
+                f"regexp_extract(filename, '([^/\\\\]+)[/\\\\][^/\\\\]+$', 1) AS shard_dir "
+                f"FROM read_parquet('{_glob(index, table)}', union_by_name=true, filename=true)")
     return [
-        f"CREATE OR REPLACE VIEW files_all AS SELECT * FROM {src('files')}",
-        "CREATE OR REPLACE VIEW files AS SELECT * FROM files_all "
-        "QUALIFY row_number() OVER (PARTITION BY path ORDER BY run DESC, shard DESC) = 1",
+        *(raw(t) for t in TABLES),
+        "CREATE OR REPLACE VIEW files AS SELECT * FROM files_raw QUALIFY row_number() OVER "
+        "(PARTITION BY path ORDER BY run DESC, shard_dir DESC) = 1",
         "CREATE OR REPLACE VIEW current_files AS SELECT * FROM files WHERE status <> 'deleted'",
-        f"CREATE OR REPLACE VIEW reports_all AS SELECT r.* FROM {src('reports')} r "
-        "SEMI JOIN current_files c ON r.shard = c.shard AND r.source_path = c.path",
+        "CREATE OR REPLACE VIEW reports_all AS SELECT r.* FROM reports_raw r SEMI JOIN "
+        "current_files c ON r.shard_dir = c.shard_dir AND r.source_path = c.path",
         "CREATE OR REPLACE VIEW reports AS SELECT *, count(*) OVER (PARTITION BY "
         "coalesce(sop_instance_uid, report_id)) AS copies FROM reports_all "
         "QUALIFY row_number() OVER (PARTITION BY coalesce(sop_instance_uid, report_id) "
-        "ORDER BY warning_count, source_path) = 1",
-        *(f"CREATE OR REPLACE VIEW {t} AS SELECT x.* FROM {src(t)} x "
-          "SEMI JOIN reports r ON x.report_id = r.report_id"
+        "ORDER BY warning_count, source_path, shard_dir) = 1",
+        *(f"CREATE OR REPLACE VIEW {t} AS SELECT x.* FROM {t}_raw x SEMI JOIN reports r "
+          "ON x.report_id = r.report_id AND x.shard_dir = r.shard_dir"
           for t in ("findings", "measurements", "evaluations")),
-        f"CREATE OR REPLACE VIEW problems AS SELECT p.* FROM {src('problems')} p "
-        "SEMI JOIN current_files c ON p.shard = c.shard AND p.path = c.path",
-        f"CREATE OR REPLACE VIEW labs AS SELECT x.* FROM {src('labs')} x "
-        "SEMI JOIN current_files c ON x.shard = c.shard AND x.source_path = c.path",
+        "CREATE OR REPLACE VIEW problems AS SELECT p.* FROM problems_raw p SEMI JOIN "
+        "current_files c ON p.shard_dir = c.shard_dir AND p.path = c.path",
+        "CREATE OR REPLACE VIEW labs AS SELECT x.* FROM labs_raw x SEMI JOIN current_files c "
+        "ON x.shard_dir = c.shard_dir AND x.source_path = c.path",
     ]
 
 
@@ -239,7 +245,9 @@ def connect(index: str | os.PathLike[str]):
         else:  # an index without any shard yet: empty views of the right shape
             for name in SCHEMAS:
                 extra = ", 1::BIGINT AS copies" if name == "reports" else ""
-                con.execute(f"CREATE VIEW {name} AS SELECT *{extra} FROM _empty_{name}")
+                con.execute(f"CREATE VIEW {name} AS SELECT *, NULL::VARCHAR AS shard_dir{extra} "
+                            f"FROM _empty_{name}")
+            con.execute("CREATE VIEW reports_all AS SELECT * EXCLUDE (copies) FROM reports")
     except duckdb.Error as exc:
         con.close()
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -53,6 +53,7 @@ def make_archive(templates: Iterable[str | os.PathLike[str]], out: str | os.Path
         ds.SeriesInstanceUID = _uid(seed, "series", i)
         ds.StudyInstanceUID = _uid(seed, "study", patient, t)
         ds.PatientID = f"SYN{patient:07d}"
+        ds.IssuerOfPatientID = "DICOMTOOLS-SYNTHETIC"  # one key per patient, whatever the template
         ds.PatientName = f"Synthetic^{patient:07d}"
         folder = root / f"{i // _PER_FOLDER:05d}"
         folder.mkdir(parents=True, exist_ok=True)

@@ -60,7 +60,10 @@ class Outcome:
 def _reader():
     """The fast small-SR reader when it is installed (dicomtools.sr.fast), else read_sr."""
     if importlib.util.find_spec("dicomtools.sr.fast") is not None:
-        module = importlib.import_module("dicomtools.sr.fast")
+        try:
+            module = importlib.import_module("dicomtools.sr.fast")
+        except ImportError:  # present but not usable (half installed): the full reader
+            module = None
         reader = getattr(module, "read_report", None)
         if callable(reader):
             return reader
