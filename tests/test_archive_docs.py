@@ -79,7 +79,7 @@ def test_paravertebral_findings_at_t9_to_t12(index):
     wanted = {"T9", "T10", "T11", "T12"}
     expected = []
     for case in ("case1", "case2", "case3"):
-        for name, doc in _case(case).items():
+        for doc in _case(case).values():
             for f in doc["findings"]:
                 if f.get("site") == "paravertebral" and wanted & set(_levels(f) or ()):
                     expected.append((doc["procedure"], f.get("laterality"), _levels(f),

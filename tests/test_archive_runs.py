@@ -121,7 +121,7 @@ def test_dask_cluster_gives_the_rows_of_a_local_run(archive, clean, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   protocol="tcp", dashboard_address=None) as cluster:
         out = tmp_path / "idx"
-        code, stdout, err = run_cli("index", archive, "-o", out, "--dask", cluster.scheduler_address,
+        code, _, err = run_cli("index", archive, "-o", out, "--dask", cluster.scheduler_address,
                                     "--batch", "40")
         assert code == 0, err
     assert counts(out) == clean
