@@ -186,7 +186,6 @@ CERTAINTY: dict[str, Code] = {
 LEGACY_CODES: dict[Code, Code] = {
     _local("DT010", "Definite"): CERTAINTY["definite"],
     _local("DT011", "Possible"): CERTAINTY["possible"],
-    _local("DT051", "I-123 mIBG scintigraphy"): Code("RPID5987", "RADLEX", "NM Whole Body MIBG"),
     _local("DT057", "Histopathological examination"): _sct("252416005", "Histopathology"),
 }
 
@@ -320,14 +319,17 @@ PROCEDURES: dict[str, Procedure] = {
     # CID 100 has no ultrasound code; its generic "Imaging procedure" keeps PixelMed quiet.
     "ultrasound": Procedure("US", _sct("363679005", "Imaging procedure"),
                             _local("DT050", "Ultrasonography")),
-    # RadLex Playbook RPID5987 "NM Whole Body MIBG": I-123 is the diagnostic mIBG isotope.
-    "I-123 mIBG scintigraphy": Procedure("NM", _NM_PROC, Code("RPID5987", "RADLEX", "NM Whole Body MIBG"),
+    # RadLex Playbook RPID5987 "NM Whole Body MIBG" names no isotope: it codes the mIBG scan
+    # whose isotope the report does not say (a bare "MIBG scan"); no tracer is implied.
+    "mIBG scintigraphy": Procedure("NM", _NM_PROC, Code("RPID5987", "RADLEX", "NM Whole Body MIBG")),
+    "I-123 mIBG scintigraphy": Procedure("NM", _NM_PROC, _local("DT051", "I-123 mIBG scintigraphy"),
                                          "I-123 mIBG"),
     "I-131 mIBG scintigraphy": Procedure("NM", _NM_PROC, _local("DT052", "I-131 mIBG scintigraphy"),
                                          "I-131 mIBG"),
     "99mTc anti-GD2 immunoscintigraphy": Procedure(
         "NM", _NM_PROC, _local("DT053", "Tc-99m anti-GD2 immunoscintigraphy"), "99mTc-anti-GD2"),
-    "bone scintigraphy": Procedure("NM", _NM_PROC, _local("DT054", "Bone scintigraphy"), "99mTc-MDP"),
+    # the bone-seeking agent (MDP, HDP, DPD) is whatever the report names: none is implied
+    "bone scintigraphy": Procedure("NM", _NM_PROC, _local("DT054", "Bone scintigraphy")),
     "68Ga-DOTATATE PET/CT": Procedure("PT", _PET_PROC, _local("DT055", "Ga-68 DOTATATE PET/CT"),
                                       "68Ga-DOTATATE"),
     "68Ga-DOTANOC PET/CT": Procedure("PT", _PET_PROC, _local("DT058", "Ga-68 DOTANOC PET/CT"),
@@ -404,7 +406,8 @@ LOCAL_REASONS: dict[str, str] = {
     "DT041": "DOTANOC is not in CID 4021 (NCIt lists it; C-code not verified offline)",
     "DT042": "18F-MFBG is not in CID 4021 (NCIt C120311 not verified offline)",
     "DT050": "no ultrasonography procedure in CID 100; SCT 310169008 is a service, not a procedure",
-    "DT052": "RadLex Playbook RPID5987 names mIBG without the isotope; it is used for I-123",
+    "DT051": "RadLex Playbook RPID5987 names mIBG without the isotope; it codes 'mIBG scintigraphy'",
+    "DT052": "RadLex Playbook RPID5987 names mIBG without the isotope; it codes 'mIBG scintigraphy'",
     "DT053": "RPID6180 'NM Tumor Localization Whole Body' is generic; no anti-GD2 procedure",
     "DT054": "no bone scintigraphy procedure in PS3.16's procedure CIDs",
     "DT055": "no Ga-68 DOTATATE PET/CT procedure code in PS3.16",

@@ -144,9 +144,9 @@ def test_missing_and_directory(tmp_path):
 ])
 def test_backtracking_prone_input_at_the_size_limit_is_bounded(unit):
     text = (unit * (MAX_TEXT // len(unit) + 1))[:MAX_TEXT]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time of this process: the shared machine's load is not ours
     extract_findings(text)
-    assert time.perf_counter() - start < 10, unit
+    assert time.process_time() - start < 10, unit
 
 
 def test_extract_no_evidence_keeps_report_text_off_the_screen(tmp_path):

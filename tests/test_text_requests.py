@@ -20,8 +20,10 @@ def test_indication_section_is_not_a_finding():
     text = ("Clinical information: 2-year-old boy with opsoclonus-myoclonus syndrome. Search for "
             "occult neuroblastic tumour.\nWB-MRI: No mass lesion in the chest, abdomen or pelvis.\n")
     found = findings(text)
-    assert [(f["procedure"], f["finding"], f["present"]) for f in found] == [
-        ("whole-body MRI", "lesion", False)]
+    # one absent finding per region the report names
+    assert [(f["procedure"], f["finding"], f["present"], f.get("site")) for f in found] == [
+        ("whole-body MRI", "lesion", False, "thorax"), ("whole-body MRI", "lesion", False, "abdomen"),
+        ("whole-body MRI", "lesion", False, "pelvis")]
 
 
 @pytest.mark.parametrize("label", ["Indication", "Clinical information", "Clinical history",

@@ -18,16 +18,17 @@ PATHOLOGY = "histopathology"
 # The column a procedure belongs to in a per-patient table.
 PROCEDURE_CLASS = {
     "whole-body MRI": "WB-MRI", "MRI": "MRI", "CT": "CT", "ultrasound": "ultrasound",
-    "I-123 mIBG scintigraphy": "scintigraphy", "I-131 mIBG scintigraphy": "scintigraphy",
+    "mIBG scintigraphy": "scintigraphy", "I-123 mIBG scintigraphy": "scintigraphy",
+    "I-131 mIBG scintigraphy": "scintigraphy",
     "99mTc anti-GD2 immunoscintigraphy": "scintigraphy", "bone scintigraphy": "scintigraphy",
     "68Ga-DOTATATE PET/CT": "PET", "68Ga-DOTANOC PET/CT": "PET", "18F-MFBG PET": "PET",
     "FDG PET/CT": "PET",
     PATHOLOGY: "pathology",
 }
 # Whole-body procedures speak for every place they did not report a lesion at.
-WHOLE_BODY = {"whole-body MRI", "I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy",
-              "99mTc anti-GD2 immunoscintigraphy", "bone scintigraphy", "68Ga-DOTATATE PET/CT",
-              "68Ga-DOTANOC PET/CT", "18F-MFBG PET", "FDG PET/CT"}
+WHOLE_BODY = {"whole-body MRI", "mIBG scintigraphy", "I-123 mIBG scintigraphy",
+              "I-131 mIBG scintigraphy", "99mTc anti-GD2 immunoscintigraphy", "bone scintigraphy",
+              "68Ga-DOTATATE PET/CT", "68Ga-DOTANOC PET/CT", "18F-MFBG PET", "FDG PET/CT"}
 _RANK = {"positive": 3, "equivocal": 2, "negative": 1, "unknown": 0}
 DEFAULT_WINDOW_DAYS = 365
 

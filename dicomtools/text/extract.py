@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import vocab
+from .. import terms, vocab
 from ..errors import InputError
 from ..model import Finding
 from ..sr.rows import ROW_OF_FIELD
@@ -42,6 +42,7 @@ from .frames import (
     relational_zones,
 )
 from .mentions import Mention, find_mentions
+from .patterns import TRACER_STUDIES
 from .sentences import Sentence, split_sentences
 
 #: Longest text accepted (characters). A report is a few kB, a whole case-report article
@@ -113,6 +114,7 @@ class _Reader:
         self.procedures_seen: list[str] = []
         self.activities: list[tuple[str | None, float]] = []
         self.agents: list[tuple[str | None, str]] = []
+        self.tracers: list[tuple[str | None, str]] = []  # a named agent (bone scan: MDP, HDP)
         self.isotopes: list[str] = []
         self.last_named: dict[str, str] = {}
         self.in_table = False  # between a "Table N" caption and the prose after it
@@ -128,7 +130,8 @@ class _Reader:
         same = [q for q in procedures if q.value in vocab.PROCEDURES
                 and vocab.PROCEDURES[q.value].modality == modality]
         if p.value == "NM":
-            same += [q for q in procedures if q.value == "mIBG"]
+            same += [q for q in procedures if q.value == "mIBG"
+                     or (q.value in TRACER_STUDIES and q.value != "NM" and modality_of(q.value) == "NM")]
         if same:
             return Mention(p.kind, p.start, p.end, min(same, key=lambda q: abs(q.start - p.start)).value)
         if modality in self.last_named:
@@ -137,6 +140,8 @@ class _Reader:
 
     # ---- one sentence --------------------------------------------------------------------
     def read(self, sentence: Sentence, line_start: bool = False) -> None:
+        if len(self.drafts) >= MAX_FINDINGS:
+            return  # not report prose any more (see MAX_FINDINGS): keep the time bounded
         clean = sentence.clean
         if not clean or self._request(clean, line_start) or self._layout(clean):
             return
@@ -153,8 +158,9 @@ class _Reader:
         kinds["procedure"] = procedures
         for p in procedures:
             self.procedures_seen.append(p.value)
-            if p.value in vocab.PROCEDURES:
-                self.last_named[vocab.PROCEDURES[p.value].modality] = p.value
+            if p.value in vocab.PROCEDURES or p.value == "mIBG" or (
+                    p.value in TRACER_STUDIES and p.value not in ("NM", "PET")):
+                self.last_named[modality_of(p.value) or ""] = p.value
             if p.value in ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy"):
                 self.isotopes.append(p.value)
         inherited = self.last_procedure
@@ -179,8 +185,9 @@ class _Reader:
         for frame in frames:
             draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence)
             if draft is not None:
-                draft.summary = self.section == "abstract"
-                self.drafts.append(draft)
+                for one in (draft, *frame.get("copies", ())):
+                    one.summary = self.section == "abstract"
+                    self.drafts.append(one)
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
@@ -239,6 +246,9 @@ class _Reader:
             self.activities.append((_nearest(procedures, act, inherited), act.value[0]))
         for agent in kinds.get("contrast_agent", []):
             self.agents.append((_nearest(procedures, agent, inherited), agent.value))
+        for tracer in kinds.get("tracer", []):
+            if tracer.value is not None:
+                self.tracers.append((_nearest(procedures, tracer, inherited), tracer.value))
 
     def _study_level(self, clean: str, procedures: list[Mention], frames: list[dict], cues: list,
                      kinds: dict, evidence: Evidence) -> None:
@@ -312,19 +322,26 @@ class _Reader:
         agents: dict[str | None, str] = {}
         for proc, agent in self.agents:
             agents.setdefault(resolve(proc), agent)
+        tracers: dict[str | None, str] = {}
+        for proc, tracer in self.tracers:
+            tracers.setdefault(resolve(proc), tracer)
         merged = _absorb_summary(self.drafts)
         out = []
         for draft in merged:
             procedure = draft.procedure
             modality = modality_of(procedure)
             values = dict(draft.values)
-            if modality in ("NM", "PT") and procedure is not None:  # a named study: modality_of(None) is None
-                values["tracer"] = draft.tracer or vocab.PROCEDURES[procedure].tracer
+            if procedure in TRACER_STUDIES:  # a study outside the model's procedures
+                values["tracer"] = draft.tracer or _tracer_term(TRACER_STUDIES[procedure][1])
+                values["activity_mbq"] = activity.get(procedure)
+                procedure = None
+            elif modality in ("NM", "PT") and procedure is not None:  # a named study: modality_of(None) is None
+                values["tracer"] = draft.tracer or tracers.get(procedure) or vocab.PROCEDURES[procedure].tracer
                 values["activity_mbq"] = activity.get(procedure)
             elif draft.enhanced and values.get("contrast_agent") is None:
                 values["contrast_agent"] = agents.get(procedure)
             if modality is not None:  # the report type's template says which fields it has
-                template = template_for(modality, procedure)
+                template = template_for(modality, procedure or draft.procedure)
                 for key in [k for k in values if k in ROW_OF_FIELD]:
                     if not template.allows(ROW_OF_FIELD[key].name):
                         values.pop(key)  # e.g. MR words in a scintigraphy sentence are not its own
@@ -335,20 +352,32 @@ class _Reader:
         return out
 
     def _resolver(self):
-        named = [p for p in self.procedures_seen if p in vocab.PROCEDURES]
-        isotope = self.isotopes[0] if self.isotopes else "I-123 mIBG scintigraphy"
-        nm = next((p for p in named if vocab.PROCEDURES[p].modality == "NM"), None)
-        pet = next((p for p in named if vocab.PROCEDURES[p].modality == "PT"), None)
+        """Placeholders -> procedures: a bare "mIBG" is the mIBG study whose isotope the text
+        names elsewhere, else an mIBG scintigraphy of unknown isotope; a bare "scintigraphy"
+        / "PET" is the named study of its modality, else a study of that modality only.
+        Nothing the text does not say is filled in (no isotope, no tracer)."""
+        named = [p for p in self.procedures_seen if p in vocab.PROCEDURES or
+                 (p in TRACER_STUDIES and p not in ("NM", "PET"))]
+        mibg = self.isotopes[0] if self.isotopes else "mIBG scintigraphy"
+        if "mIBG" in self.procedures_seen:
+            named.append(mibg)
+        nm = next((p for p in named if modality_of(p) == "NM"), None)
+        pet = next((p for p in named if modality_of(p) == "PT"), None)
 
         def resolve(proc: str | None) -> str | None:
             if proc == "mIBG":
-                return isotope
+                return mibg
             if proc == "NM":
-                return nm or isotope
+                return nm or "NM"
             if proc == "PET":
-                return pet or "FDG PET/CT"
+                return pet or "PET"
             return proc
         return resolve
+
+
+def _tracer_term(name: str | None) -> str | None:
+    """The tracer term of a generated-table meaning (None stays None: no tracer was said)."""
+    return terms.lookup("tracer", name) if name else None
 
 
 # A section heading alone on its line (an inline "Background:" label inside an abstract is

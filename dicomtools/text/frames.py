@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import vocab
-from . import assertion
+from . import assertion, lists
 from .mentions import Mention, is_definite_reference, is_post_contrast, procedure_region
+from .patterns import TRACER_STUDIES
 
 if TYPE_CHECKING:
     from .extract import Evidence
@@ -168,9 +169,14 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         sites = [m for m in sites if m.start >= pre]
     premod = sorted((m for m in sites if pre <= m.start < anchor.start),
                     key=lambda m: m.value in REGIONS)  # "thoracic paravertebral": the specific one
-    site_m = next(iter(premod), None) \
-        or specific_site(next((m for m in sites if m.start >= anchor.end), None), sites) \
+    after = specific_site(next((m for m in sites if m.start >= anchor.end), None), sites)
+    site_m = next(iter(premod), None) or after \
         or specific_site(next((m for m in sites if m.start < pre), None), sites)
+    listed: list[Mention] = []
+    if after is not None and (site_m is after or lists.general(site_m)):
+        listed = lists.site_list(clean, after, sites, hi, relational)
+        if len(listed) > 1:
+            site_m = after
     kind = anchor.value
     if kind == "generic":
         if present is not False or site_m is None:
@@ -197,12 +203,19 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         nxt = next((x for x in kinds.get("site", []) if 0 <= x.start - m.end <= 20), None)
         return nxt is None or nxt is site_m
 
-    lat = lat or next((m for m in lats if pre <= m.start < anchor.start), None) \
-        or next((m for m in lats if m.start >= anchor.end and own(m)), None) \
-        or next((m for m in lats if m.start < pre and own(m)), None)
+    lat = lat or next((m for m in lats if pre <= m.start < anchor.start), None)
+    if len(listed) < 2:  # in a list, a side word after the noun is its own site's
+        lat = lat or next((m for m in lats if m.start >= anchor.end and own(m)), None) \
+            or next((m for m in lats if m.start < pre and own(m)), None)
+    elif lat is None:
+        draft.fill("laterality", lists.own_laterality(clean, listed[0], lats))
     if lat is not None and (draft.values.get("site") or site_m is None):
         draft.fill("laterality", lat.value)
-    apply_attributes(clean, draft, kinds, lo, hi)
+    if len(listed) > 1:
+        frame["copies"] = lists.copies(clean, draft, listed, kinds, hi)
+        apply_attributes(clean, draft, kinds, lo, lists.item_start(clean, listed[0], listed[1]))
+    else:
+        apply_attributes(clean, draft, kinds, lo, hi)
     if draft.values.get("site") is None and present is False and "site_of" not in frame:
         region = region_of(clean, proc_mention, procedure)
         draft.fill("site", region)
@@ -242,7 +255,10 @@ def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
 def modality_of(procedure: str | None) -> str | None:
     if procedure in vocab.PROCEDURES:
         return vocab.PROCEDURES[procedure].modality
-    return {"mIBG": "NM", "NM": "NM", "PET": "PT"}.get(procedure or "")
+    if procedure == "mIBG":
+        return "NM"
+    study = TRACER_STUDIES.get(procedure or "")
+    return study[0] if study else None
 
 
 def apply_mention(clean: str, draft: Draft, m: Mention) -> None:

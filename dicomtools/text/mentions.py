@@ -28,6 +28,7 @@ from .patterns import (
     _AGENT_TERM,
     _AGENTS,
     _ANCHORS,
+    _BONE_AGENTS,
     _CONTEXT,
     _DEGREE,
     _DIFF_NO,
@@ -55,6 +56,7 @@ from .patterns import (
     _STIR_FIRST,
     _VOLUME,
     _WORD_SEQ,
+    BONE_AGENT_TERMS,
 )
 
 
@@ -190,14 +192,26 @@ def _open_sites(clean: str) -> list[Mention]:
     return out
 
 
+# Hand-kept regions kept coarse on purpose (the body regions concordance compares).
+_COARSE = frozenset({"thorax", "abdomen", "pelvis", "neck", "whole body"})
+
+
 def _sites(clean: str) -> list[Mention]:
     found = []
     for pattern, term in _SITES:
         for m in pattern.finditer(clean):
             found.append(Mention("site", m.start(), m.end(), term))
     hand = [(m.start, m.end) for m in found]
-    # the hand-kept patterns (adjectives, "para-aortic" ...) first; the open tables fill in
-    found += [m for m in _open_sites(clean) if not any(m.start < e and s < m.end for s, e in hand)]
+    # the hand-kept patterns (adjectives, "para-aortic" ...) first; the open tables fill in,
+    # and a longer name of them wins over the hand-kept word inside it ("thoracolumbar spine")
+    for o in _open_sites(clean):
+        inside = [h for h in found if o.start <= h.start and h.end <= o.end]
+        if inside and all(h.value not in _COARSE for h in inside) and "lymph node" not in o.value \
+                and any(o.end - o.start > h.end - h.start for h in inside) and not any(
+                h.start < o.start < h.end or h.start < o.end < h.end for h in found):
+            found = [h for h in found if h not in inside] + [o]
+        elif not any(o.start < e and s < o.end for s, e in hand):
+            found.append(o)
     found.sort(key=lambda x: (x.start, -x.end))
     out: list[Mention] = []
     for mention in found:
@@ -414,7 +428,15 @@ _GATES: dict[str, tuple[str, ...]] = {
     "pathology": ("patholog", "histo", "biops", "cyto", "specimen", "cells", "stroma", "shimada",
                   "inpc", "microscop"),
     "followup": ("follow", "recurren", "relapse"),
+    "tracers": ("mdp", "hdp", "medronate", "oxidronate", "diphosphonate"),
 }
+
+
+def _tracers(clean: str) -> list[Mention]:
+    """Radiopharmaceuticals a report names beside its procedure (the bone-seeking agent)."""
+    return [Mention("tracer", m.start(), m.end(),
+                    terms.lookup("tracer", BONE_AGENT_TERMS[0 if m.group(1) else 1]))
+            for m in _BONE_AGENTS.finditer(clean)]
 
 
 def _open(low: str, gate: str) -> bool:
@@ -429,6 +451,7 @@ def find_mentions(clean: str) -> list[Mention]:
     # Without a procedure or a finding noun a sentence can only add attributes to the
     # previous finding ("Restricted diffusion ... could be detected"): skip the rest.
     mentions = [*heads, *((*_sites(clean), *_laterality(clean), *_context(clean, low)) if heads else ()),
+                *(_tracers(clean) if heads and _open(low, "tracers") else ()),
                 *(_levels(clean) if digits else ()),
                 *(_sizes(clean) if digits and _open(low, "sizes") else ()),
                 *(_volumes(clean) if digits and _open(low, "volumes") else ()),

@@ -29,12 +29,18 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
      "mIBG"),
     (_rx(r"\banti[- ]?GD ?2\b|\bimmuno-?scintigraph\w{0,4}"), "99mTc anti-GD2 immunoscintigraphy"),
     (_rx(r"\bDOTA[- ]?NOC\b"), "68Ga-DOTANOC PET/CT"),
-    (_rx(r"\bDOTA[- ]?TATE\b|\bsomatostatin receptor (?:PET|imaging|scintigraphy)"),
-     "68Ga-DOTATATE PET/CT"),
+    (_rx(r"\bDOTA[- ]?TATE\b"), "68Ga-DOTATATE PET/CT"),
+    (_rx(r"\bDOTA[- ]?TOC\b|\bedotreotide\b"), "68Ga-DOTATOC"),
+    (_rx(r"\b(?:18 ?F|F[- ]?18|F)[- ]?(?:L[- ])?DOPA\b|\bfluoro-?(?:L-)?dopa\b"), "18F-DOPA"),
+    # Octreoscan is the brand of In-111 pentetreotide; "octreotide scintigraphy" names no isotope
+    (_rx(r"\b(?:(?:In[- ]?111|111 ?In|indium[- ]111)[- ]?(?:DTPA[- ])?(?:pentetreotide|octreotide)"
+         r"|pentetreotide|octreoscan\w{0,3})\b"), "In-111 pentetreotide"),
+    (_rx(r"\b(?:(?:radio-?labell?ed )?octreotide|somatostatin receptor)(?= (?:scintigra|scan|imaging|"
+         r"SPECT|study))|\bradio-?labell?ed octreotide\b"), "octreotide scintigraphy"),
     (_rx(r"\bm?-?FBG\b|\bfluorobenzylguanidine"), "18F-MFBG PET"),
     (_rx(r"\bFDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),
     (_rx(r"\bbone scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
-         r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|HDP|DPD)\b|\bmethylene diphosphonate"),
+         r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|H?HDP|HMDP|DPD)\b|\bmethylene diphosphonate"),
      "bone scintigraphy"),
     (_rx(r"\bPET(?:[-/ ]?CT)?\b|\bpositron emission tomography"), "PET"),
     (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2})\b"), "NM"),
@@ -46,6 +52,23 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler)\b"
          r"|\bUS\b(?! ?\$)"), "ultrasound"),
 ]
+# Studies outside the model's procedures that name their radiopharmaceutical: the finding keeps
+# modality and tracer (a term of the generated PS3.16 tables, or None when the isotope is not
+# said) and has no procedure. "NM"/"PET" left unresolved are the same with no tracer.
+TRACER_STUDIES: dict[str, tuple[str, str | None]] = {
+    "68Ga-DOTATOC": ("PT", "Edotreotide Ga^68^"),
+    "18F-DOPA": ("PT", "Fluoro-L-dopa F^18^"),
+    "In-111 pentetreotide": ("NM", "Indium^111 Pentetreotide"),
+    "octreotide scintigraphy": ("NM", None),
+    "NM": ("NM", None),
+    "PET": ("PT", None),
+}
+# Bone-seeking agents a bone scan report names (code meanings of the generated tables, or a
+# hand-kept tracer name); an unnamed agent stays unnamed.
+_BONE_AGENTS = _rx(r"\b(?:(MDP|medronate|methylene diphosphonate)|(H?HDP|HMDP|oxidronate|"
+                   r"hydroxy-?methylene diphosphonate))\b")
+BONE_AGENT_TERMS = ("99mTc-MDP", "Technetium Tc^99m^ oxidronate")
+
 # "diffusion weighted MRI" / "T2-weighted MR images" name a sequence, not a new study;
 # "PET/CT" is PET, "SPECT/CT" is the scintigraphy: their CT is not a CT study.
 _NOT_A_STUDY = _rx(r"(?:weighted|diffusion) ?$")
@@ -68,13 +91,18 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bmass(?:es)?\b"), "mass"),
     (_rx(r"\blesions?\b|\bdeposits?\b|\binfiltrat(?:es?|ion)\b"), "lesion"),
     (_rx(r"\bnodules?\b"), "nodule"),
+    # a region without tracer where there should be some: a lesion of the scan
+    (_rx(r"\b(?:photopenic|photon-deficient|cold) (?:areas?|defects?|regions?|foc(?:us|i)|spots?|lesions?)\b"),
+     "lesion"),
     (_rx(r"\b(?:lymph ?nodes?|(?:lymph)?adenopath\w{1,3}|nodes)\b"), "lymph node"),
     (_rx(r"\bmetasta(?:sis|ses|tic disease)\b"), "metastasis"),
     (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|(?:ganglio)?neuroblastomas?|ganglioneuromas?"
          r"|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia))\b"), "neoplasm"),
     (_rx(r"\b(?:uptake|accumulation|avidity|foc(?:us|i)(?= of (?:\w{1,15} ){0,3}"
          r"(?:uptake|activity|accumulation|radiotracer|tracer))|hot ?spots?"
-         r"|(?:tracer|radiotracer|mIBG|FDG) (?:activity|localization|localisation)"
+         r"|(?:tracer|radiotracer|radiopharmaceutical|mIBG|FDG) (?:activity|localization|localisation)"
+         r"|(?:increased|abnormal|focal|intense|pathologic(?:al)?) (?:radio-?)?(?:tracer )?activity"
+         r"|hyperfixations?|hypercaptations?"
          r"|(?:MIBG|FDG|DOTATATE|somatostatin|tracer)[- ]avid\w{0,3})\b"), "uptake"),
     (_rx(r"\b(?:abnormalit(?:y|ies)|(?:abnormal|pathologic\w{0,3}|suspicious) findings?"
          r"|(?:evidence of |residual |active )?disease|pathology|malignancy)\b"), "generic"),

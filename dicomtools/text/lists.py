@@ -1,0 +1,107 @@
+"""Coordination and enumeration: one finding per site of a list.
+
+"uptake involving the thoracolumbar spine, the skull, and the left pelvis" names three
+places of one kind of finding; "no uptake in the adrenal glands or the liver" two places
+without it. The sites after a finding noun that are joined only by list words (commas,
+"and", "or", "as well as") and their own determiners and side words form the list; each
+site after the first becomes a copy of the finding with its own site, its own laterality
+(a side word right before it, never the first site's), and the attributes said between it
+and the next site. A generic place before the noun ("osseous metastases involving the
+clavicles, scapula and ribs") yields to a list of two or more specific ones.
+
+Linear: one pass over the sentence's site mentions, each gap checked by a bounded regex.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from .mentions import Mention
+
+if TYPE_CHECKING:
+    from .frames import Draft
+
+# What may stand between two sites of one list: a list word, determiners, side and
+# position words, counts ("both", "multiple areas within"), a figure reference.
+_JOIN = re.compile(
+    r"(?:\s?\((?:fig\w{0,5}|figure|not shown)[^()]{0,20}\))?"
+    r"(?:,|,? (?:and|or|as well as|&|and/or|nor)|,? (?:as well as|and) (?:likely|possibly|probably)"
+    r"(?: also)?| as well as)?"
+    r"(?: (?:in|within|at|of|involving))?"
+    r"(?: (?:the|both|bilateral|left|right|a|an|multiple|several|numerous|areas? within|all|"
+    r"proximal|distal|upper|lower|also|of the|bones of the|[a-z]{1,12}-sided|[CTLS] ?\d{1,2}))*"
+    r" ?", re.IGNORECASE)
+# Places too general to name a finding when a list names specific ones.
+_GENERAL = frozenset({"bone", "whole body", "thorax", "abdomen", "pelvis", "neck"})
+_MAX_ITEMS = 20
+
+
+def site_list(clean: str, first: Mention, sites: list[Mention], hi: int,
+              blocked: list[tuple[int, int]]) -> list[Mention]:
+    """The sites listed with ``first`` (``first`` included) up to ``hi``; ``blocked`` are
+    spans (relational zones) whose sites are neighbours, not members."""
+    out = [first]
+    for site in sites:
+        if site.start <= out[-1].start or site.start >= hi:
+            continue
+        if any(a <= site.start < b for a, b in blocked) or len(out) >= _MAX_ITEMS:
+            break
+        gap = clean[out[-1].end:site.start]
+        if len(gap) > 60 or not _JOIN.fullmatch(gap) or not _has_join(gap):
+            break
+        out.append(site)
+    return out
+
+
+def _has_join(gap: str) -> bool:
+    """A list needs a list word between its items ("the right femur and the skull"), not
+    just a space ("adrenal gland liver" is no list)."""
+    return "," in gap or bool(re.search(r"\b(?:and|or|nor|as well as|&)\b", gap, re.IGNORECASE))
+
+
+_LIST_WORD = re.compile(r",|\b(?:and|or|nor|as well as)\b", re.IGNORECASE)
+
+
+def item_start(clean: str, prev: Mention, site: Mention) -> int:
+    """Where a list item begins: after the last list word before its site (what stands
+    between, "the L4", "bilateral", is the item's own)."""
+    start = prev.end
+    for m in _LIST_WORD.finditer(clean, prev.end, site.start):
+        start = m.end()
+    return start
+
+
+def own_laterality(clean: str, site: Mention, lateralities: list[Mention]) -> str | None:
+    """The side word right before a site ("the left pelvis", "bilateral femora") or right
+    after it ("the ribs bilaterally")."""
+    for m in lateralities:
+        if 0 <= site.start - m.end <= 12 and not re.search(r"[,;]|\band\b|\bor\b", clean[m.end:site.start]):
+            return m.value
+        if 0 <= m.start - site.end <= 2 and m.value == "bilateral":
+            return m.value
+    return None
+
+
+def general(site: Mention | None) -> bool:
+    """Is the site a general place a list of specific ones replaces?"""
+    return site is not None and site.value in _GENERAL
+
+
+def copies(clean: str, draft: Draft, listed: list[Mention], kinds: dict, hi: int) -> list[Draft]:
+    """A copy of ``draft`` for each site of ``listed`` after the first."""
+    from .frames import Draft, apply_attributes
+    out = []
+    starts = [item_start(clean, a, b) for a, b in pairwise(listed)]
+    for i, site in enumerate(listed[1:], start=1):
+        begin = starts[i - 1]
+        end = starts[i] if i < len(starts) else hi
+        copy = Draft(draft.procedure, draft.finding, draft.present, draft.certainty,
+                     evidence=list(draft.evidence), tracer=draft.tracer,
+                     modality_hint=draft.modality_hint)
+        copy.fill("site", site.value)
+        copy.fill("laterality", own_laterality(clean, site, kinds.get("laterality", [])))
+        apply_attributes(clean, copy, kinds, begin, end)
+        out.append(copy)
+    return out

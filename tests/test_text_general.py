@@ -1,0 +1,91 @@
+"""General language rules of the extractor (issue 10): nothing invented, one finding per
+listed site, modality from headers, whole-study statements, assertion, prose measurements."""
+
+from __future__ import annotations
+
+from dicomtools.concordance.match import PROCEDURE_CLASS, WHOLE_BODY
+from dicomtools.model import Finding, Report
+from dicomtools.sr.write import check_writable
+from dicomtools.text import extract_findings
+
+
+def findings(text: str) -> list[dict]:
+    return [{k: v for k, v in e.finding.to_json().items() if v not in (None, [])}
+            for e in extract_findings(text)]
+
+
+def one(text: str) -> dict:
+    found = findings(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ---- 1. never invent -------------------------------------------------------------------------
+def test_bare_mibg_is_an_mibg_scan_of_unknown_isotope():
+    f = one("The MIBG scan was negative.")
+    assert f["procedure"] == "mIBG scintigraphy" and f["modality"] == "NM"
+    assert "tracer" not in f and f["present"] is False
+
+
+def test_named_isotope_is_kept_and_a_later_bare_mibg_refers_to_it():
+    found = findings("I-123 mIBG scintigraphy was performed. The MIBG scan showed uptake in the "
+                     "right adrenal gland.")
+    assert [(f["procedure"], f.get("tracer")) for f in found] == [("I-123 mIBG scintigraphy", "I-123 mIBG")]
+    assert one("I-131 MIBG showed uptake in the liver.")["tracer"] == "I-131 mIBG"
+
+
+def test_pentetreotide_is_not_mibg():
+    f = one("Indium-111 pentetreotide scintigraphy showed uptake in the right adrenal gland.")
+    assert f["modality"] == "NM" and "procedure" not in f
+    assert f["tracer"] == "indium^111 pentetreotide"
+    f = one("Octreotide scintigraphy showed uptake in the liver.")
+    assert f["modality"] == "NM" and "procedure" not in f and "tracer" not in f
+
+
+def test_bone_agent_is_what_the_text_names():
+    assert one("Bone scan with 99mTc-HDP showed uptake in the right femur.")["tracer"] \
+        == "technetium tc^99m^ oxidronate"
+    assert one("Bone scan after injection of HMDP labeled with 99mTc showed uptake in the skull.")[
+        "tracer"] == "technetium tc^99m^ oxidronate"
+    assert one("Tc-99m MDP bone scan showed uptake in the skull.")["tracer"] == "99mTc-MDP"
+    assert "tracer" not in one("Bone scintigraphy: focal uptake in the L1 vertebral body.")
+
+
+def test_bare_pet_names_no_tracer():
+    f = one("PET/CT showed a hypermetabolic mass in the left adrenal gland.")
+    assert f["modality"] == "PT" and "procedure" not in f and "tracer" not in f
+    assert one("FDG PET/CT showed a mass in the left adrenal gland.")["tracer"] == "18F-FDG"
+
+
+def test_an_mibg_scan_without_isotope_is_writable_and_one_concordance_class():
+    finding = Finding(modality="NM", procedure="mIBG scintigraphy", present=False, finding="uptake",
+                      site="whole body")
+    check_writable(Report(modality="NM", procedure="mIBG scintigraphy", findings=(finding,)))
+    assert {PROCEDURE_CLASS[p] for p in ("mIBG scintigraphy", "I-123 mIBG scintigraphy",
+                                         "I-131 mIBG scintigraphy")} == {"scintigraphy"}
+    assert "mIBG scintigraphy" in WHOLE_BODY
+
+
+# ---- 2. enumeration and coordination ----------------------------------------------------------
+def test_enumerated_sites_give_one_finding_each_with_their_own_side():
+    found = findings("The bone scintigraphy demonstrates multiple focal areas of increased "
+                     "radiopharmaceutical activity involving the thoracolumbar spine, the skull, "
+                     "and the left pelvis.")
+    assert [(f["site"], f.get("laterality")) for f in found] == [
+        ("thoraco-lumbar spine", None), ("skull", None), ("pelvis", "left")]
+    assert {f["finding"] for f in found} == {"uptake"}
+
+
+def test_negated_coordination_gives_one_absent_finding_per_site():
+    found = findings("No uptake in the adrenal glands or the liver on MIBG scintigraphy.")
+    assert [(f["site"], f["present"]) for f in found] == [("adrenal gland", False), ("liver", False)]
+
+
+def test_list_items_keep_their_own_levels():
+    found = findings("Bone scan: two photopenic areas within the T12 vertebra and within the L4 vertebra.")
+    assert [f.get("vertebral_levels") for f in found] == [["T12"], ["L4"]]
+
+
+def test_two_sites_without_a_list_word_are_not_a_list():
+    found = findings("CT showed a mass in the left adrenal gland adjacent to the liver.")
+    assert [f.get("site") for f in found] == ["adrenal gland"]
