@@ -23,6 +23,7 @@ import pydicom
 import pytest
 from pydicom.uid import RealWorldValueMappingStorage, generate_uid
 
+from dicomtools.errors import InputError
 from dicomtools.sr.read import read_sr
 from dicomtools.sr.write import write_sr
 from tests.conftest import SAMPLES, require_tool
@@ -329,3 +330,191 @@ def test_full_circle_our_sr_dcmqi_writer_reader_and_import(demo: Path, tmp_path:
         assert report.findings[0].roi is None if placeholder else report.findings[0].roi is not None
         assert [_comparable(f, placeholder) for f in report.findings] == [
             _comparable(f, placeholder) for f in original.findings]
+
+
+# ---- bad input ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def example_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("dcmqi_example")
+    example_inputs("sr-tid1500-example", folder)
+    return folder
+
+
+def _broken(tmp_path: Path, change) -> Path:
+    meta = json.loads((DATA / "sr-tid1500-example.json").read_text())
+    change(meta)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(meta))
+    return path
+
+
+def _group0(meta: dict) -> dict:
+    return meta["Measurements"][0]
+
+
+BAD = {
+    # name: (change, JSON path named, value named)
+    "unknown top key": (lambda m: m.update(Measurement=[]), "(top level)", "'Measurement'"),
+    "value not DS": (lambda m: _group0(m)["measurementItems"][0].update(value="1,96"),
+                     "Measurements[0].measurementItems[0].value", "'1,96'"),
+    "value a number": (lambda m: _group0(m)["measurementItems"][0].update(value=1.96),
+                       "Measurements[0].measurementItems[0].value", "1.96"),
+    "code without meaning": (lambda m: _group0(m)["Finding"].pop("CodeMeaning"),
+                             "Measurements[0].Finding", "CodeMeaning"),
+    "unit not UCUM": (lambda m: _group0(m)["measurementItems"][0]["units"].update(
+        CodingSchemeDesignator="99TEST"), "Measurements[0].measurementItems[0].units", "'99TEST'"),
+    "no Finding": (lambda m: _group0(m).pop("Finding"), "Measurements[0]", "'Finding'"),
+    "segment 0": (lambda m: _group0(m).update(ReferencedSegment=0),
+                  "Measurements[0].ReferencedSegment", "0"),
+    "SEG not in composite context": (lambda m: _group0(m).update(segmentationSOPInstanceUID="1.2.3"),
+                                     "Measurements[0].segmentationSOPInstanceUID", "'1.2.3'"),
+    "bad UID": (lambda m: _group0(m).update(TrackingUniqueIdentifier="1.02.x"),
+                "Measurements[0].TrackingUniqueIdentifier", "'1.02.x'"),
+    "observer type": (lambda m: m["observerContext"].update(ObserverType="ROBOT"),
+                      "observerContext.ObserverType", "'ROBOT'"),
+    "missing image file": (lambda m: m["imageLibrary"].append("04.dcm"), "imageLibrary[3]", "'04.dcm'"),
+    "empty Measurements": (lambda m: m.update(Measurements=[]), "Measurements", "[]"),
+    "evaluation value a number": (lambda m: _group0(m).update(qualitativeEvaluations=[
+        {"conceptCode": _group0(m)["Finding"], "conceptValue": 3}]),
+        "Measurements[0].qualitativeEvaluations[0].conceptValue", "3"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_json_names_file_path_and_value(tmp_path: Path, example_folder: Path, case: str) -> None:
+    change, path, value = BAD[case]
+    meta = _broken(tmp_path, change)
+    with pytest.raises(InputError) as caught:
+        dcmqi.import_json(meta, example_folder)
+    message = str(caught.value)
+    assert message.startswith(str(meta)), message
+    assert path in message and value in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"{\"Measurements\": [", "not valid JSON"), (b"\xff\xfe{}", "not UTF-8"),
+    (b"[1, 2]", "expected a JSON object"), (b'{"a": 1, "a": 2}', "given twice")])
+def test_unreadable_json(tmp_path: Path, example_folder: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=expected):
+        dcmqi.import_json(path, example_folder)
+    with pytest.raises(InputError, match="no such file"):
+        dcmqi.import_json(tmp_path / "missing.json", example_folder)
+
+
+def test_export_needs_every_referenced_image(demo: Path, tmp_path: Path) -> None:
+    source = tmp_path / "partial"
+    source.mkdir()
+    first = sorted((SAMPLES / "case1" / "wbmri").glob("*.dcm"))[0]
+    (source / first.name).write_bytes(first.read_bytes())
+    with pytest.raises(InputError, match=r"2 source image\(s\) referenced by the SR not found"):
+        dcmqi.export_json(demo / "case1" / "wbmri.dcm", source)
+
+
+# ---- command line -------------------------------------------------------------------------
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dicomtools", *args], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+
+
+def test_cli_import_then_export(tmp_path: Path, example_folder: Path) -> None:
+    out = tmp_path / "sr.dcm"
+    proc = _cli("import", "dcmqi", str(DATA / "sr-tid1500-qualitative.json"), "--source",
+                str(example_folder), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and read_sr(out).findings[0].evaluations
+    meta = tmp_path / "meta.json"
+    proc = _cli("export", "dcmqi", str(out), "-o", str(meta))
+    assert proc.returncode == 0, proc.stderr
+    exported = json.loads(meta.read_text())
+    assert not list(schema_validator().iter_errors(exported))
+    # without --source the instances are listed by SOP Instance UID, as tid1500reader does
+    assert set(exported["imageLibrary"]) == {str(pydicom.dcmread(p).SOPInstanceUID)
+                                             for p in sorted(example_folder.glob("0*.dcm"))}
+    texts = [e["conceptValue"] for e in exported["Measurements"][0]["qualitativeEvaluations"]]
+    assert "Bad" in texts
+
+
+def test_cli_bad_input_exit_2_and_no_file(tmp_path: Path, example_folder: Path) -> None:
+    bad = _broken(tmp_path, lambda m: _group0(m)["measurementItems"][0].update(value="x1"))
+    out = tmp_path / "sr.dcm"
+    proc = _cli("import", "dcmqi", str(bad), "--source", str(example_folder), "-o", str(out))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "Measurements[0].measurementItems[0].value" in proc.stderr and "'x1'" in proc.stderr
+    assert not out.exists() and not list(tmp_path.glob(".*tmp"))
+    proc = _cli("export", "dcmqi", str(bad), "-o", str(tmp_path / "m.json"))
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr  # not an SR
+    assert not (tmp_path / "m.json").exists()
+
+
+# ---- SRs of other tools (tests/foreign_corpus.py) -----------------------------------------
+_CANONICAL = ("mm", "mm2", "cm3", "um2/s", "MBq", "[hnsf'U]", "{SUVbw}g/ml", "ms")
+
+
+def _numbers(report) -> list[list[tuple]]:
+    """Per group, every NUM of the content tree our writer makes from the report (typed
+    fields and open part alike): (concept, derivation, value in one unit per dimension)."""
+    from dicomtools import terms
+    from dicomtools.sr.write import content_tree
+    from dicomtools.vocab import Concept
+    groups = [g for top in content_tree(report) if top.name == Concept.IMAGING_MEASUREMENTS
+              for g in top.children]
+    out = []
+    for group in groups:
+        numbers = []
+        for item in group.children:
+            if item.value_type != "NUM":
+                continue
+            value, unit = item.value.value, item.value.unit.value
+            for target in _CANONICAL:
+                converted = terms.convert(value, unit, target)
+                if converted is not None:
+                    value, unit = converted, target
+                    break
+            derivation = next((c.value.key for c in item.children if c.name == Concept.DERIVATION), None)
+            numbers.append((item.name.key, derivation, unit, float(f"{value:.9g}")))
+        out.append(sorted(numbers, key=repr))
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[list, Path]:
+    out = tmp_path_factory.mktemp("dcmqi_corpus")
+    entries = foreign_corpus.build_corpus(out, strict=bool(__import__("os").environ.get("CI")))
+    source = out / "all_sources"  # one folder with every image and SEG the corpus references
+    source.mkdir()
+    for path in [*foreign_corpus.MR_DIR.glob("*.dcm"), foreign_corpus._ct_path(),
+                 *(out / "inputs").glob("*.dcm")]:
+        (source / path.name).write_bytes(path.read_bytes())
+    return entries, source
+
+
+def test_foreign_srs_export_and_dcmqi_writes_their_numbers_back(corpus, tmp_path: Path) -> None:
+    entries, source = corpus
+    assert len(entries) >= 30
+    exported = refused = 0
+    for entry in entries:
+        original = read_sr(entry.path)
+        try:
+            meta, _ = dcmqi.export_report(original, source_dir=source)
+        except InputError as exc:
+            # dcmqi's writer needs a Finding in every group: say which one has none
+            assert "no Finding" in str(exc), (entry.name, str(exc))
+            refused += 1
+            continue
+        assert not list(schema_validator().iter_errors(meta)), entry.name
+        (tmp_path / "m.json").write_text(json.dumps(meta))
+        back = read_sr(tid1500writer(tmp_path / "m.json", tmp_path / f"{entry.name}.dcm",
+                                     source, source))
+        assert len(back.findings) == len(original.findings), entry.name
+        for a, b, numbers_a, numbers_b in zip(original.findings, back.findings, _numbers(original),
+                                              _numbers(back), strict=True):
+            assert (b.finding, b.tracking_id) == (a.finding, a.tracking_id), entry.name
+            if a.site is not None:
+                assert (b.site, b.laterality) == (a.site, a.laterality), entry.name
+            assert numbers_b == numbers_a, entry.name
+        exported += 1
+    assert exported >= 25 and exported + refused == len(entries)

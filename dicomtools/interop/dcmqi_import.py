@@ -215,6 +215,8 @@ def _measurement(data: Any, where: _Where) -> Measurement | None:
             raise InputError(f"{where.file}: {where.path}: '{key}' is required")
     value = _number(item["value"], where / "value")
     quantity, unit = _code(item["quantity"], where / "quantity"), _code(item["units"], where / "units")
+    if unit.scheme != "UCUM":  # a measurement's unit is UCUM (TID 300); dcmqi does not check
+        raise (where / "units" / "CodingSchemeDesignator").fail(unit.scheme, "UCUM")
     if value is None:
         return None
     derivation = _code(item["derivationModifier"], where / "derivationModifier") \
@@ -337,6 +339,8 @@ def _group(data: Any, where: _Where, segs: set[str], warnings: list[str]) -> Fin
         evaluation = _object(entry, at, ("conceptCode", "conceptValue"))
         concept = _code(evaluation.get("conceptCode"), at / "conceptCode")
         raw = evaluation.get("conceptValue")
+        if not isinstance(raw, (str, dict)):
+            raise (at / "conceptValue").fail(raw, "a code object or a string (dcmqi's schema)")
         value: Code | str = raw if isinstance(raw, str) else _code(raw, at / "conceptValue")
         try:
             evaluations.append(Evaluation(terms.term_for("any", concept), value))
@@ -354,17 +358,17 @@ def _group(data: Any, where: _Where, segs: set[str], warnings: list[str]) -> Fin
             present = presence[stated.value]
             evaluations.remove(stated)
             break
+    finding = terms.term_for("finding", _code(group["Finding"], where / "Finding"))
+    site = terms.term_for("site", _code(group["FindingSite"], where / "FindingSite")) \
+        if "FindingSite" in group else None
+    laterality = terms.term_for("laterality", _code(group["Laterality"], where / "Laterality")) \
+        if "Laterality" in group else None
+    tracking_id = _string(group["TrackingIdentifier"], where / "TrackingIdentifier", 64)
     try:
-        return Finding(
-            present=present, tracking_id=_string(group["TrackingIdentifier"], where / "TrackingIdentifier", 64),
-            tracking_uid=tracking_uid, roi=roi,
-            finding=terms.term_for("finding", _code(group["Finding"], where / "Finding")),
-            site=terms.term_for("site", _code(group["FindingSite"], where / "FindingSite"))
-            if "FindingSite" in group else None,
-            laterality=terms.term_for("laterality", _code(group["Laterality"], where / "Laterality"))
-            if "Laterality" in group else None,
-            measurements=tuple(measurements), evaluations=tuple(evaluations),
-            regions=tuple(regions), other=tuple(other))
+        return Finding(present=present, tracking_id=tracking_id, tracking_uid=tracking_uid, roi=roi,
+                       finding=finding, site=site, laterality=laterality,
+                       measurements=tuple(measurements), evaluations=tuple(evaluations),
+                       regions=tuple(regions), other=tuple(other))
     except InputError as exc:
         raise InputError(f"{where.file}: {where.path}: {exc}") from None
 
