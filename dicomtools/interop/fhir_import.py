@@ -19,9 +19,13 @@ from ..levels import CODE_LEVELS
 from ..model import Finding, ImageRef, Patient, Report, Roi, SRIdentity, Study
 from ..observations import Evaluation, Measurement
 from ..values import MAX_DEPTH, PADDING, VALUE_TYPES, ContentNode
-from ..vocab import Code, Concept, code_from_json
+from ..vocab import Code, Concept, code_from_json, code_to_json
 from . import fhir_codes as fc
 from .fhir_codes import code_of, ext_value, uid_from
+
+
+def _code_json(data: Any, where: str) -> dict[str, str]:
+    return code_to_json(code_of(data, where))
 
 #: Resource types a bundle may hold: the IG's profiles (Observation, ImagingSelection,
 #: BodyStructure, Device, Practitioner), what it references (Patient, ImagingStudy,
@@ -166,7 +170,7 @@ def _report(b: _Bundle, i: int | None, source: dict[str, Any] | None, mine: Any,
         effective = effective or r.get("effectiveDateTime")
         field = _field(r)
         if field == "finding" or _profile(r) == "imaging-measurement-group" or (
-                field is None and r.get("hasMember")):
+                field is None and (r.get("hasMember") or _is_group_code(r))):
             findings.append(_finding(b, j, r))
         elif field == "impression":
             impression = _term("impression", _value_code(r, b.at(j)), b.at(j))
@@ -193,6 +197,11 @@ def _report(b: _Bundle, i: int | None, source: dict[str, Any] | None, mine: Any,
             raise
         raise InputError(f"{where}: {exc}") from None
     return replace(report.with_findings_in_context(), warnings=tuple(b.warnings))
+
+
+def _is_group_code(r: dict[str, Any]) -> bool:
+    codings = (r.get("code") or {}).get("coding") or [{}]
+    return codings[0].get("system") == fc.SYSTEMS["DCM"] and codings[0].get("code") == "125007"
 
 
 def _procedure(value: Any, modality: Any, where: str) -> str | Code | None:
@@ -399,11 +408,47 @@ def _selection(sel: dict[str, Any], where: str, roi: dict[str, Any], regions: li
         roi.update(centroid_lps_mm=tuple(float(v) for v in region.get("coordinate") or ()),
                    frame_of_reference_uid=sel.get("frameOfReferenceUid"))
     else:
-        nodes = _nodes(sel, where)
-        if not nodes:
-            raise InputError(f"{where}: an ImagingSelection without the sr-content extension "
-                             "(only dicomtools' own regions are read back)")
-        regions.extend(nodes)
+        regions.extend(_nodes(sel, where) or _native_regions(sel, where))
+
+
+_GRAPHIC = {"point": "POINT", "polyline": "POLYLINE", "circle": "CIRCLE", "ellipse": "ELLIPSE",
+            "multipoint": "MULTIPOINT", "polygon": "POLYGON", "ellipsoid": "ELLIPSOID"}
+
+
+def _native_regions(sel: dict[str, Any], where: str) -> list[ContentNode]:
+    """Another tool's ImagingSelection (no sr-content): each instance is an IMAGE item, or a
+    SCOORD (2D region, SELECTED FROM the image) / SCOORD3D (3D region) when it has one."""
+    concept = _code_json(sel["code"], f"{where}: code") if sel.get("code") else None
+    out = []
+    for k, inst in enumerate(sel.get("instance") or ()):
+        at = f"{where}: instance[{k}]"
+        sop_class = uid_from((inst.get("sopClass") or {}).get("code"), f"{at}: sopClass")
+        frames = [int(n) for n in inst.get("subset") or () if str(n).isdigit()]
+        image = {"sop_class_uid": sop_class, "sop_instance_uid": inst.get("uid"),
+                 "segment_number": None, "frames": frames or None}
+        if sop_class == vocab.SEGMENTATION_STORAGE and len(frames) == 1:
+            image.update(segment_number=frames[0], frames=None)
+        item: dict[str, Any] = {"value_type": "IMAGE", "relationship": "CONTAINS",
+                                "concept": concept, "value": image}
+        region2d = (inst.get("imageRegion2D") or [None])[0]
+        region3d = (inst.get("imageRegion3D") or [None])[0]
+        if region2d or region3d:
+            region = region2d or region3d
+            kind = _GRAPHIC.get(str(region.get("regionType")))
+            if kind is None:
+                raise InputError(f"{at}: region type {region.get('regionType')!r} has no DICOM "
+                                 "graphic type")
+            value = {"graphic_type": kind, "data": region.get("coordinate") or [],
+                     "frame_of_reference_uid": sel.get("frameOfReferenceUid") if region3d else None}
+            item = {"value_type": "SCOORD3D" if region3d else "SCOORD", "relationship": "CONTAINS",
+                    "concept": concept, "value": value, "children": [] if region3d else [
+                        {"value_type": "IMAGE", "relationship": "SELECTED FROM", "concept": None,
+                         "value": image}]}
+        out.append(_node(item, at, 0))
+    if not out:
+        raise InputError(f"{where}: an ImagingSelection without instances (a region without "
+                         "image or coordinates cannot be kept)")
+    return out
 
 
 def _member(r: dict[str, Any], where: str, kw: dict[str, Any], dims: list, extent: list,
