@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from dicomtools.errors import InputError
+from dicomtools.source import load_studies
 from dicomtools.text import MAX_TEXT, extract_findings
 from dicomtools.text.reports import pick_study, read_report_text, text_to_sr
-from dicomtools.source import load_studies
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "text_corpus"

@@ -89,3 +89,20 @@ def test_list_items_keep_their_own_levels():
 def test_two_sites_without_a_list_word_are_not_a_list():
     found = findings("CT showed a mass in the left adrenal gland adjacent to the liver.")
     assert [f.get("site") for f in found] == ["adrenal gland"]
+
+
+# ---- decoys: normal distribution and normal anatomy give nothing ------------------------------
+def test_a_long_list_of_organs_without_abnormal_uptake_is_the_normal_distribution():
+    assert findings("The highest uptake of 68Ga-DOTATATE was noted in the spleen followed by the "
+                    "kidneys, adrenal glands, liver, stomach and thyroid gland.") == []
+    assert findings("On DOTATATE PET, mild uptake was detected in the parotid glands, thymus, "
+                    "muscles, breast, lungs, and mediastinum.") == []
+    # the same list with abnormal uptake is findings
+    assert len(findings("Bone scan: increased uptake in the skull, the sternum, the pelvis and "
+                        "both femora.")) == 4
+
+
+def test_normal_anatomy_and_age_appropriate_uptake_are_not_findings():
+    assert findings("Normal bones show no uptake of I-131 MIBG.") == []
+    assert findings("Bone scan: there is age-appropriate uptake at the growth plates.") == []
+    assert [f["present"] for f in findings("Normal MIBG scan.")] in ([False], [])

@@ -168,6 +168,8 @@ class _Reader:
             self.last_procedure = procedures[-1].value
         if kinds.get("cohort") or kinds.get("followup"):
             return  # cohort statistics, guideline text, follow-up summaries: no findings
+        if _NORMAL_ANATOMY.match(clean):
+            return  # "Normal bones show no uptake ...": how normal anatomy looks, not a finding
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)
         self._acquisition(kinds, procedures, inherited)
         if not procedures and not kinds.get("anchor"):
@@ -373,6 +375,14 @@ class _Reader:
                 return pet or "PET"
             return proc
         return resolve
+
+
+# A sentence about normal organs ("Normal adrenal glands are usually not seen"), not a
+# normal study ("Normal MIBG scan", "Normal findings").
+_NORMAL_ANATOMY = re.compile(r"\W{0,3}normal (?!(?:[\w/-]{1,20} ){0,3}(?:scan|study|exam\w{0,7}|"
+                             r"scintigra\w{1,6}|findings?|results?|appearances?|imaging|PET|MRI|CT)\b)"
+                             r"(?:[\w-]{1,20} ){0,2}[\w-]{1,20}s? (?:show|are|is|have|has|do|does|were|was)\b",
+                             re.IGNORECASE)
 
 
 def _tracer_term(name: str | None) -> str | None:

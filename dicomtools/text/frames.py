@@ -211,6 +211,8 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         draft.fill("laterality", lists.own_laterality(clean, listed[0], lats))
     if lat is not None and (draft.values.get("site") or site_m is None):
         draft.fill("laterality", lat.value)
+    if lists.biodistribution(clean, anchor, listed, pre):
+        return None  # "uptake in the spleen, kidneys, liver, thyroid ...": the normal distribution
     if len(listed) > 1:
         frame["copies"] = lists.copies(clean, draft, listed, kinds, hi)
         apply_attributes(clean, draft, kinds, lo, lists.item_start(clean, listed[0], listed[1]))
@@ -243,7 +245,7 @@ def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
     """'Chest X-ray', 'abdominal ultrasound', 'CT of the abdomen': the site is the region the
     examination covered, not where a finding is."""
     for p in procedures:
-        if 0 <= p.start - site.end <= 2:
+        if 0 <= p.start - site.end <= 2 or p.start <= site.start < p.end:
             return True
         gap = clean[p.end:site.start]
         if 0 <= site.start - p.end <= 45 and re.fullmatch(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # position words, counts ("both", "multiple areas within"), a figure reference.
 _JOIN = re.compile(
     r"(?:\s?\((?:fig\w{0,5}|figure|not shown)[^()]{0,20}\))?"
-    r"(?:,|,? (?:and|or|as well as|&|and/or|nor)|,? (?:as well as|and) (?:likely|possibly|probably)"
+    r"(?:,|,? (?:and|or|as well as|&|and/or|nor|followed by)|,? (?:as well as|and) (?:likely|possibly|probably)"
     r"(?: also)?| as well as)?"
     r"(?: (?:in|within|at|of|involving))?"
     r"(?: (?:the|both|bilateral|left|right|a|an|multiple|several|numerous|areas? within|all|"
@@ -58,7 +58,7 @@ def site_list(clean: str, first: Mention, sites: list[Mention], hi: int,
 def _has_join(gap: str) -> bool:
     """A list needs a list word between its items ("the right femur and the skull"), not
     just a space ("adrenal gland liver" is no list)."""
-    return "," in gap or bool(re.search(r"\b(?:and|or|nor|as well as|&)\b", gap, re.IGNORECASE))
+    return "," in gap or bool(re.search(r"\b(?:and|or|nor|as well as|followed by)\b|&", gap, re.IGNORECASE))
 
 
 _LIST_WORD = re.compile(r",|\b(?:and|or|nor|as well as)\b", re.IGNORECASE)
@@ -82,6 +82,27 @@ def own_laterality(clean: str, site: Mention, lateralities: list[Mention]) -> st
         if 0 <= m.start - site.end <= 2 and m.value == "bilateral":
             return m.value
     return None
+
+
+# What makes uptake abnormal; a long list of organs without any of it is the tracer's normal
+# distribution ("uptake ... in the spleen followed by the kidneys, adrenal glands, liver ...").
+_ABNORMAL = re.compile(r"\b(?:increased|abnormal|patholog\w{0,5}|focal|foc(?:us|i)|hot|avid\w{0,3}|"
+                       r"hyper\w{0,12}|suspicious|metasta\w{1,6}|lesions?|heterogeneous|"
+                       r"non-?physiologic\w{0,3}|intense|marked)\b", re.IGNORECASE)
+_BIODISTRIBUTION_ITEMS = 4
+
+
+def biodistribution(clean: str, anchor: Mention, listed: list[Mention], pre: int) -> bool:
+    """Is an uptake frame with its list of places the normal distribution of the tracer?"""
+    if anchor.value != "uptake" or not listed:
+        return False
+    if len(listed) < _BIODISTRIBUTION_ITEMS:
+        # the list may go on with organs the tables do not name ("muscles", "breast")
+        stop = re.compile(r"[;.]|\b(?:with|which|but|whereas|while)\b").search(clean, listed[0].start)
+        items = re.split(r",|\band\b|\bfollowed by\b", clean[listed[0].start:stop.start() if stop else len(clean)])
+        if len(items) < _BIODISTRIBUTION_ITEMS + 1 or any(len(i.split()) > 4 for i in items):
+            return False
+    return not _ABNORMAL.search(clean, max(0, pre - 40), listed[0].start)
 
 
 def general(site: Mention | None) -> bool:

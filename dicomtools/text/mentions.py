@@ -424,7 +424,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "activities": ("bq", "ci"),
     "volumes": ("volume",),
     "sizes": ("mm", "cm"),
-    "physio": ("physiolog", "normal", "expected"),
+    "physio": ("physiolog", "normal", "expected", "appropriate"),
     "pathology": ("patholog", "histo", "biops", "cyto", "specimen", "cells", "stroma", "shimada",
                   "inpc", "microscop"),
     "followup": ("follow", "recurren", "relapse"),

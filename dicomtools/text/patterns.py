@@ -234,7 +234,8 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"in keeping with|represent(?:s|ing)?|typical (?:for|of)|characteristic of|"
                    r"classified as|diagnosed as|indicative of|likely|probably|presumably|"
                    r"most likely|concerning for|worrisome for|which was)\b")),
-    ("physio", _rx(r"\b(?<!non-)(?<!non)(?:physiologic\w{0,3}|normal(?: \w{1,12})? (?:uptake|distribution|"
+    ("physio", _rx(r"\b(?<!non-)(?<!non)(?:physiologic\w{0,3}|age-?appropriate|"
+                   r"normal(?: \w{1,12})? (?:uptake|distribution|"
                    r"biodistribution|activity|tracer distribution)|expected (?:uptake|activity)|"
                    r"normal biodistribution)")),
     ("pathology", _rx(r"\b(?:histo-?patholog\w{0,6}|histolog\w{1,6}|(?:cyto|immunohisto)\w{2,12}|"

@@ -47,6 +47,7 @@ _GENERIC = _rx(
     r"needed|required|used to|useful|valuable|emerging|thought|believed|known to|associated with)|"
     r"(?:has|have) been (?:\w{1,12}ly )?(?:classified|adopted|proposed|shown|used|reported|"
     r"described|suggested|recommended|established|associated|found)|"
+    r"(?:is|are) (?:\w{1,12}ly )?described|normally|in descending order|bio-?distribution|"
     r"tends? to|frequently|often|rarely|seldom|sometimes|mostly|in most cases|in rare cases|"
     r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis)\b")
 # The article speaking of itself: a title ("...: a case report") or its framing sentence.
