@@ -210,3 +210,22 @@ def test_local_pool_gives_the_same_rows(demo, index, tmp_path):
 def test_concordance_window_default_matches_the_matcher():
     from dicomtools.concordance import cli, match
     assert cli.DEFAULT_WINDOW_DAYS == match.DEFAULT_WINDOW_DAYS
+
+
+def test_commands_start_without_heavy_imports():
+    import subprocess
+    import sys
+    code = ("import sys, dicomtools.archive.cli, dicomtools.archive; "
+            "heavy = [m for m in ('pyarrow', 'duckdb', 'dask', 'distributed', 'pydicom') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_progress_shows_counts_and_rate(demo, tmp_path):
+    code, _, err = run_cli("index", demo, "-o", tmp_path / "idx", "--workers", "1", "--batch", "4",
+                           "--progress")
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("index:")]
+    assert len(lines) >= 4 and all("files/s" in line for line in lines)
+    assert "18/18 files read" in lines[-1]
