@@ -148,6 +148,11 @@ def test_seed_sr_exports_and_dcmqi_writes_it_back(demo: Path, tmp_path: Path, ke
         {r.sop_instance_uid for r in original.source_images}
     if original.impression is not None:
         assert back.impression is None and any("Impression" in n for n in notes)
+    if images == context:  # our own JSON imports straight back (placeholder segment dropped)
+        imported = dcmqi.import_json(meta_path, images or tmp_path)
+        assert [_comparable(f, placeholder) for f in imported.findings] == [
+            _comparable(f, placeholder) for f in original.findings]
+        assert placeholder == (imported.findings[0].roi is None)
     # Procedure: dcmqi writes no Performed Procedure Code, so the NM procedures (which share
     # "NM unspecified body region") come back as that code; the others by name.
     if original.modality == "NM":

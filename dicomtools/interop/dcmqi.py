@@ -29,6 +29,7 @@ from ..errors import InputError
 from ..files import write_text
 from ..levels import CODE_LEVELS
 from ..model import Report
+from ..phi import printable
 from ..sr.codec import format_ds
 from ..sr.content import CONTAINS, HAS_ACQ_CONTEXT, HAS_CONCEPT_MOD, HAS_OBS_CONTEXT, Item
 from ..sr.read import read_sr
@@ -351,11 +352,11 @@ def export_command(args: argparse.Namespace) -> int:
     source = getattr(args, "source", None)
     meta, notes = export_report(read_sr(sr), source_dir=source,
                                 context_dir=getattr(args, "context", None) or source, where=str(sr))
-    write_text(args.output, json.dumps(meta, indent=2) + "\n")
+    path = write_text(args.output, json.dumps(meta, indent=2) + "\n")
     for line in notes:
-        print(f"dicomtools: note: {line}", file=sys.stderr)
-    print(f"{args.output}: dcmqi TID 1500 JSON, {len(meta.get('Measurements', []))} group(s), "
-          f"{len(notes)} note(s)")
+        print(f"dicomtools: note: {printable(line)}", file=sys.stderr)
+    print(f"wrote {printable(path)} (dcmqi TID 1500 JSON, {len(meta.get('Measurements', []))} "
+          f"group(s); {len(notes)} note(s) on what dcmqi's JSON cannot hold)")
     return 0
 
 
@@ -363,8 +364,9 @@ def import_command(args: argparse.Namespace) -> int:
     """``dicomtools import dcmqi META.json --source DIR -o SR.dcm``."""
     from ..sr.write import write_sr
     report = import_json(args.meta, args.source)
-    write_sr(report, args.output)
+    path = write_sr(report, args.output)
     for line in report.warnings:
-        print(f"dicomtools: note: {line}", file=sys.stderr)
-    print(f"{args.output}: SR with {len(report.findings)} finding(s) from {args.meta}")
+        print(f"dicomtools: note: {printable(line)}", file=sys.stderr)
+    print(f"wrote {printable(path)} (SR with {len(report.findings)} finding(s) from "
+          f"{printable(args.meta)})")
     return 0
