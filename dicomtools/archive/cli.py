@@ -23,8 +23,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
     status = StatusLine(force=args.progress)
     result = build_index(args.paths, args.output, workers=args.workers, dask=args.dask,
                          keep_ids=args.keep_ids, id_key_file=args.id_key_file,
-                         batch_size=args.batch, progress=status)
+                         batch_size=args.batch, progress=status,
+                         pacs=args.pacs or args.dicomweb, keys=args.key, calling_aet=args.aet)
     status.clear()
+    if args.pacs or args.dicomweb:
+        print(f"fetched {result.fetched:,} SRs from {printable(args.pacs or args.dicomweb)} "
+              f"({result.fetched_changed:,} new or changed)")
     for note in result.notes:
         print(note, file=sys.stderr)
     rows = ", ".join(f"{result.rows.get(t, 0):,} {t}" for t in
@@ -103,8 +107,16 @@ def add_parsers(sub: Any, epilog: str) -> None:
                     "A second run reads only new or changed files (path, size, mtime); an "
                     "interrupted run continues where it stopped. Patient IDs are stored as a "
                     "keyed hash (HMAC-SHA256, key in INDEX/id.key) unless --keep-ids.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="folders and SR files")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders and SR files")
     p.add_argument("-o", "--output", required=True, metavar="INDEX", help="index folder")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--pacs", metavar="dicom://AET@host:port",
+                       help="also index the SRs of this PACS (C-FIND + C-GET), fetched into "
+                            "INDEX/fetched/ (only new or changed ones are read again)")
+    where.add_argument("--dicomweb", metavar="URL", help="also index the SRs of a DICOMweb server")
+    p.add_argument("--aet", metavar="AET", help="our calling AE title (default DICOMTOOLS)")
+    p.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE",
+                   help="PACS query key limiting the SRs fetched, e.g. -k StudyDate=2015-2016")
     p.add_argument("--workers", type=int, metavar="N",
                    help="local worker processes (default: all cores; 1: in this process)")
     p.add_argument("--dask", metavar="SCHEDULER",

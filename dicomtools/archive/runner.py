@@ -37,6 +37,8 @@ class IndexResult:
     skipped: int = 0       # not DICOM, or DICOM but not an SR (an image, a SEG)
     deleted: int = 0       # indexed before, gone now
     labs: int = 0          # labs.json files read
+    fetched: int = 0       # SRs fetched from a PACS (--pacs, --dicomweb)
+    fetched_changed: int = 0  # of which new or changed in the index's cache
     shards: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -140,10 +142,11 @@ def _within(path: str, roots: list[str]) -> bool:
 def _tasks(paths: list[str], index: Path, state: dict[str, tuple[int, int, str]],
            result: IndexResult, seen: set[str], walker: Walker) -> Iterator[FileTask]:
     """New and changed files, in walk order; counts the unchanged ones."""
-    inside = str(index.resolve())
+    inside, fetched = str(index.resolve()), str((index / "fetched").resolve())
     for found in walker.walk(paths):
         path = os.path.abspath(found.path)
-        if _within(os.path.realpath(path), [inside]):
+        real = os.path.realpath(path)
+        if _within(real, [inside]) and not _within(real, [fetched]):
             continue  # the index's own files, when a folder holding it is indexed
         result.seen += 1
         size, mtime = found.stat.st_size, found.stat.st_mtime_ns
@@ -186,17 +189,20 @@ def _settings(index: Path, key: bytes, keep_ids: bool) -> dict[str, Any]:
 def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLike[str], *,
                 workers: int | None = None, dask: str | None = None, keep_ids: bool = False,
                 id_key_file: str | None = None, batch_size: int = DEFAULT_BATCH,
-                progress: Callable[[str], None] | None = None) -> IndexResult:
+                progress: Callable[[str], None] | None = None, pacs: str | None = None,
+                keys: Iterable[str] = (), calling_aet: str | None = None) -> IndexResult:
     """Index the SRs under ``paths`` into the index folder ``index`` (created if needed).
 
     Reads only files that are new or changed since the last run (path, size, mtime); files
     gone from under the given paths get a 'deleted' entry. ``workers``: local processes
     (default: all cores; 1 runs in this process); ``dask``: a scheduler address or 'local'.
+    ``pacs``: also the SRs of this PACS (``dicom://AET@host:port`` or a DICOMweb URL)
+    matching ``keys`` (KEY=VALUE), fetched into INDEX/fetched/ first.
     """
     started = time.perf_counter()
     given = [os.fsdecode(os.fspath(p)) for p in paths]
-    if not given:
-        raise InputError("index: give at least one folder or file")
+    if not given and not pacs:
+        raise InputError("index: give at least one folder or file, or --pacs/--dicomweb")
     if batch_size < 1:
         raise InputError(f"--batch {batch_size}: must be 1 or more")
     workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -215,6 +221,13 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
         store.clean_pending(folder)
         state = store.load_state(folder)
         result = IndexResult(run)
+        if pacs:
+            from .sources import fetch_srs
+            if progress is not None:
+                progress(f"index: fetching the SRs of {printable(pacs)}")
+            cache, result.fetched, result.fetched_changed = fetch_srs(pacs, folder, list(keys),
+                                                                      calling_aet)
+            given.append(str(cache))
         seen: set[str] = set()
         walker = Walker()
         executor: _Local | _Inline | _Dask = (
