@@ -10,7 +10,7 @@ from pydicom.filereader import dcmread
 from dicomtools import pacs
 
 
-def test_index_the_srs_a_pacs_holds(orthanc, seed_srs, tmp_path):  # noqa: F811
+def test_index_the_srs_a_pacs_holds(orthanc, seed_srs, tmp_path):
     case1 = [p for key, p in seed_srs.items() if key.startswith("case1/")]
     for path in case1:
         orthanc.delete_study(str(dcmread(path, stop_before_pixels=True).StudyInstanceUID))
