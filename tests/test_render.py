@@ -247,3 +247,63 @@ def test_html_renders_in_headless_chromium(tmp_path, seed_folder):
     dark = sum(g < 128 for g in grey) / len(grey)
     # a white page has variance 0; text and badges make it vary, but the page stays mostly light
     assert variance > 200 and 0.005 < dark < 0.5, (variance, dark)
+
+
+# -- encodings and damage ----------------------------------------------------------------
+def _un_content(source: Path, target: Path) -> None:
+    """The Content Sequence written as UN holding implicit VR (as a tool that did not know it)."""
+    from pydicom.dataset import Dataset
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+    ds = pydicom.dcmread(source)
+    assert max(ds.keys()) == 0x0040A730  # the content comes last: appended below
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, True
+    sub = Dataset()
+    sub.ContentSequence = ds.ContentSequence
+    write_dataset(buf, sub)
+    raw = buf.getvalue()[8:]  # without the implicit element header (tag, length)
+    del ds.ContentSequence
+    ds.save_as(target)
+    with open(target, "ab") as handle:
+        handle.write(struct.pack("<HH", 0x0040, 0xA730) + b"UN\0\0" + struct.pack("<I", len(raw)) + raw)
+
+
+def test_same_tree_in_every_encoding(tmp_path, seed_folder):
+    source = seed_folder / "case1" / "wbmri.dcm"
+    expected = walk(pydicom.dcmread(source))
+    dcmconv = require_tool("dcmconv")
+    variants = {}
+    for flag, name in (("+tb", "big_endian"), ("+ti", "implicit")):
+        variants[name] = tmp_path / f"{name}.dcm"
+        subprocess.run([dcmconv, flag, str(source), str(variants[name])], check=True, timeout=60)
+    variants["un_content"] = tmp_path / "un.dcm"
+    _un_content(source, variants["un_content"])
+    for name, path in variants.items():
+        assert walk(pydicom.dcmread(path)) == expected, name
+        assert render_file(path).split("\n\n", 1)[1] == render_file(source).split("\n\n", 1)[1], name
+
+
+def test_too_deep_is_exit_4_and_a_damaged_value_is_shown_as_stored(tmp_path, seed_folder):
+    from pydicom.dataelem import RawDataElement
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    ds = pydicom.dcmread(seed_folder / "case1" / "wbmri.dcm")
+    node = ds
+    for _ in range(80):
+        child = Dataset()
+        child.RelationshipType, child.ValueType, child.ContinuityOfContent = "CONTAINS", "CONTAINER", "SEPARATE"
+        node.ContentSequence = Sequence([child])
+        node = child
+    ds.save_as(tmp_path / "deep.dcm")
+    proc = subprocess.run([sys.executable, "-m", "dicomtools", "render", str(tmp_path / "deep.dcm")],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 4 and "nested deeper than" in proc.stderr and not proc.stdout
+
+    ds = pydicom.dcmread(seed_folder / "case1" / "wbmri.dcm")
+    group = ds.ContentSequence[6].ContentSequence[0]
+    value = [item for item in group.ContentSequence if item.ValueType == "NUM"][0].MeasuredValueSequence[0]
+    del value.FloatingPointValue
+    value._dict[0x0040A30A] = RawDataElement(0x0040A30A, "DS", 4, b"abc ", 0, False, True)
+    ds.save_as(tmp_path / "bad.dcm")
+    assert "1.7.1.5 CONTAINS NUM Diameter (81827009, SCT) = abc mm (mm, UCUM)" in render_file(tmp_path / "bad.dcm")

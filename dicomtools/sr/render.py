@@ -133,11 +133,43 @@ def _num(ds: Dataset) -> tuple[str, Code | None, str | None]:
     return text, unit, number
 
 
+class _Cache:
+    """Values decoded once per distinct raw bytes: an SR repeats the same few dozen codes
+    (and many NUM values) thousands of times, and pydicom parses each nested sequence anew
+    (this makes a 2,000-group SR render several times faster)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[int, bytes], Any] = {}
+
+    def get(self, ds: Dataset, tag: int, decode: Any) -> Any:
+        """``decode(ds)`` for the element ``tag`` of ``ds``, cached by its raw bytes."""
+        try:
+            raw = ds.get_item(tag)
+        except Exception:
+            raw = None
+        value = getattr(raw, "value", None)
+        if raw is None or not isinstance(value, bytes) or raw.__class__.__name__ != "RawDataElement":
+            return decode(ds)  # absent, or converted already: nothing to share
+        key = (tag, value)
+        if key not in self.seen:
+            self.seen[key] = decode(ds)
+        return self.seen[key]
+
+
+_NAME, _CODE_SEQ, _MEASURED, _TEMPLATE = 0x0040A043, 0x0040A168, 0x0040A300, 0x0040A504
+_NO_CACHE = _Cache()
+
+
+def _template_id(ds: Dataset) -> str | None:
+    templates = ds.get("ContentTemplateSequence")
+    return _str(templates[0].get("TemplateIdentifier")) or None if templates else None
+
+
 _TEXT_KEYWORDS = {"TEXT": "TextValue", "UIDREF": "UID", "PNAME": "PersonName", "DATE": "Date",
                   "TIME": "Time", "DATETIME": "DateTime"}
 
 
-def _node(ds: Dataset, position: str, depth: int) -> Node:
+def _node(ds: Dataset, position: str, depth: int, cache: _Cache = _NO_CACHE) -> Node:
     relationship = _str(ds.get("RelationshipType")).strip() or None
     observed = _str(ds.get("ObservationDateTime")).strip() or None
     reference = ds.get("ReferencedContentItemIdentifier")
@@ -145,17 +177,18 @@ def _node(ds: Dataset, position: str, depth: int) -> Node:
         target = ".".join(str(int(n)) for n in (reference if hasattr(reference, "__iter__") else [reference]))
         return Node(position, depth, relationship, "", None, f"-> {target}", reference=target)
     vt = _str(ds.get("ValueType")).strip()
-    concept = code_of(ds.get("ConceptNameCodeSequence"))
-    templates = ds.get("ContentTemplateSequence")
-    template = _str(templates[0].get("TemplateIdentifier")) or None if templates else None
+    concept = cache.get(ds, _NAME, lambda d: code_of(d.get("ConceptNameCodeSequence")))
+    template = cache.get(ds, _TEMPLATE, _template_id)
     parts: dict[str, Any] = {}
     if vt == "CONTAINER":
         value = _str(ds.get("ContinuityOfContent")) or "(continuity not given)"
     elif vt == "CODE":
-        parts["code"] = code_of(ds.get("ConceptCodeSequence"))
+        parts["code"] = cache.get(ds, _CODE_SEQ, lambda d: code_of(d.get("ConceptCodeSequence")))
         value = show_code(parts["code"])
     elif vt == "NUM":
-        value, parts["code"], parts["number"] = _num(ds)
+        # the qualifier is read with the value: a NUM with a qualifier is not shared
+        value, parts["code"], parts["number"] = (_num(ds) if "NumericValueQualifierCodeSequence" in ds
+                                                 else cache.get(ds, _MEASURED, _num))
     elif vt in _TEXT_KEYWORDS:
         raw = ds.get(_TEXT_KEYWORDS[vt])
         parts["text"] = None if raw is None else _str(raw)
@@ -182,6 +215,7 @@ def walk(ds: Dataset) -> list[Node]:
     A damaged item is kept, its value said to be unreadable; content nested deeper than
     values.MAX_TREE_DEPTH is an SRReadError (as the reader)."""
     out: list[Node] = []
+    cache = _Cache()
 
     def visit(item: Any, position: str, depth: int) -> None:
         if depth > MAX_TREE_DEPTH:
@@ -190,7 +224,7 @@ def walk(ds: Dataset) -> list[Node]:
             out.append(Node(position, depth, None, "?", None, "(not a dataset: unreadable item)"))
             return
         try:
-            out.append(_node(item, position, depth))
+            out.append(_node(item, position, depth, cache))
         except Exception as exc:  # a damaged value (pydicom raises many types): keep the item
             out.append(Node(position, depth, None, _str(item.get("ValueType", "?")), None,
                             f"(unreadable value: {type(exc).__name__})"))
