@@ -135,6 +135,14 @@ class _Dask:
             self.cluster.close()
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _within(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
@@ -205,7 +213,7 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
         raise InputError("index: give at least one folder or file, or --pacs/--dicomweb")
     if batch_size < 1:
         raise InputError(f"--batch {batch_size}: must be 1 or more")
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    workers = workers if workers is not None else _cores()
     if workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     folder = Path(index)
@@ -235,6 +243,10 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
         try:
             _drive(executor, _batches(_tasks(given, folder, state, result, seen, walker), batch_size),
                    Job(str(folder), run, key, keep_ids, ()), result, started, progress)
+        except OSError as exc:  # the index folder cannot be written (full, read-only ...)
+            raise InputError(f"{printable(folder)}: cannot write the index "
+                             f"({exc.strerror or type(exc).__name__}); the shards committed "
+                             "so far are kept, run again to continue") from None
         finally:
             executor.close()
         roots = [os.path.abspath(p) for p in given]
