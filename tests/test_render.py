@@ -302,7 +302,7 @@ def test_too_deep_is_exit_4_and_a_damaged_value_is_shown_as_stored(tmp_path, see
 
     ds = pydicom.dcmread(seed_folder / "case1" / "wbmri.dcm")
     group = ds.ContentSequence[6].ContentSequence[0]
-    value = [item for item in group.ContentSequence if item.ValueType == "NUM"][0].MeasuredValueSequence[0]
+    value = next(item for item in group.ContentSequence if item.ValueType == "NUM").MeasuredValueSequence[0]
     del value.FloatingPointValue
     value._dict[0x0040A30A] = RawDataElement(0x0040A30A, "DS", 4, b"abc ", 0, False, True)
     ds.save_as(tmp_path / "bad.dcm")
