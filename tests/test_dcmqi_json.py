@@ -25,6 +25,7 @@ from pydicom.uid import RealWorldValueMappingStorage, generate_uid
 
 from dicomtools.errors import InputError
 from dicomtools.sr.read import read_sr
+from dicomtools.sr.validate import validate
 from dicomtools.sr.write import write_sr
 from tests.conftest import SAMPLES, require_tool
 
@@ -309,6 +310,13 @@ def test_dcmqi_example_imports_and_reads_back_with_tid1500reader(tmp_path: Path,
     assert finding.site is not None and finding.finding is not None
     if name == "sr-tid1500-example-nan":
         assert any("'nan' left out" in w for w in report.warnings)
+    # the SR we write is valid for DCMTK and dicom3tools (a Real World Value Map reference is
+    # left out, with a warning: it cannot be listed as evidence)
+    require_tool("dciodvfy"), require_tool("dsrdump")
+    result = validate(ours_sr, ("dciodvfy", "dsrdump"))
+    assert sorted(result.ran) == ["dciodvfy", "dsrdump"] and not result.errors, result.errors
+    assert ("rwvm.dcm" in example["compositeContext"]) == any(
+        "rwvmMapUsedForMeasurement is not kept" in w for w in report.warnings)
     # our reader takes the SR we wrote back to the same report (our side of the round trip)
     back = read_sr(ours_sr)
     assert [f.to_json() for f in back.findings] == [

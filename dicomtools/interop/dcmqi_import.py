@@ -320,9 +320,9 @@ def _group(data: Any, where: _Where, segs: set[str], warnings: list[str]) -> Fin
             regions.append(ContentNode("IMAGE", "CONTAINS", Concept.REFERENCED_SEGMENT, ImageValue(
                 vocab.SEGMENTATION_STORAGE, seg_uid, int(segment))))
     if "rwvmMapUsedForMeasurement" in group:
-        regions.append(ContentNode("COMPOSITE", "CONTAINS", RWVM_CONCEPT, ImageValue(
-            RealWorldValueMappingStorage, _uid(group["rwvmMapUsedForMeasurement"],
-                                               where / "rwvmMapUsedForMeasurement"))))
+        _uid(group["rwvmMapUsedForMeasurement"], where / "rwvmMapUsedForMeasurement")
+        warnings.append(f"{where.path}.rwvmMapUsedForMeasurement is not kept (the SR would "
+                        "reference a Real World Value Map it cannot list as evidence)")
     measurements = []
     for i, item in enumerate(_list(group["measurementItems"], where / "measurementItems")
                              if "measurementItems" in group else ()):
@@ -447,10 +447,9 @@ def import_json(meta_path: str | os.PathLike, source_dir: str | os.PathLike) -> 
     findings = [_group(g, where / "Measurements" / i, segs, warnings)
                 for i, g in enumerate(_list(meta["Measurements"], where / "Measurements")
                                       if "Measurements" in meta else ())]
+    # A Real World Value Map is not an image: our writer would list it in the Image Library
+    # (dsrdump then refuses the SR), and a reference without evidence is a dciodvfy error
     keep = [r for r in images if r.sop_class_uid != RealWorldValueMappingStorage]
-    if len(keep) != len(images):
-        warnings.append("compositeContext: the Real World Value Map is referenced from its group "
-                        "but not listed as evidence (it is not an image of the Image Library)")
     modalities = set(library) & set(MODALITIES)
     procedure = _code(meta["procedureReported"], where / "procedureReported") \
         if "procedureReported" in meta else None
