@@ -68,3 +68,20 @@ def test_import_is_light_and_demo_reexports():
             "print(sorted(m for m in ('pydicom', 'numpy', 'highdicom') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_plain_read_shows_every_field_of_the_finding(tmp_path):
+    """`dicomtools read` prints describe_finding for each finding: certainty, signal,
+    diffusion, enhancement, levels and diameters of the seed WB-MRI report, no patient."""
+    from pathlib import Path
+    case = Path(__file__).resolve().parents[1] / "sample_data" / "cases" / "case1"
+    out = tmp_path / "wbmri.dcm"
+    build = subprocess.run([sys.executable, "-m", "dicomtools", "build", str(case / "wbmri.json"),
+                            "--source", str(case / "wbmri"), "-o", str(out)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    proc = subprocess.run([sys.executable, "-m", "dicomtools", "read", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert ("Case 1 paravertebral mass: POSITIVE mass, left paravertebral T9/10, 26 x 11 x 22 mm, "
+            "definite, T1 hyper, T2 hyper, diffusion restricted, enhancement strong diffuse "
+            "(gadolinium)") in proc.stdout
+    assert "OMS-CASE-1" not in proc.stdout and "Case1^OMS" not in proc.stdout

@@ -167,7 +167,7 @@ def test_a_value_changed_in_the_dataset_itself(seeds, tmp_path):
     assert [(c.field, c.before, c.after) for c in result.changed] == [("dimensions_mm[0]", 26.0, 27.0)]
     proc = run("diff", a_path, tmp_path / "b.dcm")
     assert proc.returncode == DIFFER == 7
-    assert "changed 'Case 1 paravertebral mass': dimensions_mm[0]: 26 -> 27" in proc.stdout
+    assert "changed 'Case 1 paravertebral mass': dimensions_mm[0]: 26 -> 27 mm" in proc.stdout
     proc = run("diff", a_path, tmp_path / "b.dcm", "--json")
     data = json.loads(proc.stdout)
     assert proc.returncode == 7 and data["same"] is False
@@ -262,3 +262,17 @@ def test_roi_uids_are_ignored(base, tmp_path):
               finding.roi.centroid_lps_mm, finding.roi.frame_of_reference_uid)
     result = diff_files(a_path, write_sr(replace(a, findings=(replace(finding, roi=roi),)), tmp_path / "b.dcm"))
     assert result.same, result.lines()
+
+
+def test_a_rewrite_of_every_foreign_sr_is_the_same(tmp_path):
+    """What another tool wrote, read and written again by dicomtools: the same findings."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import foreign_corpus
+    corpus = foreign_corpus.build_corpus(tmp_path / "corpus")
+    assert len(corpus) == 38
+    for entry in corpus:
+        again = write_sr(read_sr(entry.path), tmp_path / "again" / f"{entry.name}.dcm")
+        result = diff_files(entry.path, again)
+        assert result.same, result.lines()
+    # and the check can fail: two different foreign SRs differ
+    assert not diff_files(corpus[0].path, corpus[1].path).same

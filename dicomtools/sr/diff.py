@@ -29,6 +29,7 @@ _FINDING_SKIP = {"modality", "procedure", "tracking_uid"}
 # Report fields: the SR's identity changes on every write; warnings are not content.
 _REPORT_SKIP = {"findings", "sr", "warnings"}
 _HIDDEN = "(patient data, not shown)"
+_UNITS = {"dimensions_mm": " mm", "extent_mm": " mm", "volume_ml": " mL", "activity_mbq": " MBq"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,8 @@ class Change:
     def __str__(self) -> str:
         if self.before is _HIDDEN:
             return f"{self.field}: changed {_HIDDEN}"
-        return f"{self.field}: {_show(self.before)} -> {_show(self.after)}"
+        unit = _UNITS.get(self.field.split("[")[0], "")
+        return f"{self.field}: {_show(self.before)} -> {_show(self.after)}{unit}"
 
 
 @dataclass
