@@ -105,4 +105,66 @@ def test_a_long_list_of_organs_without_abnormal_uptake_is_the_normal_distributio
 def test_normal_anatomy_and_age_appropriate_uptake_are_not_findings():
     assert findings("Normal bones show no uptake of I-131 MIBG.") == []
     assert findings("Bone scan: there is age-appropriate uptake at the growth plates.") == []
-    assert [f["present"] for f in findings("Normal MIBG scan.")] in ([False], [])
+
+
+# ---- the new-user cases ------------------------------------------------------------
+def test_wbmri_then_lowercase_mibg_label_gives_both_findings():
+    for text in ("Whole-body MRI: right adrenal mass. mIBG: negative.",
+                 "Whole-body MRI: right adrenal mass.\nmIBG: negative."):
+        assert [(f["procedure"], f["finding"], f["present"], f.get("site"), f.get("laterality"))
+                for f in findings(text)] == [
+            ("whole-body MRI", "mass", True, "adrenal gland", "right"),
+            ("mIBG scintigraphy", "uptake", False, "whole body", None)], text
+
+
+def test_thoracic_notations_th_and_d():
+    for text in ("MRI: paravertebral mass at Th12/L1.", "MRI: paravertebral mass at Th12-L1.",
+                 "MRI: paravertebral mass at D12-L1 level."):
+        assert one(text)["vertebral_levels"] == ["T12", "L1"], text
+
+
+def test_anti_gd2_immunoscintigraphy_with_the_isotope_prefix():
+    f = one("99mTc-anti-GD2 immunoscintigraphy: no pathological uptake.")
+    assert (f["procedure"], f["present"], f["tracer"]) == (
+        "99mTc anti-GD2 immunoscintigraphy", False, "99mTc-anti-GD2")
+
+
+def test_verbless_negative_site_line():
+    f = one("CT: Left suprarenal region unremarkable.")
+    assert (f["procedure"], f["present"], f["site"], f["laterality"]) == ("CT", False, "adrenal gland", "left")
+
+
+def test_no_uptake_along_the_sympathetic_chain():
+    found = findings("mIBG scintigraphy: no uptake in the abdomen or along the paravertebral "
+                     "sympathetic chain.")
+    assert [(f["site"], f["present"]) for f in found] == [("abdomen", False), ("sympathetic trunk", False)]
+
+
+def test_clinical_information_line_is_the_indication():
+    assert [(f["procedure"], f["present"]) for f in findings(
+        "Clinical information: right adrenal mass on ultrasound.\nWB-MRI: no lesion.")] == [
+        ("whole-body MRI", False)]
+
+
+def test_hedged_finding_is_possible_and_a_plain_one_definite():
+    assert one("MRI: a possible mass in the left adrenal gland.")["certainty"] == "possible"
+    assert one("MRI: a mass in the left adrenal gland.")["certainty"] == "definite"
+
+
+# ---- 5. assertion ------------------------------------------------------------------------------
+def test_negated_property_attaches_to_its_lesion():
+    f = one("MRI: a 3 cm mass in the left adrenal gland. No restricted diffusion in this lesion.")
+    assert (f["present"], f["diffusion_restricted"], f["dimensions_mm"]) == (True, False, [30.0])
+    assert one("MRI: a mass in the left adrenal gland. There was no enhancement of the mass.")[
+        "enhancement"] == "none"
+
+
+def test_likely_physiological_is_normal_but_possibly_physiological_only_hedged():
+    assert findings("MIBG: uptake in the adrenal glands, likely physiological.") == []
+    assert one("68Ga-DOTATATE PET/CT showed mild uptake in the left adrenal gland, possibly "
+               "physiological.")["certainty"] == "possible"
+
+
+def test_failed_to_demonstrate_and_result_word_first_are_negative():
+    assert one("MIBG scintigraphy failed to demonstrate any uptake.")["present"] is False
+    assert one("Normal MIBG scan.")["present"] is False

@@ -71,6 +71,8 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     (NEGATED, FORWARD, _rx(r"\b(?:no(?: evidence| signs?| sign| indication)?(?: of)?(?: any)?|"
                            r"without(?: any)?(?: evidence of)?|absence of|absent|free of|"
                            r"negative for|neither|nor|lack of|"
+                           r"(?:failed|fails|fail) to (?:reveal|show|demonstrate|detect|identify|"
+                           r"depict|visuali[sz]e)(?: any)?|"
                            r"(?:did|does|do|could|can) ?(?:not|n't) (?:reveal|show|demonstrate|"
                            r"detect|identify|display|depict|disclose|visuali[sz]e|find|see)"
                            r"(?: any)?(?: signs? of| evidence of)?|"
@@ -88,7 +90,12 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                             r"(?:was|were|is|are|remained|remains) (?:\w{1,12} )?negative|"
                             r"(?:was|were|is|are) (?:absent|excluded|ruled out)|"
                             r"(?:was|were|is|are|appeared|remained) (?:entirely |completely )?"
-                            r"(?:unremarkable|normal|clear)|unremarkable|resolved|disappeared)\b")),
+                            r"(?:unremarkable|normal|clear)|unremarkable|resolved|disappeared|"
+                            # a verbless result: "mIBG: negative.", "Left adrenal: normal."
+                            r"(?<=: )(?:negative|normal)(?=\W{0,3}$))\b")),
+    # "Normal MIBG scan.", "Negative bone scan": the result word before the study
+    (NEGATED, FORWARD, _rx(r"^\W{0,3}(?:normal|negative|unremarkable)\b(?= (?:[\w/-]{1,20} ){0,3}?"
+                           r"(?:scan|study|scintigra\w{1,6}|MRI|CT|PET|ultraso\w{2,8}|imaging)\b)")),
 ]
 # Scope ends at these: punctuation that closes a clause, and words that turn the sentence.
 _TERMINATOR = _rx(r"[;:.!?]|\b(?:but|however|although|though|except|apart from|aside from|"

@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..model import Finding
 from ..sr.rows import ROW_OF_FIELD
 from ..sr.templates import template_for
-from . import assertion, prose
+from . import assertion, lists, prose
 from .frames import (
     ATTRIBUTES,
     LESIONS,
@@ -41,7 +41,7 @@ from .frames import (
     region_of,
     relational_zones,
 )
-from .mentions import Mention, find_mentions
+from .mentions import Mention, find_mentions, is_definite_reference
 from .patterns import TRACER_STUDIES
 from .sentences import Sentence, split_sentences
 
@@ -183,6 +183,14 @@ class _Reader:
                                or any(0 <= s.start - m.end <= 20 for s in kinds["site"])]
         cues = assertion.find_cues(clean)
         anchors = [a for a in kinds.get("anchor", []) if not excluded(clean, a, kinds)]
+        described = [a for a in anchors if _property_of(clean, a, kinds, cues)]
+        if described:
+            # "No restricted diffusion in this lesion": the lesion named before has the
+            # negated property; it is not a new, absent lesion
+            anchors = [a for a in anchors if a not in described]
+            self._coreference(clean, kinds, procedures[-1].value if procedures else inherited, evidence)
+            if not anchors:
+                return
         frames = build_frames(clean, anchors, kinds, cues, procedures)
         for frame in frames:
             draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence)
@@ -291,16 +299,22 @@ class _Reader:
             relational = relational_zones(clean, kinds.get("relational", []))
             sites = [m for m in kinds.get("site", []) if proc.end <= m.start < hi
                      and not any(a <= m.start < b for a, b in relational)]
-            if present is not False and sites:
+            copies: list[Draft] = []
+            if sites:  # "Left suprarenal region unremarkable": absent there, not everywhere
                 draft.fill("site", sites[0].value)
-                lat = next((m for m in kinds.get("laterality", []) if proc.end <= m.start < hi
-                            and 0 <= sites[0].start - m.end <= 12), None)
-                draft.fill("laterality", lat.value if lat else None)
-                apply_attributes(clean, draft, {"levels": kinds.get("levels", [])}, proc.end, hi)
+                draft.fill("laterality", lists.own_laterality(clean, sites[0], kinds.get("laterality", [])))
+                listed = lists.site_list(clean, sites[0], sites, hi, relational)
+                levels = {"levels": kinds.get("levels", [])}
+                if len(listed) > 1:
+                    copies = lists.copies(clean, draft, listed, levels, hi)
+                    apply_attributes(clean, draft, levels, proc.end, lists.item_start(clean, *listed[:2]))
+                else:
+                    apply_attributes(clean, draft, levels, proc.end, hi)
             elif present is not True:
                 draft.fill("site", region_of(clean, proc, proc.value))
-            draft.summary = self.section == "abstract"
-            self.drafts.append(draft)
+            for one in (draft, *copies):
+                one.summary = self.section == "abstract"
+                self.drafts.append(one)
 
     def _coreference(self, clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> None:
         """Attributes without a finding noun describe the last finding of the procedure."""
@@ -385,6 +399,23 @@ _NORMAL_ANATOMY = re.compile(r"\W{0,3}normal (?!(?:[\w/-]{1,20} ){0,3}(?:scan|st
                              re.IGNORECASE)
 
 
+_PROPERTIES = ("diffusion_restricted", "enhancement", "t1_signal", "t2_signal", "adc")
+
+
+def _property_of(clean: str, anchor: Mention, kinds: dict, cues: list) -> bool:
+    """Is a finding noun the definite reference a negated property is said of ("no
+    restricted diffusion in this lesion", "no enhancement of the mass")?"""
+    if not is_definite_reference(clean, anchor.start):
+        return False
+    for cue in cues:
+        if cue.category != assertion.NEGATED or not cue.scope_start <= anchor.start < cue.scope_end:
+            continue
+        if any(m.start < anchor.start and cue.start <= m.start <= cue.end + 3
+               for name in _PROPERTIES for m in kinds.get(name, [])):
+            return True
+    return False
+
+
 def _tracer_term(name: str | None) -> str | None:
     """The tracer term of a generated-table meaning (None stays None: no tracer was said)."""
     return terms.lookup("tracer", name) if name else None
@@ -416,6 +447,8 @@ def _report_line(clean: str, kinds: dict) -> bool:
 def _study_clause(clean: str, proc: Mention, procedures: list[Mention]) -> tuple[int, int]:
     """From the procedure to the next clause turn or the next procedure's clause."""
     turn = TURN.search(clean, proc.end)
+    if turn and turn.group() == ":" and not clean[proc.end:turn.start()].strip(" )"):
+        turn = TURN.search(clean, turn.end())  # "mIBG: negative": the label's line is its clause
     hi = turn.start() if turn else len(clean)
     following = [p.start for p in procedures if p.start > proc.end]
     if following:

@@ -81,7 +81,20 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
             stops = [p for p in kinds.get("procedure", []) if cue.end <= p.start < anchor.start]
             if not stops and not _RESULT_VERB.search(between):
                 return True
-    return any(lo <= cue.start < hi and abs(cue.start - anchor.start) < 60 for cue in kinds.get("physio", []))
+    for cue in kinds.get("physio", []):
+        if lo <= cue.start < hi and abs(cue.start - anchor.start) < 60:
+            return True
+        # "uptake in the adrenal glands, likely physiological": the appositive judges it normal
+        gap = clean[anchor.end:cue.start]
+        if 0 < len(gap) <= 80 and not TURN.search(gap) and _NORMAL_APPOSITIVE.search(gap):
+            return True
+    return False
+
+# ", likely physiological" judges the uptake normal; ", possibly physiological" only hedges it.
+_NORMAL_APPOSITIVE = re.compile(r", (?:(?:most|very|more|highly) )?(?:likely|probably|presumably|"
+                                r"consistent with|in keeping with|compatible with|representing|"
+                                r"(?:thought|felt|considered) to be)? ?(?:a |an )?$", re.IGNORECASE)
+
 
 def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
             procedures: list[Mention]) -> list[dict]:
@@ -169,9 +182,9 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         sites = [m for m in sites if m.start >= pre]
     premod = sorted((m for m in sites if pre <= m.start < anchor.start),
                     key=lambda m: m.value in REGIONS)  # "thoracic paravertebral": the specific one
-    after = specific_site(next((m for m in sites if m.start >= anchor.end), None), sites)
+    after = specific_site(clean, next((m for m in sites if m.start >= anchor.end), None), sites)
     site_m = next(iter(premod), None) or after \
-        or specific_site(next((m for m in sites if m.start < pre), None), sites)
+        or specific_site(clean, next((m for m in sites if m.start < pre), None), sites)
     listed: list[Mention] = []
     if after is not None and (site_m is after or lists.general(site_m)):
         listed = lists.site_list(clean, after, sites, hi, relational)
@@ -232,13 +245,15 @@ def apply_attributes(clean: str, draft: Draft, kinds: dict, lo: int, hi: int) ->
                 continue
             apply_mention(clean, draft, m)
 
-def specific_site(site: Mention | None, sites: list[Mention]) -> Mention | None:
+def specific_site(clean: str, site: Mention | None, sites: list[Mention]) -> Mention | None:
     """'the left cervical paravertebral region': a region word followed at once by a more
     specific site names that site."""
     if site is None or site.value not in REGIONS:
         return site
     nxt = next((m for m in sites if 0 < m.start - site.end <= 15), None)
-    return nxt if nxt is not None and nxt.value not in REGIONS else site
+    if nxt is None or nxt.value in REGIONS or lists.has_join(clean[site.end:nxt.start]):
+        return site  # "the abdomen or the paravertebral region" is a list, not one place
+    return nxt
 
 
 def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:

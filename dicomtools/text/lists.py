@@ -29,7 +29,7 @@ _JOIN = re.compile(
     r"(?:\s?\((?:fig\w{0,5}|figure|not shown)[^()]{0,20}\))?"
     r"(?:,|,? (?:and|or|as well as|&|and/or|nor|followed by)|,? (?:as well as|and) (?:likely|possibly|probably)"
     r"(?: also)?| as well as)?"
-    r"(?: (?:in|within|at|of|involving))?"
+    r"(?: (?:in|within|at|of|involving|along))?"
     r"(?: (?:the|both|bilateral|left|right|a|an|multiple|several|numerous|areas? within|all|"
     r"proximal|distal|upper|lower|also|of the|bones of the|[a-z]{1,12}-sided|[CTLS] ?\d{1,2}))*"
     r" ?", re.IGNORECASE)
@@ -49,13 +49,16 @@ def site_list(clean: str, first: Mention, sites: list[Mention], hi: int,
         if any(a <= site.start < b for a, b in blocked) or len(out) >= _MAX_ITEMS:
             break
         gap = clean[out[-1].end:site.start]
-        if len(gap) > 60 or not _JOIN.fullmatch(gap) or not _has_join(gap):
+        if re.fullmatch(r"[ -]{1,2}", gap) and site.value not in _GENERAL:
+            out[-1] = site  # "the paravertebral sympathetic chain": the head noun names the place
+            continue
+        if len(gap) > 60 or not _JOIN.fullmatch(gap) or not has_join(gap):
             break
         out.append(site)
     return out
 
 
-def _has_join(gap: str) -> bool:
+def has_join(gap: str) -> bool:
     """A list needs a list word between its items ("the right femur and the skull"), not
     just a space ("adrenal gland liver" is no list)."""
     return "," in gap or bool(re.search(r"\b(?:and|or|nor|as well as|followed by)\b|&", gap, re.IGNORECASE))

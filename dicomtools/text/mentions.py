@@ -243,7 +243,7 @@ def _levels(clean: str) -> list[Mention]:
                 and not _LEVEL_CONTEXT.search(before) and " and " in m.group():
             continue
         text = first if second is None else f"{first}-{second}"
-        text = text.replace("and", "-")
+        text = _DORSAL.sub("T", text.replace("and", "-"))
         try:
             levels = expand_levels(text)
         except InputError:
@@ -254,6 +254,9 @@ def _levels(clean: str) -> list[Mention]:
         if as_site:
             out.append(Mention("site", m.start(), m.end(), "vertebra"))
     return out
+
+
+_DORSAL = re.compile(r"(?:^|(?<=-))(?:Th|D)(?= ?\d)")
 
 
 def _number(text: str) -> float:

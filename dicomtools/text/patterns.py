@@ -142,9 +142,10 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
 _LATERALITY = _rx(r"\b(?:(left|right)(?:[- ]?sided)?|(bilateral(?:ly)?|both)(?= \w{1,20}s\b)?)\b")
 
 # --- vertebral levels --------------------------------------------------------------------
-_LEVEL = r"[CTLS] ?\d{1,2}"
+# Th12 and D12 (dorsal) are thoracic notations: read as T12.
+_LEVEL = r"(?:Th|D|[CTLS]) ?\d{1,2}"
 _LEVEL_RANGE = _rx(
-    rf"\b({_LEVEL})(?: ?(?:/|-|to|through|and) ?((?:[CTLS] ?)?\d{{1,2}}))?\b"
+    rf"\b({_LEVEL})(?: ?(?:/|-|to|through|and) ?((?:(?:Th|D|[CTLS]) ?)?\d{{1,2}}))?\b"
     r"(?!\s?-?(?:w\b|weighted|signal|hyper|hypo|iso|sequence|image|map|relaxation|=|N\d))",
     0)
 # "a lesion in T11", "metastases of L2 and L3": a level right after a finding noun and "in"/
@@ -228,7 +229,7 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"superior|inferior|cranial|caudal|dorsal|ventral|dorsomedial|ventrolateral)"
                        r"(?: to| of)\b|\b(?:abutting|displacing|compressing|encasing|indenting|"
                        r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
-                       r"invading|infiltrating|behind|above|below|near|along|beside|from the "
+                       r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|from the "
                        r"(?:upper|lower) pole)\b|\bdisplaced\b")),
     ("interp", _rx(r"\b(?:consistent with|compatible with|suggestive of|suspicious (?:for|of)|"
                    r"in keeping with|represent(?:s|ing)?|typical (?:for|of)|characteristic of|"
