@@ -345,3 +345,43 @@ def test_another_tools_regions_read_from_ig_elements():
     assert scoord.children[0].relationship == "SELECTED FROM"
     assert scoord.children[0].value.sop_instance_uid == "1.2.3.4.7"
     assert (image.value_type, image.value.frames, image.concept.value) == ("IMAGE", (4,), "111030")
+
+
+def test_damaged_bundles_import_or_fail_cleanly(seeds):
+    """Random deletions and wrong-typed values in a real bundle: each either reads or raises
+    one InputError on one line that does not quote the patient ID."""
+    import copy
+    import random
+
+    from dicomtools.errors import InputError
+    paths = [seeds["case1/wbmri"], seeds["case1/mibg"], seeds["masks/sr"]]
+    base = json.loads(bundle_json(reports_to_bundle([read_sr(p) for p in paths])))
+    patient_id = read_sr(paths[0]).patient.id
+
+    def slots(obj):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+        for key, value in items:
+            yield obj, key
+            yield from slots(value)
+
+    rng = random.Random(13)
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(150):
+        bundle = copy.deepcopy(base)
+        targets = list(slots(bundle))
+        for parent, key in rng.sample(targets, rng.randint(1, 3)):
+            try:
+                if rng.random() < 0.5:
+                    del parent[key]
+                else:
+                    parent[key] = rng.choice([None, 7, "x", [], {}, 2.5, True, "urn:uuid:0"])
+            except (KeyError, IndexError, TypeError):
+                pass  # already deleted with its parent
+        try:
+            bundle_to_reports(bundle)
+            outcomes["read"] += 1
+        except InputError as exc:
+            message = str(exc)
+            assert "\n" not in message and patient_id not in message, message
+            outcomes["refused"] += 1
+    assert outcomes["read"] and outcomes["refused"], outcomes

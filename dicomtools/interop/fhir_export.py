@@ -202,8 +202,7 @@ class _ReportExport:
         if r.other:
             ext.append(extension(fc.EXT_CONTENT, valueString=fc.content_json(
                 [c.to_json() for c in r.other])))
-        url = self.add("sr", sel)
-        assert url == self.source_url
+        self.add("sr", sel)  # its fullUrl is self.source_url
 
     def _image_library(self) -> None:
         series: dict[tuple[str, str], list[Any]] = {}
