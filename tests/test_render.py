@@ -191,6 +191,23 @@ def test_html_escapes_everything(tmp_path, seed_folder):
     page = render_file(path, "html")
     assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;" in page
     assert page.count("<li ") == len(walk(ds)) and page.count("<ul") == page.count("</ul>")
+    other = render_file(foreign_corpus.PYDICOM_TEST_FILES / "test-SR.dcm", "html")
+    assert '<a href="#item-1.3.2">-&gt; 1.3.2</a>' in other and 'id="item-1.3.2"' in other
+
+
+def test_render_output_file_errors(tmp_path, seed_folder):
+    sr = seed_folder / "case1" / "mibg.dcm"
+    for target, message in ((tmp_path / "x.json", "render writes text or html"),
+                            (tmp_path / "file" / "x.txt", "cannot be written")):
+        if "file" in target.parts:
+            (tmp_path / "file").write_text("a file, not a folder")
+        proc = subprocess.run([sys.executable, "-m", "dicomtools", "render", str(sr), "-o", str(target)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert not target.exists()
+    proc = subprocess.run([sys.executable, "-m", "dicomtools", "render", str(sr), "-o", str(tmp_path / "x.txt")],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0 and (tmp_path / "x.txt").read_text().startswith("SOP class: Comprehensive SR")
 
 
 # -- headless Chromium -------------------------------------------------------------------

@@ -302,10 +302,12 @@ def _html_node(node: Node) -> str:
         concept = ""
     extra = f' <span class="template">TID {_e(node.template)}</span>' if node.template else ""
     extra += f' <span class="observed">observed {_e(node.observed)}</span>' if node.observed else ""
+    value = (f'<a href="#item-{_e(node.reference)}">{_e(node.value)}</a>' if node.reference is not None
+             else _e(node.value))  # a by-reference item links to its target
     return (f'<span class="pos">{_e(node.position)}</span> '
             f'<span class="rel">{_e(node.relationship or "")}</span> '
             f'<span class="vt vt-{_e(node.value_type or "REF")}">{_e(node.value_type or "by reference")}</span> '
-            f'{concept}{extra} <span class="value">{_e(node.value)}</span>')
+            f'{concept}{extra} <span class="value">{value}</span>')
 
 
 def _html_tree(nodes: list[Node]) -> str:
@@ -316,7 +318,7 @@ def _html_tree(nodes: list[Node]) -> str:
             out.append('<ul class="tree">' * (node.depth - depth))
         else:
             out.append("</li>" + "</ul></li>" * (depth - node.depth))
-        out.append(f'<li data-position="{_e(node.position)}">{_html_node(node)}')
+        out.append(f'<li id="item-{_e(node.position)}">{_html_node(node)}')
         depth = node.depth
     out.append("</li></ul>" * (depth + 1))
     return "".join(out)
