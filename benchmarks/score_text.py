@@ -6,7 +6,10 @@ or cohort text, lab results). Default corpus: tests/text_corpus.
 
 Matching, per snippet: a predicted finding is paired with a gold finding of the same
 procedure, site and laterality; what is left is paired by procedure and finding type, then
-by procedure alone (greedy, in order). Per field (every Finding field except tracking_*):
+by procedure alone, then the same three steps by modality instead of procedure (a study the
+gold leaves without procedure, e.g. an mIBG scan of unnamed isotope, still pairs with its
+finding; the procedure field then counts as a disagreement) (greedy, in order;
+``--strict-pairing``: procedure steps only, as before 2026-12-02). Per field (every Finding field except tracking_*):
 a pair with equal non-null values is a true positive; a predicted non-null value that is not
 the gold one is a false positive, a gold non-null value not predicted is a false negative;
 unpaired predictions count all their fields as false positives, unpaired gold findings all
@@ -29,8 +32,8 @@ from pathlib import Path
 
 # Measure the checkout this script sits in, not whatever dicomtools is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dicomtools.model import Finding  # noqa: E402
-from dicomtools.text import extract_findings  # noqa: E402
+from dicomtools.model import Finding
+from dicomtools.text import extract_findings
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "text_corpus"
 FIELDS = tuple(f.name for f in fields(Finding) if not f.name.startswith("tracking"))
@@ -90,10 +93,16 @@ def _plain(finding: Finding) -> dict:
             if k in FIELDS and (v not in (None, []) or k == "present")}
 
 
+STRICT_PAIRING = False
+
+
 def _pairs(pred: list[dict], gold: list[dict]) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:
     pairs: list[tuple[dict, dict]] = []
     pred_left, gold_left = list(pred), list(gold)
-    keys = (("procedure", "site", "laterality"), ("procedure", "finding"), ("procedure",))
+    keys: tuple[tuple[str, ...], ...] = (("procedure", "site", "laterality"), ("procedure", "finding"),
+                                         ("procedure",))
+    if not STRICT_PAIRING:
+        keys += (("modality", "site", "laterality"), ("modality", "finding"), ("modality",))
     for key in keys:
         for g in list(gold_left):
             match = next((p for p in pred_left if all(p.get(k) == g.get(k) for k in key)), None)
@@ -137,12 +146,12 @@ def score(corpus: list[Snippet]) -> Scores:
                     s.fn[name] += 1
                 s.errors.append(f"{snip.name}: {name}: predicted {pv!r}, gold {gv!r}")
         for p in extra:
-            for name, value in p.items():
+            for name in p:
                 s.fp[name] += 1
             if snip.gold:
                 s.errors.append(f"{snip.name}: extra finding {p}")
         for g in missed:
-            for name, value in g.items():
+            for name in g:
                 s.fn[name] += 1
             s.errors.append(f"{snip.name}: missed finding {g}")
     return s
@@ -180,8 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
     ap.add_argument("--check", action="store_true", help="exit 1 when below target")
     ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--strict-pairing", action="store_true",
+                    help="pair findings by procedure only (the scorer before 2026-12-02)")
     ap.add_argument("--seconds", type=float, default=2.0, help="time budget of the throughput run (0: skip)")
     args = ap.parse_args(argv)
+    global STRICT_PAIRING
+    STRICT_PAIRING = args.strict_pairing
     corpus = load_corpus(Path(args.corpus))
     s = score(corpus)
     print(table(s))
