@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import textwrap
 from typing import Any
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
@@ -64,6 +65,10 @@ def _cmd_import_dcmqi(args: argparse.Namespace) -> int:
     return int(_dcmqi("import_command")(args))
 
 
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=88)
+
+
 def add_parsers(sub: Any, epilog: str) -> None:
     """Register ``export`` and ``import`` (each with ``fhir`` and ``dcmqi``)."""
     p = sub.add_parser("export", help="SR -> FHIR R5 bundle or dcmqi JSON", epilog=epilog,
@@ -72,14 +77,14 @@ def add_parsers(sub: Any, epilog: str) -> None:
     f = formats.add_parser(
         "fhir", help="SRs -> FHIR R5 transaction Bundle (HL7 DICOM SR IG)", epilog=epilog,
         formatter_class=_FORMATTER,
-        description="Map TID 1500 SRs to one FHIR R5 transaction Bundle following the HL7 "
+        description=_wrap("Map TID 1500 SRs to one FHIR R5 transaction Bundle following the HL7 "
                     "'DICOM SR to FHIR Resource Mapping' IG (hl7.fhir.uv.dicom-sr 1.0.0): "
                     "Observations per measurement group, measurement and qualitative "
                     "evaluation (negative findings included), BodyStructure for sites with "
                     "laterality or vertebral levels, ImagingSelection for segments, regions "
                     "and images; Patient and ImagingStudy referenced by identifier. Every "
                     "resource is validated with the fhir.resources R5 models; fullUrls derive "
-                    "from the SR UIDs, so the output is reproducible. " + _DR_NOTE)
+                    "from the SR UIDs, so the output is reproducible. " + _DR_NOTE))
     f.add_argument("sr", nargs="+", metavar="SR", help="DICOM SR files")
     f.add_argument("-o", "--output", required=True, metavar="BUNDLE.json",
                    help="bundle file to write (atomically)")
@@ -97,9 +102,9 @@ def add_parsers(sub: Any, epilog: str) -> None:
     formats = p.add_subparsers(dest="import_format", required=True, metavar="FORMAT")
     f = formats.add_parser(
         "fhir", help="FHIR R5 Bundle -> report JSON", epilog=epilog, formatter_class=_FORMATTER,
-        description="Read a FHIR R5 Bundle of the HL7 DICOM SR IG (as `export fhir` writes "
+        description=_wrap("Read a FHIR R5 Bundle of the HL7 DICOM SR IG (as `export fhir` writes "
                     "it) back into reports: one per SR, printed as `read --json` prints one "
-                    "(a list when there are several). The output holds the patient ID.")
+                    "(a list when there are several). The output holds the patient ID."))
     f.add_argument("bundle", metavar="BUNDLE.json", help="FHIR Bundle (JSON)")
     f.add_argument("-o", "--output", metavar="REPORT.json",
                    help="write the JSON here instead of printing it")
