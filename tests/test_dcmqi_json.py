@@ -379,6 +379,8 @@ BAD = {
     "unit not UCUM": (lambda m: _group0(m)["measurementItems"][0]["units"].update(
         CodingSchemeDesignator="99TEST"), "Measurements[0].measurementItems[0].units", "'99TEST'"),
     "no Finding": (lambda m: _group0(m).pop("Finding"), "Measurements[0]", "'Finding'"),
+    "laterality without site": (lambda m: _group0(m).pop("FindingSite"),
+                                "Measurements[0].Laterality", "'Left'"),
     "segment 0": (lambda m: _group0(m).update(ReferencedSegment=0),
                   "Measurements[0].ReferencedSegment", "0"),
     "SEG not in composite context": (lambda m: _group0(m).update(segmentationSOPInstanceUID="1.2.3"),

@@ -358,6 +358,8 @@ def _group(data: Any, where: _Where, segs: set[str], warnings: list[str]) -> Fin
             present = presence[stated.value]
             evaluations.remove(stated)
             break
+    if "Laterality" in group and "FindingSite" not in group:  # dcmqi writes it under the site
+        raise (where / "Laterality").fail(group["Laterality"], "a FindingSite beside it to qualify")
     finding = terms.term_for("finding", _code(group["Finding"], where / "Finding"))
     site = terms.term_for("site", _code(group["FindingSite"], where / "FindingSite")) \
         if "FindingSite" in group else None
