@@ -21,7 +21,11 @@ STATES = {True: "POSITIVE", False: "negative", None: "equivocal"}
 
 
 def number(value: float) -> str:
-    """A value as people write it: up to 4 significant digits, no trailing zeros."""
+    """A value as people write it: up to 4 significant digits, no trailing zeros, no
+    exponent for large values (12345.6 -> '12346'). The same rule as masks.report.significant,
+    without numpy (this module stays light)."""
+    if abs(value) >= 1e4 and abs(value) < 1e16:
+        return f"{value:.0f}"
     return f"{value:.4g}"
 
 

@@ -41,6 +41,12 @@ def test_every_typed_field_is_shown():
     assert "\n" not in text
 
 
+def test_numbers_keep_four_significant_digits_without_exponent():
+    from dicomtools.describe import number
+    assert [number(v) for v in (0.8, 709.842243, 0.000812, 12345.6, 26.0)] == \
+        ["0.8", "709.8", "0.000812", "12346", "26"]
+
+
 def test_open_part_is_shown():
     mm = Code("mm", "UCUM", "millimeter")
     f = Finding(finding="mass",
