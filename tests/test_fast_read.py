@@ -1,0 +1,138 @@
+"""The fast small-SR path (issue 12): ``fast.read_report`` gives what ``read_sr`` gives.
+
+Over every seed SR, every SR of the foreign corpus, their benign re-encodings, and a few
+hundred files of the fuzz campaign's reader mutators (benchmarks/fuzz.py, as tests/test_fuzz.py
+uses them): the same Report JSON and warnings, or the same error class and message. And the
+fast path is really taken (``strict=True`` raises NotFast instead of falling back) for the
+seed SRs and most foreign ones.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from dicomtools.sr import fast
+from dicomtools.sr.fast import NotFast, read_report
+from dicomtools.sr.read import read_sr
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("dicomtools_fuzz", ROOT / "benchmarks" / "fuzz.py")
+fuzz = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("dicomtools_fuzz", fuzz)
+_spec.loader.exec_module(fuzz)
+
+
+def _outcome(read, path: Path):
+    try:
+        report = read(path)
+    except Exception as exc:  # compared: the same class and message from both readers
+        return ("error", type(exc).__name__, str(exc))
+    return ("report", report.to_json(), report.warnings)
+
+
+def _same(path: Path) -> bool:
+    return _outcome(read_report, path) == _outcome(read_sr, path)
+
+
+@pytest.fixture(scope="module")
+def seeds(seed_srs) -> dict[str, bytes]:
+    return {name: path.read_bytes() for name, path in seed_srs.items()}
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory) -> list[Path]:
+    import foreign_corpus
+    corpus = foreign_corpus.build_corpus(tmp_path_factory.mktemp("fast_foreign"))
+    return [entry.path for entry in corpus]
+
+
+def test_seed_srs_read_equal_and_fast(seed_srs):
+    for name, path in seed_srs.items():
+        assert _same(path), name
+        strict = read_report(path, strict=True)  # raises NotFast if it fell back
+        assert strict.to_json() == read_sr(path).to_json(), name
+
+
+def test_foreign_srs_read_equal_and_mostly_fast(foreign):
+    assert len(foreign) >= 30, len(foreign)
+    taken = []
+    for path in foreign:
+        assert _same(path), path.name
+        try:
+            read_report(path, strict=True)
+            taken.append(path.name)
+        except NotFast:
+            pass
+    # dcmqi's and one pydicom SR hold the content in an undefined-length sequence, which
+    # pydicom parses itself: those fall back (see fast.py)
+    assert len(taken) >= len(foreign) - 6, sorted({p.name for p in foreign} - set(taken))
+
+
+@pytest.mark.parametrize("how", fuzz.BENIGN)
+def test_benign_reencodings_read_equal(tmp_path, seeds, how):
+    fast_before = fast.STATS.fast
+    for name, data in seeds.items():
+        path = tmp_path / f"{name.replace('/', '_')}.dcm"
+        path.write_bytes(fuzz.benign(data, how, random.Random(name)))
+        assert _same(path), (name, how)
+    if how in ("implicit", "explicit", "padding", "latin1", "un-content"):
+        assert fast.STATS.fast - fast_before == len(seeds), how  # taken, not fallen back
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_fuzz_mutations_read_equal(tmp_path, seeds, block):
+    """75 mutated files per block (flips, cuts, garbage, wrong VRs and tags, deep and wide
+    content, bad UIDs, charsets and header values, re-encodings), the campaign's mutators."""
+    path = tmp_path / "case.dcm"
+    kinds = {}
+    for index in range(block * 75, block * 75 + 75):
+        case = fuzz.reader_case(seeds, random.Random(index))
+        path.write_bytes(case.data)
+        before = fast.STATS.fast
+        assert _same(path), (index, case.kind)
+        kinds[case.kind.split()[0]] = kinds.get(case.kind.split()[0], 0) + (fast.STATS.fast - before)
+    assert sum(kinds.values()) > 0, kinds  # some mutated files do take the fast path
+
+
+def test_missing_unreadable_and_cut_files_give_read_srs_error(tmp_path, seeds):
+    data = seeds["case1/wbmri"]
+    cases = {"missing": None, "empty": b"", "not-dicom": b"hello" * 50, "cut": data[:len(data) // 2],
+             "cut-meta": data[:150], "no-content": data[:data.rindex(b"\x40\x00\x30\xa7")]}
+    for name, raw in cases.items():
+        path = tmp_path / f"{name}.dcm"
+        if raw is not None:
+            path.write_bytes(raw)
+        result = _outcome(read_report, path)
+        assert result[0] == "error" and result == _outcome(read_sr, path), name
+    assert _outcome(read_report, tmp_path) == _outcome(read_sr, tmp_path)  # a folder
+
+
+def test_strict_names_the_reason(tmp_path, seeds):
+    path = tmp_path / "deflated.dcm"
+    path.write_bytes(fuzz.benign(seeds["case2/mibg"], "deflate"))
+    with pytest.raises(NotFast, match="transfer syntax"):
+        read_report(path, strict=True)
+    assert read_report(path).to_json() == read_sr(path).to_json()
+
+
+def test_tables_match_pydicom():
+    """The fast path's copies of pydicom's dictionaries (so that it need not import it)."""
+    from pydicom.datadict import dictionary_VR, keyword_for_tag
+    from pydicom.uid import UID_dictionary
+
+    from dicomtools.sr import fast_parse, fast_tables, read, read_map
+    assert fast_tables.SR_CLASSES == read.SR_STORAGE
+    prefixes = tuple(prefix for prefix, _ in read_map.MODALITY_BY_CLASS)
+    from_pydicom = {uid: info[4] for uid, info in UID_dictionary.items()
+                    if info[4].startswith(prefixes)}
+    assert from_pydicom == fast_tables.MODALITY_CLASS_KEYWORDS
+    for tag, (keyword, vr) in fast_parse._TABLE.items():
+        assert keyword_for_tag(tag) == keyword
+        assert vr == b"?" or dictionary_VR(tag) == vr.decode(), keyword
+        if vr == b"?":
+            assert fast_parse._PRESENCE_VR[tag].decode() == dictionary_VR(tag)
