@@ -76,6 +76,66 @@ def _resources(bundle: dict, kind: str, profile: str | None = None) -> list[dict
         profile is None or IG + profile in e["resource"].get("meta", {}).get("profile", []))]
 
 
+def ig_problems(bundle: dict) -> list[str]:
+    """The IG profiles' fixed codes and cardinalities our resources claim (meta.profile),
+    checked here because fhir.resources checks the base R5 resources only. Not checked:
+    issued and device (1..1 in the IG, left out: docs/fhir.md)."""
+    problems = []
+    by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+
+    def code(cc):
+        return (cc["coding"][0]["system"], cc["coding"][0]["code"])
+    for url, r in by_url.items():
+        profiles = [p[len(IG):] for p in r.get("meta", {}).get("profile", [])]
+        where = f"{r['resourceType']} {url}"
+        if r["resourceType"] == "Observation":
+            assert len(profiles) == 1, where
+            if "subject" in r and "identifier" not in r["subject"]:
+                problems.append(f"{where}: subject not by identifier")
+            for ref in r.get("partOf", []):
+                if ref["identifier"]["type"]["coding"][0]["code"] != "110180":
+                    problems.append(f"{where}: partOf is not a Study Instance UID")
+            sources = [by_url.get(d["reference"], {}) for d in r["derivedFrom"]]
+            if not any(IG + "source-sr-content-item" in s.get("meta", {}).get("profile", [])
+                       for s in sources):
+                problems.append(f"{where}: not derivedFrom its source SR")
+            refs = [*r.get("hasMember", []), *([r["bodyStructure"]] if "bodyStructure" in r else [])]
+            for ref in refs:
+                if ref["reference"] not in by_url:
+                    problems.append(f"{where}: dangling reference")
+        if profiles == ["imaging-measurement-group"]:
+            if code(r["code"]) != (SYSTEMS["DCM"], "125007") or "category" in r:
+                problems.append(f"{where}: group code/category")  # invariant measurement-group-category
+            for m in r.get("hasMember", []):
+                member = by_url[m["reference"]]
+                if member.get("meta", {}).get("profile", [None])[0] not in (
+                        IG + "imaging-measurement", IG + "imaging-qualitative-evaluation"):
+                    problems.append(f"{where}: member of another profile")
+        if profiles == ["imaging-measurement"] and r.get("valueQuantity", {}).get("system") != SYSTEMS["UCUM"]:
+            problems.append(f"{where}: valueQuantity 1..1 (UCUM)")
+        if profiles == ["imaging-qualitative-evaluation"] and (
+                [code(c) for c in r.get("category", [])] != [(SYSTEMS["UMLS"], "C0034375")]
+                or "valueCodeableConcept" not in r):
+            problems.append(f"{where}: category C0034375 / valueCodeableConcept 1..1")
+        if profiles == ["referenced-segment"]:
+            inst = r["instance"][0]
+            if code(r["code"]) != (SYSTEMS["DCM"], "121191") or inst["sopClass"]["code"] != _SEG \
+                    or len(inst.get("subset", [])) != 1:
+                problems.append(f"{where}: referenced segment code / SEG instance / subset 1..1")
+        if profiles == ["image-region-2d"] and not all(i.get("imageRegion2D") for i in r["instance"]):
+            problems.append(f"{where}: imageRegion2D 1..1")
+        if profiles == ["image-region-3d"] and not r.get("frameOfReferenceUid"):
+            problems.append(f"{where}: frameOfReferenceUid 1..1")
+        if profiles == ["source-sr-content-item"] and (
+                code(r["code"]) != (SYSTEMS["DCM"], "111040") or len(r.get("instance", [])) > 1):
+            problems.append(f"{where}: source SR code 111040 / instance 1..1")
+        if profiles == ["dicom-sr-finding-site"]:
+            types = [code(i["type"]) for i in r.get("identifier", [])]
+            if not r["includedStructure"] or len(types) != len(set(types)):
+                problems.append(f"{where}: includedStructure / identifier slices 0..1")
+    return problems
+
+
 def comparable(report: Report) -> dict:
     """A report's JSON without what the bundle leaves out on purpose: the patient's name,
     birth date and sex (Patient is referenced by identifier) and the reader's warnings."""
@@ -90,6 +150,7 @@ def assert_round_trip(path: Path, out: Path) -> dict:
     original = read_sr(path)
     export_fhir([path], out, diagnostic_report=True)
     bundle = check_written(out)
+    assert ig_problems(bundle) == []
     reports = import_fhir(out)
     assert len(reports) == 1
     back = reports[0]
@@ -272,6 +333,7 @@ def test_every_field_crosses_both_ways():
     report = _rich_report().with_findings_in_context()
     bundle = reports_to_bundle([report], diagnostic_report=True)
     Bundle.model_validate(bundle)
+    assert ig_problems(bundle) == []
     back, = bundle_to_reports(json.loads(bundle_json(bundle)))
     expected = report.to_json()
     expected["patient"] = {**expected["patient"], "name": None}  # referenced by identifier only
@@ -385,3 +447,16 @@ def test_damaged_bundles_import_or_fail_cleanly(seeds):
             assert "\n" not in message and patient_id not in message, message
             outcomes["refused"] += 1
     assert outcomes["read"] and outcomes["refused"], outcomes
+
+
+def test_ig_checks_catch_broken_resources():
+    bundle = reports_to_bundle([_rich_report()])
+    assert ig_problems(bundle) == []
+    for entry in bundle["entry"]:
+        r = entry["resource"]
+        if IG + "imaging-qualitative-evaluation" in r.get("meta", {}).get("profile", []):
+            r.pop("category")
+        if IG + "imaging-measurement-group" in r.get("meta", {}).get("profile", []):
+            r["category"] = [r["code"]]
+    found = ig_problems(bundle)
+    assert any("C0034375" in p for p in found) and any("group code/category" in p for p in found)
