@@ -223,12 +223,16 @@ def _finish(group: _Group, index: int, series: str) -> dict[str, Any]:
         if len(group.levels) == 1 and "FindingSite" not in out:
             out["FindingSite"] = _code(group.levels[0])  # one vertebra: it is the site
         else:  # several vertebrae: site "vertebra", each level a Vertebral level evaluation
-            out["FindingSite"] = _code(vocab.SITES["vertebra"])
+            if "FindingSite" in out:
+                group.note("vertebrae beside another Finding Site: written as Vertebral level "
+                           "evaluations")
+            out.setdefault("FindingSite", _code(vocab.SITES["vertebra"]))
             group.evaluations[:0] = [{"conceptCode": _code(Concept.VERTEBRAL_LEVEL),
                                       "conceptValue": _code(level)} for level in group.levels]
     if "Finding" not in out:
-        raise InputError(f"{group.where}: no Finding (121071, DCM); dcmqi's tid1500writer "
-                         "requires one per group")
+        name = Concept.FINDING
+        raise InputError(f"{group.where}: no {name.meaning} ({name.value}, {name.scheme}); "
+                         "dcmqi's tid1500writer requires one per group")
     out.setdefault("TrackingIdentifier", f"Measurement group {index}")
     if "segmentationSOPInstanceUID" not in out:
         group.note("no segmentation: a placeholder Referenced Segment "
@@ -253,12 +257,16 @@ def _finish(group: _Group, index: int, series: str) -> dict[str, Any]:
     return {key: out[key] for key in order if key in out}
 
 
-def _files_for(uids: list[str], folder: Path | None, what: str, where: str) -> list[str]:
+def _files_for(uids: list[str], folder: Path | None, what: str, where: str,
+               indexes: dict[Path, dict[str, Path]]) -> list[str]:
     """File names (relative to ``folder``) of the instances ``uids``; the UIDs themselves
-    when no folder is given (as dcmqi's own tid1500reader lists them)."""
+    when no folder is given (as dcmqi's own tid1500reader lists them). ``indexes``: folders
+    already read (one walk per folder)."""
     if folder is None:
         return list(uids)
-    found = index_dicom(folder, where)
+    if folder not in indexes:
+        indexes[folder] = index_dicom(folder, where)
+    found = indexes[folder]
     missing = [uid for uid in uids if uid not in found]
     if missing:
         raise InputError(f"{where}: {len(missing)} {what} referenced by the SR not found in "
@@ -308,8 +316,10 @@ def export_report(report: Report, *, source_dir: str | os.PathLike | None = None
     seg_uids += [r.sop_instance_uid for r in seg_refs if r.sop_instance_uid not in seg_uids]
     image_dir = Path(source_dir) if source_dir is not None else None
     seg_dir = Path(context_dir) if context_dir is not None else image_dir
-    library = _files_for([r.sop_instance_uid for r in images], image_dir, "source image(s)", where)
-    composite = _files_for(seg_uids, seg_dir, "segmentation(s)", where)
+    indexes: dict[Path, dict[str, Path]] = {}
+    library = _files_for([r.sop_instance_uid for r in images], image_dir, "source image(s)", where,
+                         indexes)
+    composite = _files_for(seg_uids, seg_dir, "segmentation(s)", where, indexes)
     if not composite and library:
         # dcmqi takes patient and study from the composite context: a source image gives them
         composite = [library[0]]
