@@ -426,6 +426,9 @@ def import_json(meta_path: str | os.PathLike, source_dir: str | os.PathLike) -> 
     where = _Where(file)
     _check_top(meta, where)
     warnings: list[str] = []
+    for key in ("activitySession", "timePoint", "measurementMethod"):
+        if key in meta:  # tid1500writer copies the first two into every group, ignores the third
+            warnings.append(f"{key} is not kept (no model field)")
     observer = _observer(meta, where, warnings)
     files = _Files(Path(source_dir), file)
     images: list[ImageRef] = []
