@@ -183,3 +183,21 @@ def test_concordance_over_the_index_equals_over_the_files_synthetic(tmp_path):
         return sorted(json.dumps({k: v for k, v in r.items() if k != "label"}, sort_keys=True)
                       for r in doc["rows"])
     assert cells(other) == cells(files)
+
+
+def test_compaction_keeps_every_row_once(archive, clean, tmp_path):
+    out = tmp_path / "idx"
+    assert run_cli("index", archive, "-o", out, "--workers", "1", "--batch", "50")[0] == 0
+    before = sorted((out / "shards").iterdir())
+    saved = tmp_path / "saved"
+    shutil.copytree(before[0], saved)
+    code, stdout, _ = run_cli("index", "--compact", "-o", out)
+    assert code == 0 and f"{len(before)} shards into one" in stdout
+    assert len(list((out / "shards").iterdir())) == 1
+    assert counts(out) == clean
+    # killed after the compacted shard's commit, before the old ones were removed: once
+    shutil.copytree(saved, out / "shards" / before[0].name)
+    assert counts(out) == clean
+    _no_duplicates(out)
+    code, stdout, _ = run_cli("index", archive, "-o", out, "--workers", "1")
+    assert code == 0 and " 0 SRs read" in stdout and counts(out) == clean

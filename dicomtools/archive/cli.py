@@ -20,6 +20,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from ..cli import StatusLine, plural
     from ..phi import printable
     from .runner import build_index
+    if args.compact and not args.paths and not (args.pacs or args.dicomweb):
+        return _compact(args.output)
     status = StatusLine(force=args.progress)
     result = build_index(args.paths, args.output, workers=args.workers, dask=args.dask,
                          keep_ids=args.keep_ids, id_key_file=args.id_key_file,
@@ -42,6 +44,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if result.problems:
         print(f"  the problems: dicomtools query {printable(args.output)} "
               "\"SELECT path, error_class, message FROM problems\"")
+    return _compact(args.output) if args.compact else 0
+
+
+def _compact(index: str) -> int:
+    from ..phi import printable
+    from .compact import compact
+    removed, name = compact(index)
+    print(f"compacted {printable(index)}: {removed:,} shards into one" if removed
+          else f"{printable(index)}: no shard to compact")
     return 0
 
 
@@ -131,6 +142,9 @@ def add_parsers(sub: Any, epilog: str) -> None:
                    help="files per shard (default 256)")
     p.add_argument("--progress", action="store_true",
                    help="progress lines on stderr even when it is not a terminal")
+    p.add_argument("--compact", action="store_true",
+                   help="then rewrite the index as one shard (faster queries); alone, "
+                        "without PATH, only that")
     p.set_defaults(func=_cmd_index)
 
     p = sub.add_parser(
