@@ -50,7 +50,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 def _compact(index: str) -> int:
     from ..phi import printable
     from .compact import compact
-    removed, name = compact(index)
+    removed, _ = compact(index)
     print(f"compacted {printable(index)}: {removed:,} shards into one" if removed
           else f"{printable(index)}: no shard to compact")
     return 0
