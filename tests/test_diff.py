@@ -276,3 +276,17 @@ def test_a_rewrite_of_every_foreign_sr_is_the_same(tmp_path):
         assert result.same, result.lines()
     # and the check can fail: two different foreign SRs differ
     assert not diff_files(corpus[0].path, corpus[1].path).same
+
+
+def test_folder_pairing_by_study_and_procedure_only_when_unique(seeds, tmp_path):
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    source = seeds / "case2" / "wbmri.dcm"
+    (a_dir / "x").mkdir(parents=True)
+    shutil.copy(source, a_dir / "x" / "one.dcm")
+    write_sr(read_sr(source), b_dir / "elsewhere" / "renamed.dcm")  # new UIDs, another name
+    result = diff_folders(a_dir, b_dir)
+    assert len(result.pairs) == 1 and result.same
+    # two candidates with the same study and procedure on B: no guess, both unpaired
+    write_sr(read_sr(source), b_dir / "elsewhere" / "twice.dcm")
+    result = diff_folders(a_dir, b_dir)
+    assert not result.pairs and len(result.only_a) == 1 and len(result.only_b) == 2 and not result.same

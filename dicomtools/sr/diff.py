@@ -11,6 +11,7 @@ added or removed. A folder pair is diffed file by file (see :func:`pair_files`).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -288,16 +289,20 @@ def pair_files(a: _Side, b: _Side) -> tuple[list[tuple[Path, Path]], list[Path],
     right = {p: _keys(p, r, b.root) for p, r in b.reports.items()}
     pairs: list[tuple[Path, Path]] = []
     for level in range(4):
+        # an index per level keeps a folder of thousands of SRs linear, not quadratic
+        index: dict[Any, list[Path]] = {}
+        for pb, keys in right.items():
+            if keys[level] is not None:
+                index.setdefault(keys[level], []).append(pb)
+        count_a = Counter(keys[level] for keys in left.values())
         for pa in list(left):
             key = left[pa][level]
-            if key is None:
+            candidates = index.get(key) if key is not None else None
+            if not candidates or (level == 3 and (len(candidates) > 1 or count_a[key] > 1)):
                 continue
-            matches = [pb for pb in right if right[pb][level] == key]
-            same_a = [p for p in left if left[p][level] == key]
-            if not matches or (level == 3 and (len(matches) > 1 or len(same_a) > 1)):
-                continue
-            pairs.append((pa, matches[0]))
-            del left[pa], right[matches[0]]
+            pb = candidates.pop(0)
+            pairs.append((pa, pb))
+            del left[pa], right[pb]
     return pairs, list(left), list(right)
 
 
