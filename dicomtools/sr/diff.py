@@ -151,18 +151,23 @@ def pair_findings(a: Iterable[Finding], b: Iterable[Finding]
     order among findings at the same place)."""
     left, right = list(a), list(b)
     pairs: list[tuple[Finding, Finding]] = []
+    taken: set[int] = set()  # indexes into right
     for key in (lambda f: f.tracking_uid, _place):
+        index: dict[Any, list[int]] = {}
+        for i, fb in enumerate(right):
+            if i not in taken and key(fb) is not None:
+                index.setdefault(key(fb), []).append(i)
         unmatched: list[Finding] = []
         for fa in left:
-            k = key(fa)
-            match = next((fb for fb in right if k is not None and key(fb) == k), None)
-            if match is None:
+            candidates = index.get(key(fa)) if key(fa) is not None else None
+            if not candidates:
                 unmatched.append(fa)
                 continue
-            right.remove(match)
-            pairs.append((fa, match))
+            i = candidates.pop(0)
+            taken.add(i)
+            pairs.append((fa, right[i]))
         left = unmatched
-    return pairs, left, right
+    return pairs, left, [fb for i, fb in enumerate(right) if i not in taken]
 
 
 def diff_reports(a: Report, b: Report, name_a: str = "A", name_b: str = "B") -> ReportDiff:
