@@ -120,8 +120,9 @@ def test_seed_sr_exports_and_dcmqi_writes_it_back(demo: Path, tmp_path: Path, ke
     sr = demo / f"{key}.dcm"
     images, context = _source_dirs(demo, key)
     original = read_sr(sr)
-    meta, notes = dcmqi.export_report(original, source_dir=images, context_dir=context)
-    assert meta == dcmqi.export_json(sr, images, context)
+    meta, notes = dcmqi.export_report(original, source_dir=images, context_dir=context,
+                                      placeholder_segments=True)
+    assert meta == dcmqi.export_json(sr, images, context, placeholder_segments=True)
     errors = sorted(schema_validator().iter_errors(meta), key=str)
     assert not errors, [e.message for e in errors]
     meta_path = tmp_path / "meta.json"
@@ -168,7 +169,7 @@ def test_seed_sr_exports_and_dcmqi_writes_it_back(demo: Path, tmp_path: Path, ke
 
 def test_acquisition_context_is_named_in_the_notes(demo: Path) -> None:
     meta, notes = dcmqi.export_report(read_sr(demo / "case1" / "mibg.dcm"),
-                                      source_dir=SAMPLES / "case1" / "mibg")
+                                      source_dir=SAMPLES / "case1" / "mibg", placeholder_segments=True)
     group = meta["Measurements"][0]
     assert [i["quantity"]["CodeMeaning"] for i in group["measurementItems"]] == ["Administered activity"]
     assert any("Radiopharmaceutical" in n and "acquisition context" in n for n in notes)
@@ -181,7 +182,7 @@ def test_several_vertebrae_become_site_vertebra_with_levels(tmp_path: Path) -> N
         present=True, finding="mass", site="vertebra", laterality="right",
         vertebral_levels="T11-L1", dimensions_mm=(12,)),))
     written = read_sr(write_sr(report, tmp_path / "v.dcm"))
-    meta, _ = dcmqi.export_report(written)
+    meta, _ = dcmqi.export_report(written, placeholder_segments=True)
     group = meta["Measurements"][0]
     assert group["FindingSite"]["CodeMeaning"] == "Vertebra"
     assert [e["conceptValue"]["CodeMeaning"] for e in group["qualitativeEvaluations"]
@@ -331,7 +332,7 @@ def test_full_circle_our_sr_dcmqi_writer_reader_and_import(demo: Path, tmp_path:
     for key in ("case1/wbmri", "case1/mibg", "masks/sr"):
         images, context = _source_dirs(demo, key)
         original = read_sr(demo / f"{key}.dcm")
-        meta = dcmqi.export_json(demo / f"{key}.dcm", images, context)
+        meta = dcmqi.export_json(demo / f"{key}.dcm", images, context, placeholder_segments=True)
         (tmp_path / "m.json").write_text(json.dumps(meta))
         written = tid1500writer(tmp_path / "m.json", tmp_path / "d.dcm", images, context)
         tid1500reader(written, tmp_path / "r.json")
@@ -427,7 +428,7 @@ def test_export_needs_every_referenced_image(demo: Path, tmp_path: Path) -> None
     first = sorted((SAMPLES / "case1" / "wbmri").glob("*.dcm"))[0]
     (source / first.name).write_bytes(first.read_bytes())
     with pytest.raises(InputError, match=r"2 source image\(s\) referenced by the SR not found"):
-        dcmqi.export_json(demo / "case1" / "wbmri.dcm", source)
+        dcmqi.export_json(demo / "case1" / "wbmri.dcm", source, placeholder_segments=True)
 
 
 # ---- command line -------------------------------------------------------------------------
@@ -443,7 +444,7 @@ def test_cli_import_then_export(tmp_path: Path, example_folder: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert out.is_file() and read_sr(out).findings[0].evaluations
     meta = tmp_path / "meta.json"
-    proc = _cli("export", "dcmqi", str(out), "-o", str(meta))
+    proc = _cli("export", "dcmqi", str(out), "-o", str(meta), "--placeholder-segments")
     assert proc.returncode == 0, proc.stderr
     exported = json.loads(meta.read_text())
     assert not list(schema_validator().iter_errors(exported))
@@ -516,7 +517,7 @@ def test_foreign_srs_export_and_dcmqi_writes_their_numbers_back(corpus, tmp_path
     for entry in entries:
         original = read_sr(entry.path)
         try:
-            meta, _ = dcmqi.export_report(original, source_dir=source)
+            meta, _ = dcmqi.export_report(original, source_dir=source, placeholder_segments=True)
         except InputError as exc:
             # dcmqi's writer needs a Finding in every group: say which one has none
             assert "no Finding" in str(exc), (entry.name, str(exc))
@@ -540,11 +541,20 @@ def test_foreign_srs_export_and_dcmqi_writes_their_numbers_back(corpus, tmp_path
 @pytest.mark.parametrize("key", ["case1/wbmri", "case2/mibg", "case3/wbmri"])
 def test_export_import_export_gives_the_same_json(demo: Path, tmp_path: Path, key: str) -> None:
     images, _ = _source_dirs(demo, key)
-    first = dcmqi.export_json(demo / f"{key}.dcm", images)
+    first = dcmqi.export_json(demo / f"{key}.dcm", images, placeholder_segments=True)
     (tmp_path / "m.json").write_text(json.dumps(first))
     again = write_sr(dcmqi.import_json(tmp_path / "m.json", images), tmp_path / "again.dcm")
-    second = dcmqi.export_json(again, images)
+    second = dcmqi.export_json(again, images, placeholder_segments=True)
     if key.endswith("mibg"):  # the NM procedure comes back as its reported code (see above)
         assert second["SeriesDescription"] == "NM unspecified body region measurements"
         second["SeriesDescription"] = first["SeriesDescription"]
     assert second == first
+
+
+def test_a_finding_without_segmentation_is_refused_unless_a_placeholder_is_asked_for(demo):
+    sr = demo / "case1" / "wbmri.dcm"
+    with pytest.raises(InputError, match="no segmentation.*--placeholder-segments"):
+        dcmqi.export_json(sr)
+    meta = dcmqi.export_json(sr, placeholder_segments=True)
+    assert all(g["segmentationSOPInstanceUID"].startswith(dcmqi.PLACEHOLDER_ROOT)
+               for g in meta["Measurements"])

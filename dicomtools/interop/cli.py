@@ -95,6 +95,14 @@ def add_parsers(sub: Any, epilog: str) -> None:
                            formatter_class=_FORMATTER)
     d.add_argument("sr", metavar="SR", help="DICOM SR file")
     d.add_argument("-o", "--output", required=True, metavar="META.json", help="JSON file to write")
+    d.add_argument("--source", metavar="DIR",
+                   help="folder of the source images (tid1500writer --inputImageLibraryDirectory); "
+                        "the JSON then names their files, else their SOP Instance UIDs")
+    d.add_argument("--context", metavar="DIR",
+                   help="folder of the SEG files (--inputCompositeContextDirectory; default: --source)")
+    d.add_argument("--placeholder-segments", action="store_true",
+                   help="a finding without segmentation gets a placeholder segment reference "
+                        "(dcmqi requires one; it names no real SEG) instead of an error")
     d.set_defaults(func=_cmd_export_dcmqi)
 
     p = sub.add_parser("import", help="FHIR R5 bundle or dcmqi JSON -> findings / SR",

@@ -4,8 +4,11 @@
 The JSON follows dcmqi's schema ``doc/schemas/sr-tid1500-schema.json`` (QIICR/dcmqi). Every
 dcmqi group is a TID 1411 volumetric group: the writer refuses a group without a Referenced
 Segment (a SEG instance UID, a segment number, a source series). A finding of ours without a
-segmentation is exported with a *placeholder* reference under dicomtools' own UID root
-(:data:`PLACEHOLDER_ROOT`); ``import_json`` recognises it and drops it again. What the JSON
+segmentation is refused (InputError naming the group) unless the caller asks for a
+*placeholder* reference under dicomtools' own UID root (:data:`PLACEHOLDER_ROOT`;
+``placeholder_segments=True``, ``--placeholder-segments``): the SR dcmqi then writes points at a
+SEG that does not exist, so it is never done silently. ``import_json`` recognises the
+placeholder and drops it again. What the JSON
 cannot hold (report-level impression, acquisition context as such, coordinates, topographic
 modifiers of a site, ...) is named in the notes ``export_report`` returns; docs/dcmqi.md
 lists it all.
@@ -217,7 +220,7 @@ def _group_item(item: Item, group: _Group) -> None:
                    "other content are not in dcmqi's JSON); left out")
 
 
-def _finish(group: _Group, index: int, series: str) -> dict[str, Any]:
+def _finish(group: _Group, index: int, series: str, placeholder: bool) -> dict[str, Any]:
     out = group.out
     if group.levels:
         if len(group.levels) == 1 and "FindingSite" not in out:
@@ -235,6 +238,10 @@ def _finish(group: _Group, index: int, series: str) -> dict[str, Any]:
                          "dcmqi's tid1500writer requires one per group")
     out.setdefault("TrackingIdentifier", f"Measurement group {index}")
     if "segmentationSOPInstanceUID" not in out:
+        if not placeholder:
+            raise InputError(f"{group.where}: no segmentation; dcmqi's JSON holds only measurement "
+                             "groups of a SEG segment: give the finding a segmentation, or ask for a "
+                             "placeholder reference (--placeholder-segments; it names no real SEG)")
         group.note("no segmentation: a placeholder Referenced Segment "
                    f"({PLACEHOLDER_ROOT}.{index}, segment 1) is written, as dcmqi requires one; "
                    "import_json drops it again")
@@ -276,12 +283,15 @@ def _files_for(uids: list[str], folder: Path | None, what: str, where: str,
 
 def export_report(report: Report, *, source_dir: str | os.PathLike | None = None,
                   context_dir: str | os.PathLike | None = None,
-                  where: str = "report") -> tuple[dict[str, Any], list[str]]:
+                  where: str = "report",
+                  placeholder_segments: bool = False) -> tuple[dict[str, Any], list[str]]:
     """A Report as dcmqi TID 1500 JSON, and notes naming what the JSON cannot hold.
 
     ``source_dir``: folder of the source images (``--inputImageLibraryDirectory``);
     ``context_dir``: folder of the SEG files (``--inputCompositeContextDirectory``; default
     ``source_dir``). Without folders the instances are listed by SOP Instance UID.
+    ``placeholder_segments``: a finding without segmentation gets a placeholder Referenced
+    Segment (dcmqi requires one) instead of an InputError.
     """
     notes: list[str] = []
     images = [r for r in report.source_images if r.sop_class_uid != vocab.SEGMENTATION_STORAGE]
@@ -299,7 +309,7 @@ def export_report(report: Report, *, source_dir: str | os.PathLike | None = None
                     c for c in group_item.children if c.relationship == HAS_CONCEPT_MOD])
                 for child in group_item.children:
                     _group_item(child, group)
-                groups.append(_finish(group, index, series))
+                groups.append(_finish(group, index, series, placeholder_segments))
                 notes.extend(group.notes)
         elif top.name == Concept.QUALITATIVE_EVALUATIONS:
             shown = ", ".join(f"'{c.name.meaning if c.name else '?'}'" for c in top.children)
@@ -349,10 +359,12 @@ def export_report(report: Report, *, source_dir: str | os.PathLike | None = None
 
 
 def export_json(sr_path: str | os.PathLike, source_dir: str | os.PathLike | None = None,
-                context_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-    """Our SR -> dcmqi TID 1500 JSON (see :func:`export_report` for the folders)."""
+                context_dir: str | os.PathLike | None = None, *,
+                placeholder_segments: bool = False) -> dict[str, Any]:
+    """Our SR -> dcmqi TID 1500 JSON (see :func:`export_report` for the folders and
+    placeholders)."""
     return export_report(read_sr(sr_path), source_dir=source_dir, context_dir=context_dir,
-                         where=str(sr_path))[0]
+                         where=str(sr_path), placeholder_segments=placeholder_segments)[0]
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -361,7 +373,8 @@ def export_command(args: argparse.Namespace) -> int:
     sr = args.sr[0] if isinstance(args.sr, (list, tuple)) else args.sr
     source = getattr(args, "source", None)
     meta, notes = export_report(read_sr(sr), source_dir=source,
-                                context_dir=getattr(args, "context", None) or source, where=str(sr))
+                                context_dir=getattr(args, "context", None) or source, where=str(sr),
+                                placeholder_segments=bool(getattr(args, "placeholder_segments", False)))
     path = write_text(args.output, json.dumps(meta, indent=2) + "\n")
     for line in notes:
         print(f"dicomtools: note: {printable(line)}", file=sys.stderr)
