@@ -553,7 +553,7 @@ def test_export_import_export_gives_the_same_json(demo: Path, tmp_path: Path, ke
 
 def test_a_finding_without_segmentation_is_refused_unless_a_placeholder_is_asked_for(demo):
     sr = demo / "case1" / "wbmri.dcm"
-    with pytest.raises(InputError, match="no segmentation.*--placeholder-segments"):
+    with pytest.raises(InputError, match=r"no segmentation.*--placeholder-segments"):
         dcmqi.export_json(sr)
     meta = dcmqi.export_json(sr, placeholder_segments=True)
     assert all(g["segmentationSOPInstanceUID"].startswith(dcmqi.PLACEHOLDER_ROOT)
