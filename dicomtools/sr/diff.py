@@ -131,9 +131,7 @@ def _compare(path: str, a: Any, b: Any, out: list[Change], finding: str = "") ->
         for name in ("segment_number", "centroid_lps_mm"):
             _compare(f"{path}.{name}", getattr(a, name), getattr(b, name), out, finding)
         return
-    if isinstance(a, Code) and isinstance(b, Code) and a == b:
-        return
-    out.append(Change(path, a, b, finding))
+    out.append(Change(path, a, b, finding))  # (Codes compare as DICOM does: meaning ignored)
 
 
 def label(f: Finding) -> str:
