@@ -100,12 +100,32 @@ def load_findings(path: Path) -> tuple[str, Report]:
     findings = data.get("findings")
     if isinstance(findings, list) and len(findings) > MAX_FINDINGS:
         raise InputError(f"{where}: {len(findings):,} findings; at most {MAX_FINDINGS:,} in one report")
+    data = _from_extract(data, where)
     case = data.get("case", Path(path).parent.name)
     try:
         report = Report.from_json(data, where=where)
     except RecursionError:
         raise InputError(f"{where}: content nested too deeply") from None
     return case if isinstance(case, str) else show(case), report
+
+
+def _from_extract(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The findings document of ``dicomtools extract --json`` as a findings file: its
+    ``evidence`` (provenance, possibly quoting the patient's name) is not written to the SR;
+    without ``procedure``, the one procedure all findings name is the report's."""
+    if "evidence" not in data:
+        return data
+    data = {k: v for k, v in data.items() if k != "evidence"}
+    findings = data.get("findings")
+    if "procedure" not in data and isinstance(findings, list):
+        named = {show(f.get("procedure")) for f in findings if isinstance(f, dict)}
+        if len(named) > 1:
+            raise InputError(f"{where}: findings of {len(named)} procedures ({', '.join(sorted(named))}); "
+                             "one SR is one procedure: dicomtools extract --json --procedure NAME")
+        procedure = next((f.get("procedure") for f in findings if isinstance(f, dict)), None)
+        if procedure is not None:
+            data["procedure"] = procedure
+    return data
 
 
 def with_source(report: Report, source: Path, *, patient_only: bool = False,

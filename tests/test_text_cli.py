@@ -37,14 +37,38 @@ def test_extract_json_has_findings_and_evidence():
     path = CORPUS / "002_seed_case2.txt"
     result = run("extract", str(path), "--json")
     assert result.returncode == 0, result.stderr
-    items = json.loads(result.stdout)
+    doc = json.loads(result.stdout)
     text = path.read_text(encoding="utf-8")
-    assert {i["finding"]["procedure"] for i in items} == {
+    assert {f["procedure"] for f in doc["findings"]} == {
         "ultrasound", "I-123 mIBG scintigraphy", "whole-body MRI"}
-    for item in items:
-        assert set(item["finding"]) >= {"present", "site", "tracking_uid"}
-        for ev in item["evidence"]:
+    assert "procedure" not in doc  # several studies: one document per procedure on request
+    assert len(doc["evidence"]) == len(doc["findings"])
+    for finding, evidence in zip(doc["findings"], doc["evidence"], strict=True):
+        assert set(finding) >= {"present", "site", "tracking_uid"}
+        for ev in evidence:
             assert text[ev["start"]:ev["end"]] == ev["sentence"]
+
+
+def test_extract_json_is_what_build_reads(tmp_path):
+    """One findings document: extract --json --procedure X | build -> an SR of X's findings."""
+    path = CORPUS / "001_seed_case1.txt"
+    result = run("extract", str(path), "--json", "--procedure", "whole-body MRI")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["procedure"] == "whole-body MRI" and doc["impression"] == "abnormal"
+    findings = tmp_path / "wbmri.json"
+    findings.write_text(result.stdout, encoding="utf-8")
+    out = tmp_path / "wbmri.dcm"
+    built = run("build", str(findings), "--source", str(SAMPLES / "case1" / "wbmri"), "-o", str(out))
+    assert built.returncode == 0, built.stderr
+    back = run("read", str(out))
+    assert back.returncode == 0 and "paravertebral" in back.stdout
+    # all procedures in one document: build names them and says how to split
+    both = tmp_path / "all.json"
+    both.write_text(run("extract", str(path), "--json").stdout, encoding="utf-8")
+    refused = run("build", str(both), "--source", str(SAMPLES / "case1" / "wbmri"), "-o",
+                  str(tmp_path / "x.dcm"))
+    assert refused.returncode == 2 and "--procedure" in refused.stderr
 
 
 def test_text2sr_writes_one_sr_per_procedure(tmp_path):
@@ -89,7 +113,7 @@ def test_empty_file_gives_no_findings(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
     result = run("extract", str(path), "--json")
-    assert result.returncode == 0 and json.loads(result.stdout) == []
+    assert result.returncode == 0 and json.loads(result.stdout) == {"findings": [], "evidence": []}
     result = run("text2sr", str(path), "--source", str(SAMPLES / "case1"), "-o", str(tmp_path / "o"))
     assert result.returncode == 2 and "no imaging finding" in result.stderr
 
@@ -111,7 +135,7 @@ def test_other_encoding_on_request(tmp_path):
     path.write_bytes("MRI showed a 2 × 3 cm left adrenal mass.".encode("latin-1"))
     result = run("extract", str(path), "--encoding", "latin-1", "--json")
     assert result.returncode == 0
-    assert json.loads(result.stdout)[0]["finding"]["dimensions_mm"] == [20.0, 30.0]
+    assert json.loads(result.stdout)["findings"][0]["dimensions_mm"] == [20.0, 30.0]
 
 
 def test_ten_megabytes_is_refused_quickly(tmp_path):
@@ -160,7 +184,7 @@ def test_extract_no_evidence_keeps_report_text_off_the_screen(tmp_path):
     assert "POSITIVE uptake, right adrenal gland" in result.stdout
     assert "Anna" not in result.stdout and "from [" not in result.stdout
     result = run("extract", str(path), "--no-evidence", "--json")
-    items = json.loads(result.stdout)
+    doc = json.loads(result.stdout)
     assert "Anna" not in result.stdout
-    assert items[0]["evidence"] == [{"start": 0, "end": len(path.read_text().strip())}]
+    assert doc["evidence"][0] == [{"start": 0, "end": len(path.read_text().strip())}]
     assert "--no-evidence" in run("extract", "--help").stdout

@@ -168,3 +168,23 @@ def test_likely_physiological_is_normal_but_possibly_physiological_only_hedged()
 def test_failed_to_demonstrate_and_result_word_first_are_negative():
     assert one("MIBG scintigraphy failed to demonstrate any uptake.")["present"] is False
     assert one("Normal MIBG scan.")["present"] is False
+
+
+# ---- 7. one findings document ------------------------------------------------------------------
+def test_a_report_whose_only_finding_is_possible_is_equivocal():
+    from dicomtools.text import reports_from_text
+    (report,) = reports_from_text("MRI: a possible mass in the left adrenal gland.")
+    assert report.impression == "equivocal"
+    (report,) = reports_from_text("MRI: a possible mass in the left adrenal gland. A mass in the liver.")
+    assert report.impression == "abnormal"
+
+
+def test_findings_document_carries_the_indication_and_reads_as_a_findings_file():
+    from dicomtools.build import _from_extract
+    from dicomtools.text import findings_document
+    doc = findings_document("Clinical information: opsoclonus-myoclonus.\nWB-MRI: right adrenal mass.")
+    assert doc["indication"] == "opsoclonus-myoclonus."
+    assert (doc["procedure"], doc["impression"], len(doc["findings"]), len(doc["evidence"])) == (
+        "whole-body MRI", "abnormal", 1, 1)
+    report = Report.from_json(_from_extract(doc, "doc"))
+    assert report.indication == "opsoclonus-myoclonus." and report.findings[0].site == "adrenal gland"

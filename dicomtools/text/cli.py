@@ -7,8 +7,8 @@ import json
 
 from .. import vocab
 from ..cli import plural
-from .extract import MAX_TEXT, extract_findings
-from .reports import read_report_text, text_to_sr
+
+MAX_TEXT = 500_000  # = extract.MAX_TEXT (not imported: `dicomtools --help` stays fast)
 
 
 def _describe(finding) -> str:
@@ -17,12 +17,19 @@ def _describe(finding) -> str:
 
 
 def _cmd_extract(args) -> int:
+    from .document import document_of
+    from .extract import read_text
+    from .reports import read_report_text
     text = read_report_text(args.report, encoding=args.encoding, max_bytes=args.max_bytes)
-    extracted = extract_findings(text, max_chars=args.max_bytes)
-    if args.json:
-        print(json.dumps([e.to_json(sentences=not args.no_evidence) for e in extracted],
+    extracted, indication = read_text(text, max_chars=args.max_bytes)
+    if args.procedure:
+        extracted = [e for e in extracted if e.finding.procedure == args.procedure]
+    if args.json:  # the findings document: dicomtools build reads it as it is
+        print(json.dumps(document_of(extracted, indication, sentences=not args.no_evidence),
                          indent=2, ensure_ascii=False))
         return 0
+    if indication:
+        print(f"indication: {indication[:120]!r}")
     if not extracted:
         print(f"{args.report}: no imaging finding found")
     for e in extracted:
@@ -34,6 +41,7 @@ def _cmd_extract(args) -> int:
 
 
 def _cmd_text2sr(args) -> int:
+    from .reports import read_report_text, text_to_sr
     text = read_report_text(args.report, encoding=args.encoding, max_bytes=args.max_bytes)
     written, skipped = text_to_sr(text, args.source, args.output,
                                   default_procedure=args.procedure, skip_missing=args.skip_missing)
@@ -52,6 +60,8 @@ def add_parsers(sub, epilog: str) -> None:
                        formatter_class=formatter)
     p.add_argument("report", help="report text file (UTF-8)")
     p.add_argument("--json", action="store_true", help="print findings and evidence as JSON")
+    p.add_argument("--procedure", choices=list(vocab.PROCEDURES),
+                   help="only the findings of this procedure (one findings document per SR)")
     p.add_argument("--no-evidence", action="store_true",
                    help="do not print the quoted source sentences (report text may name the "
                         "patient); with --json, evidence keeps only the character offsets")

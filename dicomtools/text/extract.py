@@ -101,10 +101,22 @@ def extract_findings(text: str, *, max_chars: int = MAX_TEXT) -> list[ExtractedF
     if len(text) > max_chars:
         raise InputError(f"report text has {len(text):,} characters; the limit is "
                          f"{max_chars:,} (a report, not a document collection)")
+    return read_text(text, max_chars=max_chars)[0]
+
+
+def read_text(text: str, *, max_chars: int = MAX_TEXT) -> tuple[list[ExtractedFinding], str | None]:
+    """(findings, indication): as :func:`extract_findings`, plus the text of the report's
+    indication section ("Clinical information: ...") when it has one."""
+    if not isinstance(text, str):
+        raise InputError(f"report text must be str, not {type(text).__name__}")
+    if len(text) > max_chars:
+        raise InputError(f"report text has {len(text):,} characters; the limit is "
+                         f"{max_chars:,} (a report, not a document collection)")
     reader = _Reader()
     for sentence in split_sentences(text):
         reader.read(sentence, line_start=_opens_line(text, sentence.start))
-    return reader.finish()
+    indication = " ".join(reader.indication)[:1024] or None
+    return reader.finish(), indication
 
 
 class _Reader:
@@ -120,6 +132,7 @@ class _Reader:
         self.in_table = False  # between a "Table N" caption and the prose after it
         self.section: str | None = None  # "abstract" until the body's first heading
         self.request = False  # inside an indication / clinical-question section
+        self.indication: list[str] = []  # its text
 
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
         """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
@@ -218,12 +231,15 @@ class _Reader:
                 self.request = False
                 return False
         label = prose.section_label(clean)
+        start = 0
         if label is not None:
             kind, end = label
             if kind == "request":
-                self.request = True
+                self.request, start = True, end
             elif kind == "report" or any(m.kind == "procedure" for m in find_mentions(clean[:end])):
                 self.request = False
+        if self.request and len(self.indication) < 20 and clean[start:].strip():
+            self.indication.append(clean[start:].strip())
         return self.request
 
     def _layout(self, clean: str) -> bool:

@@ -51,11 +51,12 @@ def read_report_text(path: str | os.PathLike, *, encoding: str = "utf-8",
 
 
 def impression_of(findings: list[Finding]) -> str:
-    """abnormal if anything is present, equivocal if anything is undetermined, else normal."""
-    states = {f.present for f in findings}
-    if True in states:
+    """abnormal if a finding is present for certain; equivocal if the present findings are
+    all only possible, or a finding is undetermined; else normal."""
+    present = [f for f in findings if f.present is True]
+    if any(f.certainty != "possible" for f in present):
         return "abnormal"
-    if None in states:
+    if present or any(f.present is None for f in findings):
         return "equivocal"
     return "normal"
 
