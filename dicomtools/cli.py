@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -98,9 +99,9 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_read(args) -> int:
-    from .demo import describe_finding
-    from .sr.read import read_sr
-    report = read_sr(args.sr)
+    from .describe import describe_finding
+    from .sr.fast import read_report  # pydicom loads only for a file the fast path leaves
+    report = read_report(args.sr)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -221,7 +222,13 @@ _PLUGIN_MODULES = ("dicomtools.text.cli", "dicomtools.pacs.cli", "dicomtools.con
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
-def parser() -> argparse.ArgumentParser:
+_BUILTIN = ("build", "read", "validate", "demo")
+
+
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The dicomtools argument parser. ``only``: the command about to run, when it is one of
+    ours (not a plugin's): the plugins' commands are then not registered, so that running
+    it loads none of their modules."""
     top = argparse.ArgumentParser(prog="dicomtools", epilog=EPILOG,
                                   description="Imaging findings -> DICOM SR (TID 1500) -> findings.",
                                   formatter_class=_FORMATTER)
@@ -280,9 +287,9 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     # Each further step registers its own subcommands (text, pacs, concordance).
-    for module in _PLUGIN_MODULES:
+    for module in () if only in _BUILTIN else _PLUGIN_MODULES:
         try:
-            plugin = importlib.import_module(module)
+            plugin = _plugin(module)
         except ModuleNotFoundError as exc:
             # a step not installed (the module or its package); anything else missing is a bug
             if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):
@@ -292,6 +299,35 @@ def parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():
         _format_follows_output(command)
     return top
+
+
+def _plugin(module: str) -> Any:
+    """A plugin's cli module, loaded from its file without running its package's __init__
+    when the package is not loaded yet: some of those import numpy, nibabel or pydicom
+    (~0.5 s) that registering the commands does not need; a command imports what it uses
+    when it runs."""
+    if module in sys.modules:
+        return sys.modules[module]
+    package, _, leaf = module.rpartition(".")
+    path = Path(__file__).parent / package.partition(".")[2] / f"{leaf}.py"
+    if package in sys.modules or not path.is_file():
+        return importlib.import_module(module)
+    spec = importlib.util.spec_from_file_location(module, path)
+    if spec is None or spec.loader is None:
+        return importlib.import_module(module)
+    plugin = importlib.util.module_from_spec(spec)
+    sys.modules[module] = plugin
+    try:
+        spec.loader.exec_module(plugin)
+    except BaseException:
+        del sys.modules[module]
+        raise
+    return plugin
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _format_follows_output(p: argparse.ArgumentParser) -> None:
@@ -318,7 +354,8 @@ def _resolve_format(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        args = parser(_command_of(words)).parse_args(words)
         _resolve_format(args)
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit

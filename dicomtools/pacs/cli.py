@@ -15,9 +15,12 @@ from typing import Any, TextIO
 
 from ..cli import plural
 from ..errors import InputError
-from .batch import FAILED, NOT_DICOM
-from .common import IDENTIFYING, LEVELS
 from .errors import PacsError
+
+# common.LEVELS's names, here so that registering the commands loads no pydicom (common.py
+# and batch.py import it; the commands import them when they run). tests/test_start_up.py
+# checks they agree.
+LEVEL_NAMES = ("patient", "study", "series", "instance")
 
 
 class TextProgress:
@@ -72,6 +75,7 @@ def _cmd_echo(args) -> int:
 
 def _cmd_send(args) -> int:
     from . import api  # pynetdicom and dicomweb-client load only for PACS commands
+    from .batch import FAILED, NOT_DICOM
     progress = TextProgress(sys.stderr) if args.progress or sys.stderr.isatty() else None
     try:
         result = api.send(_address(args), args.paths, concurrency=args.concurrency,
@@ -113,6 +117,7 @@ def _cell(value: Any) -> str:
 
 def _cmd_find(args) -> int:
     from . import api  # pynetdicom and dicomweb-client load only for PACS commands
+    from .common import IDENTIFYING
     rows = api.find(_address(args), args.level, calling_aet=args.aet, timeout=args.timeout,
                     **_query(args.key))
     hidden = not args.show_ids and any(IDENTIFYING & set(r) for r in rows)
@@ -185,7 +190,7 @@ def add_parsers(sub, epilog: str) -> None:
 
     p = sub.add_parser("find", help="query a PACS (C-FIND / QIDO-RS)", epilog=epilog, formatter_class=fmt)
     _pacs_options(p)
-    p.add_argument("--level", choices=list(LEVELS), default="study", help="query level (default study)")
+    p.add_argument("--level", choices=list(LEVEL_NAMES), default="study", help="query level (default study)")
     p.add_argument("-k", "--key", action="append", metavar="KEY[=VALUE]",
                    help="DICOM keyword to match (KEY=VALUE, wildcards * ?) or return (KEY); repeatable")
     p.add_argument("--json", action="store_true", help="print the answers as JSON")
