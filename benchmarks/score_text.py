@@ -81,16 +81,24 @@ def load_corpus(folder: Path = DEFAULT_CORPUS) -> list[Snippet]:
     out = []
     for txt in sorted(Path(folder).glob("*.txt")):
         gold = json.loads(txt.with_suffix(".json").read_text(encoding="utf-8"))
-        for item in gold:  # the gold must itself be valid model data
-            Finding.from_json({"present": True, **item} if "present" not in item else item)
-        gold = [{"present": True, **item} for item in gold]
+        # the gold must itself be valid model data, and is compared in the model's own
+        # spelling of its terms ("SUVbw" and "suvbw" are one concept)
+        gold = [_plain(Finding.from_json({"present": True, **item})) for item in gold]
         out.append(Snippet(txt.stem, txt.read_text(encoding="utf-8"), gold))
     return out
 
 
 def _plain(finding: Finding) -> dict:
-    return {k: v for k, v in finding.to_json().items()
+    return {k: _bare(v) for k, v in finding.to_json().items()
             if k in FIELDS and (v not in (None, []) or k == "present")}
+
+
+def _bare(value):
+    """Measurements and evaluations without their empty keys (as gold files write them)."""
+    if isinstance(value, list):
+        return [{k: v for k, v in item.items() if v not in (None, [])} if isinstance(item, dict) else item
+                for item in value]
+    return value
 
 
 STRICT_PAIRING = False

@@ -188,3 +188,22 @@ def test_findings_document_carries_the_indication_and_reads_as_a_findings_file()
         "whole-body MRI", "abnormal", 1, 1)
     report = Report.from_json(_from_extract(doc, "doc"))
     assert report.indication == "opsoclonus-myoclonus." and report.findings[0].site == "adrenal gland"
+
+
+# ---- 6. measurements in prose ------------------------------------------------------------------
+def _measured(f: dict) -> list[tuple]:
+    return [(m["concept"], m["value"], m["unit"], m.get("derivation")) for m in f.get("measurements", [])]
+
+
+def test_measurements_are_read_with_the_templates_spellings():
+    assert _measured(one("FDG PET/CT: high FDG uptake in the retroperitoneal lesion (SUVmax=38).")) == [
+        ("suvbw", 38.0, "{SUVbw}g/ml", "maximum")]
+    assert _measured(one("FDG PET/CT: right adrenal mass, SUV max 18.7.")) == [
+        ("suvbw", 18.7, "{SUVbw}g/ml", "maximum")]
+    assert _measured(one("CT: the attenuation of the nodule measures 28 HU.")) == [
+        ("attenuation coefficient", 28.0, "[hnsf'U]", None)]
+
+
+def test_a_measurement_outside_the_report_type_is_not_kept():
+    # an SUV in a CT finding is not a CT measurement (the CT template has none)
+    assert _measured(one("CT: left adrenal mass of 3 cm with SUVmax 4.")) == []

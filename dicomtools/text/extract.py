@@ -377,6 +377,9 @@ class _Reader:
                 for key in [k for k in values if k in ROW_OF_FIELD]:
                     if not template.allows(ROW_OF_FIELD[key].name):
                         values.pop(key)  # e.g. MR words in a scintigraphy sentence are not its own
+                if values.get("measurements"):  # what this report type measures ("SUVmax" on PET)
+                    values["measurements"] = [m for m in values["measurements"]
+                                              if any(s.concept == m.concept for s in template.measurements)]
             finding = Finding(modality=modality or draft.modality_hint, procedure=procedure,
                               present=draft.present, certainty=draft.certainty,
                               finding=draft.finding, **{k: v for k, v in values.items() if v is not None})

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import vocab
+from ..observations import Measurement
 from . import assertion, lists
 from .mentions import Mention, is_definite_reference, is_post_contrast, procedure_region
 from .patterns import TRACER_STUDIES
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from .extract import Evidence
 
 ATTRIBUTES = ("t1_signal", "t2_signal", "diffusion_restricted", "adc", "enhancement",
-              "contrast_agent", "size", "levels", "volume_ml")
+              "contrast_agent", "size", "levels", "volume_ml", "measurement")
 LESIONS = {"mass", "lesion", "neoplasm", "nodule", "metastasis"}
 REGIONS = {"thorax", "abdomen", "pelvis", "neck", "whole body"}
 _STOP = frozenset(["a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "of", "in", "at",
@@ -306,6 +307,10 @@ def apply_mention(clean: str, draft: Draft, m: Mention) -> None:
         draft.fill("vertebral_levels", m.value)
     elif m.kind == "volume_ml":
         draft.fill("volume_ml", m.value)
+    elif m.kind == "measurement":
+        taken = draft.values.setdefault("measurements", [])
+        if len(taken) < 20:
+            taken.append(Measurement(m.value.concept, m.value.value, m.value.unit, m.value.derivation))
 
 
 def clause_around(clean: str, pos: int) -> tuple[int, int]:

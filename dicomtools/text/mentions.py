@@ -21,6 +21,7 @@ from typing import Any
 from .. import terms, vocab
 from ..errors import InputError
 from ..levels import expand_levels
+from . import measures
 from .patterns import (
     _ACTIVITY,
     _ADC_VALUE,
@@ -432,7 +433,14 @@ _GATES: dict[str, tuple[str, ...]] = {
                   "inpc", "microscop"),
     "followup": ("follow", "recurren", "relapse"),
     "tracers": ("mdp", "hdp", "medronate", "oxidronate", "diphosphonate"),
+    "measures": measures.GATE,
 }
+
+
+def _measures(clean: str) -> list[Mention]:
+    """Measurements the report templates spell ("SUVmax 8.2", "28 HU")."""
+    return [Mention("measurement", start, end, value)
+            for start, end, value in measures.find_measurements(clean)]
 
 
 def _tracers(clean: str) -> list[Mention]:
@@ -458,6 +466,7 @@ def find_mentions(clean: str) -> list[Mention]:
                 *(_levels(clean) if digits else ()),
                 *(_sizes(clean) if digits and _open(low, "sizes") else ()),
                 *(_volumes(clean) if digits and _open(low, "volumes") else ()),
+                *(_measures(clean) if digits and _open(low, "measures") else ()),
                 *(_activities(clean) if digits and _open(low, "activities") else ()),
                 *(_signals(clean) if _open(low, "signals") else ()),
                 *(_diffusion(clean) if _open(low, "diffusion") else ()),
