@@ -207,3 +207,28 @@ def test_measurements_are_read_with_the_templates_spellings():
 def test_a_measurement_outside_the_report_type_is_not_kept():
     # an SUV in a CT finding is not a CT measurement (the CT template has none)
     assert _measured(one("CT: left adrenal mass of 3 cm with SUVmax 4.")) == []
+
+
+# ---- 3. procedure from headers; whole-study statements -----------------------------------------
+def test_a_heading_naming_the_test_sets_the_procedure_of_what_follows():
+    found = findings("Computer Tomography Images:\n\nThis showed a right sided posterior mediastinal "
+                     "mass. The mass arose in the paraspinal space.")
+    assert [(f.get("procedure"), f["site"], f.get("laterality")) for f in found] == [
+        ("CT", "posterior mediastinum", "right")]
+
+
+def test_studies_negative_for_a_site_give_one_absent_finding_each():
+    found = findings("Both MIBG and isotope bone scans were negative for bone involvement.")
+    assert [(f["procedure"], f["present"], f["site"]) for f in found] == [
+        ("mIBG scintigraphy", False, "bone"), ("bone scintigraphy", False, "bone")]
+
+
+def test_iupac_isotope_prefix_and_avid_mass_site():
+    assert one("A follow-up [¹²³I]I-MIBG study revealed no radiotracer accumulation.")[
+        "procedure"] == "I-123 mIBG scintigraphy"
+    f = one("MIBG scan: a large left suprarenal MIBG-avid mass is seen.")
+    assert (f["site"], f["laterality"]) == ("adrenal gland", "left")
+
+
+def test_a_prefix_negating_the_place_gives_no_site():
+    assert one("CT: a well defined extra-pulmonary soft tissue mass.").get("site") is None

@@ -68,6 +68,8 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                             r"(?:represent|be|correspond to|reflect)|cannot exclude|"
                             r"differential diagnosis (?:of|includes)|vs\.?|versus)\b")),
     (POSSIBLE, BACKWARD, _rx(r"\b(?:is|was|are|were) (?:suspected|possible|likely|probable)\b")),
+    # "Both scans were negative for bone involvement": the studies are negative, there
+    (NEGATED, BOTH, _rx(r"\b(?:was|were|is|are|remained) (?:\w{1,12} )?negative for\b")),
     (NEGATED, FORWARD, _rx(r"\b(?:no(?: evidence| signs?| sign| indication)?(?: of)?(?: any)?|"
                            r"without(?: any)?(?: evidence of)?|absence of|absent|free of|"
                            r"negative for|neither|nor|lack of|"

@@ -162,10 +162,17 @@ class _Reader:
         kinds: dict[str, list[Mention]] = {}
         for m in mentions:
             kinds.setdefault(m.kind, []).append(m)
-        if (kinds.get("procedure") or kinds.get("anchor")) and prose.non_report(
-                clean, _report_line(clean, kinds)):
+        why = (kinds.get("procedure") or kinds.get("anchor")) and prose.non_report(
+            clean, _report_line(clean, kinds))
+        if why:
             # headings, table rows, generic/explanatory/hypothetical prose: no finding, and
-            # its tests are not "the last procedure" the next report sentence inherits
+            # its tests are not "the last procedure" the next report sentence inherits --
+            # except a heading that names one ("Computer Tomography Images:", "CT ABDOMEN"):
+            # it sets the procedure of what follows
+            named = [p for p in kinds.get("procedure", []) if p.value != "UNKNOWN"]
+            if why == "heading" and len(named) == 1 and not kinds.get("anchor"):
+                self.last_procedure = self._named(named[0], named).value
+                self.procedures_seen.append(self.last_procedure)
             return
         procedures = [self._named(p, kinds.get("procedure", [])) for p in kinds.get("procedure", [])]
         kinds["procedure"] = procedures
@@ -505,8 +512,13 @@ def _compatible(a: Draft, b: Draft) -> bool:
     sa, sb = a.values.get("site"), b.values.get("site")
     if _disagree(a, b, "laterality", "vertebral_levels"):
         return False  # two lesions at different levels ("L2" and "T11-T12") stay two findings
+    if sa and sb and sa != sb:
+        # "The mass arose in the paraspinal space": the same mass told again, with where it
+        # arose; only a definite reference of the same kind of finding, said next
+        return b.definite_ref and a.finding == b.finding and not b.values.get("laterality") \
+            and b.present is True and a.present is True
     if sa and sb:
-        return sa == sb
+        return True
     return b.definite_ref and sb is None
 
 

@@ -261,8 +261,11 @@ def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
     """'Chest X-ray', 'abdominal ultrasound', 'CT of the abdomen': the site is the region the
     examination covered, not where a finding is."""
     for p in procedures:
-        if 0 <= p.start - site.end <= 2 or p.start <= site.start < p.end:
+        if p.start <= site.start < p.end:
             return True
+        if 0 <= p.start - site.end <= 2 and not re.match(r"[- ](?:avid|positive|negative|uptake)",
+                                                         clean[p.end:p.end + 10], re.IGNORECASE):
+            return True  # "suprarenal MIBG-avid mass": the test names the uptake, not the region
         gap = clean[p.end:site.start]
         if 0 <= site.start - p.end <= 45 and re.fullmatch(
                 r"(?: scan| examination| imaging| study| images?)? of the(?: [\w-]{1,15},?(?: and)?){0,3} ?", gap):

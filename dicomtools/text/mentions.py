@@ -218,8 +218,13 @@ def _sites(clean: str) -> list[Mention]:
     for mention in found:
         if out and mention.start < out[-1].end:
             continue
+        if _OUTSIDE.search(clean, max(0, mention.start - 7), mention.start):
+            continue  # "extra-pulmonary", "non-adrenal": the place it is not
         out.append(mention)
     return out
+
+
+_OUTSIDE = re.compile(r"\b(?:extra|non)-?$", re.IGNORECASE)
 
 
 def _laterality(clean: str) -> list[Mention]:

@@ -21,9 +21,9 @@ _NUM = r"\d{1,4}(?:[.,]\d{1,3})?"
 _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:whole[- ]?body|WB)[- ]?(?:MRI?|MRT|magnetic resonance(?: imaging)?)\b"
          r"|\bWBMRI\b"), "whole-body MRI"),
-    (_rx(r"(?:\bI[- ]?123[- ]?|\b123 ?I[- ]?|\[123I\] ?|\(123\) ?I[- ]?|\biodine[- ]123[- ]?)"
+    (_rx(r"(?:\bI[- ]?123[- ]?|\b123 ?I[- ]?|\[123I\] ?(?:I-)?|\(123\) ?I[- ]?|\biodine[- ]123[- ]?)"
          r"(?:m|meta)?[- ]?(?:IBG\b|iodobenzylguanidine)"), "I-123 mIBG scintigraphy"),
-    (_rx(r"(?:\bI[- ]?131[- ]?|\b131 ?I[- ]?|\[131I\] ?|\(131\) ?I[- ]?|\biodine[- ]131[- ]?)"
+    (_rx(r"(?:\bI[- ]?131[- ]?|\b131 ?I[- ]?|\[131I\] ?(?:I-)?|\(131\) ?I[- ]?|\biodine[- ]131[- ]?)"
          r"(?:m|meta)?[- ]?(?:IBG\b|iodobenzylguanidine)"), "I-131 mIBG scintigraphy"),
     (_rx(r"\b(?:m|meta)?[- ]?IBG\b|\bmetaiodobenzylguanidine|\bmeta-iodobenzylguanidine"),
      "mIBG"),
@@ -46,7 +46,7 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2})\b"), "NM"),
     (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|EEG|echocardiogra\w{1,3}"
          r"|angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
-    (_rx(r"\b(?:computed tomograph\w{1,2}|CT|CECT|MDCT)\b"), "CT"),
+    (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|MDCT)\b"), "CT"),
     (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|scan|exam\w{0,7}|of|study|showed|revealed|demonstrated))"
          r"|magnetic resonance(?: imaging| tomography)?)\b"), "MRI"),
     (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler)\b"
