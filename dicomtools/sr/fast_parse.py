@@ -80,14 +80,15 @@ _PRESENCE_VR = {0x00080060: b"CS", 0x0040A040: b"CS", 0x0040A491: b"CS", 0x0040A
 
 # pydicom's reading checks (valuerep.VR_REGEXES, MAX_VALUE_LEN), or stricter: no ranges of
 # dates and times, no trailing space inside a time.
-_CHECKS: dict[bytes, tuple[re.Pattern[str], int]] = {
-    b"UI": (re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"), 64),
-    b"CS": (re.compile(r"[A-Z0-9 _]*"), 16),
-    b"DA": (re.compile(r"(\d{4}(0[1-9]|1[0-2])([0-2]\d|3[01]))?"), 0),
-    b"TM": (re.compile(r"(([01]\d|2[0-3])([0-5]\d((60|[0-5]\d)(\.\d{1,6})?)?)?)?"), 0),
-    b"AS": (re.compile(r"(\d\d\d[DWMY])?"), 0),
+_CHECKS: dict[bytes, tuple[re.Pattern[bytes], int]] = {
+    b"UI": (re.compile(rb"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"), 64),
+    b"CS": (re.compile(rb"[A-Z0-9 _]*"), 16),
+    b"DA": (re.compile(rb"(\d{4}(0[1-9]|1[0-2])([0-2]\d|3[01]))?"), 0),
+    b"TM": (re.compile(rb"(([01]\d|2[0-3])([0-5]\d((60|[0-5]\d)(\.\d{1,6})?)?)?)?"), 0),
+    b"AS": (re.compile(rb"(\d\d\d[DWMY])?"), 0),
 }
 _TEXT_MAX = {b"SH": 16, b"LO": 64, b"UT": 0, b"PN": 0}
+_PLAIN = frozenset(_CHECKS) | frozenset(_TEXT_MAX)
 
 
 class FastDataset(dict):
@@ -228,7 +229,10 @@ class _Parser:
             if stop > limit:
                 raise NotFast("truncated value")
             if entry is not None and keep:
-                self.keep(out, tag, entry, pos, stop, depth)
+                if entry[1] in _PLAIN and tag != _CHARSET:  # most of them: a plain string
+                    out[entry[0]] = self.string(data[pos:stop], entry[1])
+                else:
+                    self.keep(out, tag, entry, pos, stop, depth)
             pos = stop
         if end is None:
             raise NotFast("no item delimiter")
@@ -285,18 +289,15 @@ class _Parser:
 
     def string(self, raw: bytes, vr: bytes) -> str:
         """A value as pydicom converts it, when pydicom would not warn about it."""
-        if b"\\" in raw or b"\x1b" in raw:
-            raise NotFast("multi-valued or escaped value")  # MultiValue, ISO 2022: pydicom's
         check = _CHECKS.get(vr)
         if check is not None:  # decoded as ASCII by pydicom whatever the character set
-            try:
-                text = raw.decode("ascii").rstrip(" \0")
-            except UnicodeDecodeError:
-                raise NotFast(f"non-ASCII {vr.decode()}") from None
-            regex, most = check
-            if regex.fullmatch(text) is None or (most and len(text) > most):
+            raw = raw.rstrip(b" \0")
+            regex, most = check  # ASCII only: no backslash, no escape, no other byte
+            if regex.fullmatch(raw) is None or (most and len(raw) > most):
                 raise NotFast(f"{vr.decode()} value pydicom warns about")
-            return text
+            return raw.decode("ascii")
+        if b"\\" in raw or b"\x1b" in raw:
+            raise NotFast("multi-valued or escaped value")  # MultiValue, ISO 2022: pydicom's
         limit = _TEXT_MAX.get(vr)
         if limit is None:
             raise NotFast(f"VR {vr.decode()}")
