@@ -232,3 +232,18 @@ def test_iupac_isotope_prefix_and_avid_mass_site():
 
 def test_a_prefix_negating_the_place_gives_no_site():
     assert one("CT: a well defined extra-pulmonary soft tissue mass.").get("site") is None
+
+
+def test_a_general_place_named_by_the_list_that_follows_it():
+    found = findings("The octreotide scintigraphy demonstrates multiple focal areas of increased "
+                     "activity throughout the skeleton including the skull, the clivus, the sternum, "
+                     "bilateral proximal humeri, bilateral ribs and the pelvis.")
+    assert [(f["site"], f.get("laterality")) for f in found] == [
+        ("skull", None), ("sternum", None), ("proximal humerus", "bilateral"), ("rib", "bilateral"),
+        ("pelvis", None)]
+
+
+def test_pronoun_subject_is_the_patients_finding_not_a_general_statement():
+    found = findings("Bone scintigraphy showed uptake in the right hypochondrium. It is associated "
+                     "with hyperfixations of the left orbital floor and the left humerus.")
+    assert [(f.get("site"), f.get("laterality")) for f in found][-2:] == [("orbit", "left"), ("humerus", "left")]

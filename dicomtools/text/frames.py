@@ -188,6 +188,7 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         or specific_site(clean, next((m for m in sites if m.start < pre), None), sites)
     listed: list[Mention] = []
     if after is not None and (site_m is after or lists.general(site_m)):
+        after = lists.named_by_list(clean, after, sites) or after
         listed = lists.site_list(clean, after, sites, hi, relational)
         if len(listed) > 1:
             site_m = after

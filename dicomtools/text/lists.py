@@ -27,11 +27,14 @@ if TYPE_CHECKING:
 # position words, counts ("both", "multiple areas within"), a figure reference.
 _JOIN = re.compile(
     r"(?:\s?\((?:fig\w{0,5}|figure|not shown)[^()]{0,20}\))?"
+    # items the tables do not name ("the face, the clivus") are passed over, not list ends
+    r"(?:, (?:the |both |bilateral )?[a-z]{3,15}(?= ?,)){0,3}"
     r"(?:,|,? (?:and|or|as well as|&|and/or|nor|followed by)|,? (?:as well as|and) (?:likely|possibly|probably)"
     r"(?: also)?| as well as)?"
     r"(?: (?:in|within|at|of|involving|along))?"
     r"(?: (?:the|both|bilateral|left|right|a|an|multiple|several|numerous|areas? within|all|"
-    r"proximal|distal|upper|lower|also|of the|bones of the|[a-z]{1,12}-sided|[CTLS] ?\d{1,2}))*"
+    r"proximal|distal|upper|lower|also|of the|bones of the|entire|whole|[a-z]{1,12}-sided|"
+    r"[CTLS] ?\d{1,2}))*"
     r" ?", re.IGNORECASE)
 # Places too general to name a finding when a list names specific ones.
 _GENERAL = frozenset({"bone", "whole body", "thorax", "abdomen", "pelvis", "neck"})
@@ -82,7 +85,7 @@ def own_laterality(clean: str, site: Mention, lateralities: list[Mention]) -> st
     for m in lateralities:
         if 0 <= site.start - m.end <= 12 and not re.search(r"[,;]|\band\b|\bor\b", clean[m.end:site.start]):
             return m.value
-        if 0 <= m.start - site.end <= 2 and m.value == "bilateral":
+        if clean[site.end:m.start] == " " and m.value == "bilateral":
             return m.value
     return None
 
@@ -106,6 +109,23 @@ def biodistribution(clean: str, anchor: Mention, listed: list[Mention], pre: int
         if len(items) < _BIODISTRIBUTION_ITEMS + 1 or any(len(i.split()) > 4 for i in items):
             return False
     return not _ABNORMAL.search(clean, max(0, pre - 40), listed[0].start)
+
+
+# "throughout the skeleton including the skull, the face, ...": the general place is named by
+# the list that follows it.
+_NAMING = re.compile(r"(?: [\w-]{1,20}){0,3},? (?:including|such as|particularly|especially|notably|"
+                     r"namely|mainly|mostly|involving|with involvement of)(?: in| of)?(?: the)? ?$",
+                     re.IGNORECASE)
+
+
+def named_by_list(clean: str, site: Mention, sites: list[Mention]) -> Mention | None:
+    """The first site of a list that names a general place, or None."""
+    if site.value not in _GENERAL:
+        return None
+    nxt = next((m for m in sites if m.start > site.end), None)
+    if nxt is None or nxt.start - site.end > 60 or not _NAMING.fullmatch(clean[site.end:nxt.start]):
+        return None
+    return nxt
 
 
 def general(site: Mention | None) -> bool:

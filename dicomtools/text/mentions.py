@@ -151,7 +151,9 @@ _VAGUE_ANATOMY = frozenset({
     "extremity", "entire body", "soft tissue", "left", "right", "anterior", "posterior",
     "superior", "inferior", "upper", "lower", "level", "segment", "margin", "contrast",
     "image", "signal", "uptake", "tumor", "tumour", "neoplasm", "cyst", "abscess",
-    "implant", "catheter", "drug", "radiopharmaceutical"})
+    "implant", "catheter", "drug", "radiopharmaceutical",
+    # devices some segmentation lists hold beside anatomy
+    "needle", "stent", "wire", "clip", "tube", "port", "drain", "pacemaker", "prosthesis", "gas"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,30}")
 
 
@@ -161,12 +163,23 @@ def _anatomy_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for term in terms.names("site"):
         # hand-kept sites have their own patterns (with context: "whole-body MRI" is no site)
-        if term in vocab.SITES or term.casefold() in _VAGUE_ANATOMY or len(term) < 4:
+        if term in vocab.SITES or term.casefold() in _VAGUE_ANATOMY or len(term) < 3:
             continue
         for spelling in (term, terms.code_for("site", term).meaning):
             if spelling.casefold() not in _VAGUE_ANATOMY:
                 index.setdefault(terms.normalise(spelling), term)
     return index
+
+
+def _latin_singular(index: dict[str, str], key: str) -> str | None:
+    """Latin plurals of anatomy: humeri -> humerus, tibiae -> tibia, vertebral bodies -> body."""
+    if key.endswith("i"):
+        return index.get(key[:-1] + "us")
+    if key.endswith("ae"):
+        return index.get(key[:-1])
+    if key.endswith("ies"):
+        return index.get(key[:-3] + "y")
+    return None
 
 
 def _open_sites(clean: str) -> list[Mention]:
@@ -183,7 +196,7 @@ def _open_sites(clean: str) -> list[Mention]:
                 continue  # only words separated by spaces or hyphens
             key = terms.normalise("".join(w for _, _, w in span))
             term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
-                or (index.get(key[:-2]) if key.endswith("es") else None)
+                or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key)
             if term is not None:
                 out.append(Mention("site", span[0][0], span[-1][1], term))
                 i += n

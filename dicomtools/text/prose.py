@@ -43,7 +43,9 @@ _BE_OK = _rx(r"(?:seen|detected|identified|visuali[sz]ed|demonstrated|depicted|o
              r"artifact\w{0,2}|normal|residual|necrotic|cystic|post-?operative|an?|the)")
 # What a test or a tumour does in general, not what this patient's study showed.
 _GENERIC = _rx(
-    r"\b(?:(?:is|are) (?:\w{1,12}ly )?(?:involved in|adopted|established|employed|accepted|"
+    # ("It is associated with hyperfixations ...": a pronoun subject is this patient's finding)
+    r"\b(?:(?<!\bit )(?<!\bthis )(?<!\bwhich )(?:is|are) (?:\w{1,12}ly )?(?:involved in|adopted|"
+    r"established|employed|accepted|"
     r"needed|required|used to|useful|valuable|emerging|thought|believed|known to|associated with)|"
     r"(?:has|have) been (?:\w{1,12}ly )?(?:classified|adopted|proposed|shown|used|reported|"
     r"described|suggested|recommended|established|associated|found)|"
