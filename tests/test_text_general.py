@@ -247,3 +247,16 @@ def test_pronoun_subject_is_the_patients_finding_not_a_general_statement():
     found = findings("Bone scintigraphy showed uptake in the right hypochondrium. It is associated "
                      "with hyperfixations of the left orbital floor and the left humerus.")
     assert [(f.get("site"), f.get("laterality")) for f in found][-2:] == [("orbit", "left"), ("humerus", "left")]
+
+
+# ---- MR wording ------------------------------------------------------------------------------
+def test_signal_words_take_the_sequence_named_before_them():
+    f = one("MRI: a mass of T1 hypointensity, T2 heterogeneously hyperintensity.")
+    assert (f["t1_signal"], f["t2_signal"]) == ("hypo", "hyper")
+    f = one("MRI: on the T2-weighted sequence, the lesion showed large regions of hyperintensity.")
+    assert f["t2_signal"] == "hyper"
+    assert one("Axial MR images show a mass of low signal on T1-weighted images.")["modality"] == "MR"
+
+
+def test_mass_effect_is_not_a_mass():
+    assert len(findings("MRI revealed an intraspinal mass. There is mass-effect on the spinal cord.")) == 1

@@ -348,7 +348,27 @@ def _signals(clean: str) -> list[Mention]:
         add(m, "T" + m.group(1), m.group(2), m.start())
     for m in _WORD_SEQ.finditer(clean):
         add(m, "T" + m.group(2), m.group(1), m.start())
+    # "On the T2-weighted sequence, the lesion ... showed regions of hyperintensity",
+    # "T2-weighted MR shows a mass with high signal intensity": a signal word without its
+    # own sequence is the signal of the sequence named last before it in the sentence
+    sequences = [(m.start(), "T" + m.group(1)) for m in _SEQUENCE.finditer(clean)]
+    if sequences:
+        for m in _BARE_SIGNAL.finditer(clean):
+            if any(o.start <= m.start() < o.end or m.start() <= o.start < m.end() for o in out):
+                continue
+            before = [seq for pos, seq in sequences if pos < m.start()]
+            if before and not _CONTRAST_SEQ.search(clean, max(0, m.start() - 60), m.start()):
+                add(m, before[-1], m.group(1) or m.group(2), m.start())
     return out
+
+
+_SEQUENCE = re.compile(r"\bT([12])(?:[- ]?(?:weighted|wieghted|w\b|wi\b)|(?= (?:images?|sequences?)\b)"
+                       r"|(?= (?:hetero|homo)\w{0,10} (?:hyper|hypo|iso)))", re.IGNORECASE)
+_BARE_SIGNAL = re.compile(r"\b(?:(hyper|hypo|iso)-? ?intens\w{0,5}|"
+                          r"(high|low|intermediate|increased|decreased)(?: to \w{2,12})? signal)\b",
+                          re.IGNORECASE)
+# a post-contrast T1 image shows enhancement, not T1 signal
+_CONTRAST_SEQ = re.compile(r"contrast|gadolinium|post-?gad|enhanc", re.IGNORECASE)
 
 
 def _signal_value(word: str) -> str | None:

@@ -47,7 +47,8 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|EEG|echocardiogra\w{1,3}"
          r"|angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
     (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|MDCT)\b"), "CT"),
-    (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|scan|exam\w{0,7}|of|study|showed|revealed|demonstrated))"
+    (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|show\w{0,2}|"
+         r"reveal\w{0,2}|demonstrat\w{1,3}))"
          r"|magnetic resonance(?: imaging| tomography)?)\b"), "MRI"),
     (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler)\b"
          r"|\bUS\b(?! ?\$)"), "ultrasound"),
@@ -88,7 +89,7 @@ _REGION_WORDS: list[tuple[re.Pattern[str], str]] = [
 # --- finding nouns ---------------------------------------------------------------------
 # (pattern, finding type); "generic" nouns ("abnormality") make study-level statements.
 _ANCHORS: list[tuple[re.Pattern[str], str]] = [
-    (_rx(r"\bmass(?:es)?\b"), "mass"),
+    (_rx(r"\bmass(?:es)?\b(?![- ]effect)"), "mass"),  # "mass effect" is what a mass does
     (_rx(r"\blesions?\b|\bdeposits?\b|\binfiltrat(?:es?|ion)\b"), "lesion"),
     (_rx(r"\bnodules?\b"), "nodule"),
     # a region without tracer where there should be some: a lesion of the scan
