@@ -260,3 +260,16 @@ def test_signal_words_take_the_sequence_named_before_them():
 
 def test_mass_effect_is_not_a_mass():
     assert len(findings("MRI revealed an intraspinal mass. There is mass-effect on the spinal cord.")) == 1
+
+
+def test_study_results_said_before_the_study_and_confirmations():
+    assert one("The patient underwent a negative I-123 MIBG scintigraphy scan and a nondiagnostic "
+               "fine needle aspiration.")["present"] is False
+    assert one("At 2 months, a positive [123I]I-MIBG scan supported the diagnosis.")["present"] is True
+    assert one("131I-MIBG scintigraphy confirmed the diagnosis.")["present"] is True
+
+
+def test_resolution_is_absence_and_a_landmark_is_not_a_new_finding():
+    assert one("The FDG PET study showed complete resolution of the lymph node uptake.")["present"] is False
+    found = findings("PET/CT: a right adrenal mass. Focal uptake superior to the mass.")
+    assert [f["finding"] for f in found] == ["mass", "uptake"]

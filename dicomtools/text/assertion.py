@@ -53,6 +53,9 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     (POSSIBLE, BACKWARD, _rx(r"\b(?:can ?not|can't|could not|couldn't|may not|is not|was not|not) "
                              r"(?:be |been |)(?:(?:completely|entirely|definitely|fully|safely|"
                              r"reliably) )?(?:excluded|ruled out)\b")),
+    # "underwent a negative I-123 MIBG scan": the result said before the study
+    (NEGATED, FORWARD, _rx(r"\b(?:an?|the) (?:negative|normal|unremarkable)(?= (?:[\w/\[\]-]{1,20} ){0,3}?"
+                           r"(?:scans?|study|studies|scintigra\w{1,6}|MRI|CT|PET|ultraso\w{2,8}|imaging)\b)")),
     (EQUIVOCAL, BOTH, _rx(r"\b(?:equivocal|inconclusive|indeterminate|non-?diagnostic|doubtful|"
                           r"(?:of )?(?:uncertain|unclear|undetermined) (?:significance|nature|origin)|"
                           r"uncertain|unclear|borderline)\b")),
@@ -72,7 +75,7 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     (NEGATED, BOTH, _rx(r"\b(?:was|were|is|are|remained) (?:\w{1,12} )?negative for\b")),
     (NEGATED, FORWARD, _rx(r"\b(?:no(?: evidence| signs?| sign| indication)?(?: of)?(?: any)?|"
                            r"without(?: any)?(?: evidence of)?|absence of|absent|free of|"
-                           r"negative for|neither|nor|lack of|"
+                           r"negative for|neither|nor|lack of|(?:complete |total )?resolution of|"
                            r"(?:failed|fails|fail) to (?:reveal|show|demonstrate|detect|identify|"
                            r"depict|visuali[sz]e)(?: any)?|"
                            r"(?:did|does|do|could|can) ?(?:not|n't) (?:reveal|show|demonstrate|"

@@ -52,7 +52,10 @@ MAX_TEXT = 500_000
 MAX_NOUNS = 30
 MAX_FINDINGS = 500
 
-_POSITIVE = re.compile(r"\b(?:(?:was|were|is|are) (?:\w{1,12} )?positive|positive)\b", re.IGNORECASE)
+_POSITIVE = re.compile(r"\b(?:(?:was|were|is|are) (?:\w{1,12} )?positive|positive|confirmed the "
+                       r"(?:diagnosis|presence|finding))\b", re.IGNORECASE)
+# "a positive [123I]mIBG scan": the result said before the study
+_POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +205,11 @@ class _Reader:
                                or not clean[m.start:m.end].lower().startswith("both")
                                or any(0 <= s.start - m.end <= 20 for s in kinds["site"])]
         cues = assertion.find_cues(clean)
-        anchors = [a for a in kinds.get("anchor", []) if not excluded(clean, a, kinds)]
+        landmarks = relational_zones(clean, kinds.get("relational", []))
+        anchors = [a for a in kinds.get("anchor", []) if not excluded(clean, a, kinds)
+                   # "uptake superior to the mass": a finding named before, as a landmark
+                   and not (is_definite_reference(clean, a.start)
+                            and any(lo <= a.start < hi for lo, hi in landmarks))]
         described = [a for a in anchors if _property_of(clean, a, kinds, cues)]
         if described:
             # "No restricted diffusion in this lesion": the lesion named before has the
@@ -307,7 +314,8 @@ class _Reader:
                 state = cue.category
                 break
             if state is None:
-                positive = _POSITIVE.search(clean, proc.end, hi)
+                positive = _POSITIVE.search(clean, proc.end, hi) \
+                    or _POSITIVE_BEFORE.search(clean, max(0, proc.start - 30), proc.start)
                 if not positive or any(c.start < positive.start() < c.scope_end and
                                        c.category == assertion.NEGATED for c in cues):
                     continue

@@ -107,7 +107,8 @@ def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
         gap = clean[last.end:anchor.start] if last else ""
         interp = any(anchor.start - 45 <= c.end <= anchor.start for c in interps)
         located = prev is not None and prev["anchor"].value == "uptake" and re.fullmatch(
-            r" (?:at|in|within|of|involving)(?: the| an?)?(?: (?!and\b|or\b|with\b)[\w.-]{1,20}){0,6} ?",
+            r" (?:at|in|within|of|involving|corresponding to|in the region of)(?: the| an?)?"
+            r"(?: (?!and\b|or\b|with\b)[\w.-]{1,20}){0,6} ?",
             gap)
         if prev is not None and anchor.value != "generic" and (interp or located) \
                 and not TURN.search(gap):
