@@ -273,3 +273,14 @@ def test_resolution_is_absence_and_a_landmark_is_not_a_new_finding():
     assert one("The FDG PET study showed complete resolution of the lymph node uptake.")["present"] is False
     found = findings("PET/CT: a right adrenal mass. Focal uptake superior to the mass.")
     assert [f["finding"] for f in found] == ["mass", "uptake"]
+
+
+def test_tests_named_together_each_get_the_finding():
+    found = findings("The computed tomography (CT) and magnetic resonance imaging showed 2 liver nodules.")
+    assert [(f["procedure"], f["finding"], f["site"]) for f in found] == [
+        ("MRI", "nodule", "liver"), ("CT", "nodule", "liver")]
+
+
+def test_uptake_found_in_a_lesion_is_one_finding():
+    f = one("On FDG PET/CT, high FDG uptake was found in the retroperitoneal lesion (SUVmax=38).")
+    assert (f["finding"], f["site"]) == ("uptake", "retroperitoneum")

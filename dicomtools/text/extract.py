@@ -219,10 +219,17 @@ class _Reader:
             if not anchors:
                 return
         frames = build_frames(clean, anchors, kinds, cues, procedures)
+        groups = _coordinated(clean, procedures)
         for frame in frames:
             draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence)
             if draft is not None:
-                for one in (draft, *frame.get("copies", ())):
+                found = [draft, *frame.get("copies", ())]
+                # "CT and MRI showed 2 liver nodules": the finding of each test of the list
+                group = groups.get(id(frame.get("proc")), [])
+                if group and frame["anchor"].start > group[-1].end:
+                    found += [_for_procedure(d, p.value) for p in group if p is not frame["proc"]
+                              for d in list(found)]
+                for one in found:
                     one.summary = self.section == "abstract"
                     self.drafts.append(one)
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
@@ -448,6 +455,34 @@ def _property_of(clean: str, anchor: Mention, kinds: dict, cues: list) -> bool:
                for name in _PROPERTIES for m in kinds.get(name, [])):
             return True
     return False
+
+
+def _coordinated(clean: str, procedures: list[Mention]) -> dict[int, list[Mention]]:
+    """Tests named together as one subject ("CT and MRI", "Chest CT and PET-CT"): each
+    member's id -> the whole list."""
+    out: dict[int, list[Mention]] = {}
+    run: list[Mention] = []
+    for p in procedures:
+        if run and _PROC_JOIN.fullmatch(clean[run[-1].end:p.start]) and p.value != run[-1].value:
+            run.append(p)
+            continue
+        if len(run) > 1:
+            out.update({id(m): run for m in run})
+        run = [p]
+    if len(run) > 1:
+        out.update({id(m): run for m in run})
+    return out
+
+
+_PROC_JOIN = re.compile(r"\)?(?:,? (?:and|&|as well as) (?:the )?(?:[a-z]{3,12} )?|, (?:the )?)", re.IGNORECASE)
+
+
+def _for_procedure(draft: Draft, procedure: str) -> Draft:
+    """The same finding read for another test of the subject list."""
+    copy = Draft(procedure, draft.finding, draft.present, draft.certainty, values=dict(draft.values),
+                 evidence=list(draft.evidence), enhanced=draft.enhanced, definite_ref=draft.definite_ref,
+                 other=draft.other, modality_hint=None)
+    return copy
 
 
 def _tracer_term(name: str | None) -> str | None:

@@ -107,6 +107,7 @@ def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
         gap = clean[last.end:anchor.start] if last else ""
         interp = any(anchor.start - 45 <= c.end <= anchor.start for c in interps)
         located = prev is not None and prev["anchor"].value == "uptake" and re.fullmatch(
+            r"(?: (?:was|were|is|are)(?: also)? (?:found|seen|noted|identified|detected|present|observed))?"
             r" (?:at|in|within|of|involving|corresponding to|in the region of)(?: the| an?)?"
             r"(?: (?!and\b|or\b|with\b)[\w.-]{1,20}){0,6} ?",
             gap)
