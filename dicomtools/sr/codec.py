@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import SRReadError, show
-from ..values import HEADER, MAX_TREE_DEPTH, STRING, TEXT, clean_text, refused_character
+from ..values import HEADER, MAX_TREE_DEPTH, STRING, TEXT, refused_character
 from ..vocab import Code
+from .codec_text import Decoder, TextDecoder, _decoder, _pd_code, _pd_str  # noqa: F401  (pydicom values: render.py, codec_pydicom.py)
 from .content import Graphic, ImageValue, Item, Num
+
+__all__ = ["CONTENT_SEQ", "Decoder", "EncodeError", "TextDecoder", "decode_content_value",
+           "encode_code", "encode_content", "encode_content_value", "encode_item", "format_ds"]
 
 # -- tags -------------------------------------------------------------------------------
 CODE_VALUE = 0x00080100
@@ -77,7 +80,6 @@ _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR
              b"SV", b"UV"}
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
-_TAG = struct.Struct("<HH")
 _SHORT_HDR = struct.Struct("<HH2sH")
 _LONG_HDR = struct.Struct("<HH2sHI")
 _F64 = struct.Struct("<d")
@@ -241,56 +243,6 @@ def encode_content_value(items: list[Item]) -> bytes:
 
 
 # -- decoding ---------------------------------------------------------------------------
-Decoder = Callable[[bytes], str]
-
-
-class TextDecoder:
-    """The text values of one SR, decoded in its character set.
-
-    A value whose bytes are not valid in that character set is decoded with U+FFFD
-    (``invalid`` counts such values), and each character its VR cannot hold (a NUL or other
-    control character, a backslash in a person name) is shown as U+FFFD (``replaced`` counts
-    them): a Report never holds text that cannot be written back. The reader names both in
-    Report.warnings.
-    """
-
-    __slots__ = ("_decode", "encoding", "invalid", "replaced")
-
-    def __init__(self, decode: Decoder | None = None, encoding: str = "ascii"):
-        self._decode = decode
-        self.encoding = encoding
-        self.invalid = 0
-        self.replaced = 0
-
-    def decode(self, raw: bytes) -> str:
-        if self._decode is not None:
-            return self._decode(raw)
-        try:
-            return raw.decode(self.encoding)
-        except UnicodeDecodeError:
-            self.invalid += 1
-            return raw.decode(self.encoding, "replace")
-        except LookupError:  # a codec Python does not have
-            self.invalid += 1
-            return raw.decode("ascii", "replace")
-
-    def __call__(self, raw: bytes, kind: str = STRING) -> str:
-        value = self.decode(raw)
-        value = value.rstrip(" \0") if kind == TEXT else value.strip(" \0\t\r\n\x0c")
-        return self.clean(value, kind)
-
-    def clean(self, value: str, kind: str = STRING) -> str:
-        if value.isascii() and value.isprintable() and (kind != HEADER or "\\" not in value):
-            return value  # the common case, nothing to replace: no regex (~5 % of a read)
-        value, count = clean_text(value, kind)
-        self.replaced += count
-        return value
-
-
-def _decoder(text: Any) -> TextDecoder:
-    return text if isinstance(text, TextDecoder) else TextDecoder(text)
-
-
 _CODE_SEQUENCES = {CONCEPT_NAME_SEQ, CONCEPT_CODE_SEQ, UNITS_SEQ}
 _EXPLICIT_HDR = struct.Struct("<HH2sH")
 _IMPLICIT_HDR = struct.Struct("<HHI")
@@ -529,36 +481,6 @@ def decode_content_value(raw: bytes, implicit: bool, text: Decoder | TextDecoder
         return [_item_from_dict(ds, texts) for ds in datasets]
     except (struct.error, ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError):
         raise SRReadError("malformed content sequence") from None
-
-
-# -- pydicom values (codec_pydicom.py, render.py) --------------------------------------
-def _pd_str(value: Any, texts: TextDecoder, kind: str = STRING) -> str:
-    """A pydicom value as one string (values of a multi-valued element joined by a
-    backslash, as DICOM stores them), cleaned as the raw path cleans it."""
-    if isinstance(value, (bytes, bytearray)):
-        return texts(bytes(value), kind)
-    if isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and not isinstance(value, str)
-                                            and value.__class__.__name__ == "MultiValue"):
-        value = "\\".join(str(v) for v in value)
-    text = str(value)
-    text = text.rstrip(" \0") if kind == TEXT else text.strip(" \0\t\r\n\x0c")
-    return texts.clean(text, kind)
-
-
-def _pd_code(seq: Any, texts: TextDecoder | None = None) -> Code | None:
-    texts = texts or TextDecoder()
-    try:
-        ds = seq[0] if seq else None
-    except (TypeError, IndexError, KeyError):
-        return None
-    if ds is None or not hasattr(ds, "get"):
-        return None
-    value = ds.get("CodeValue") or ds.get("LongCodeValue") or ds.get("URNCodeValue")
-    if value is None:
-        return None
-    return Code(_pd_str(value, texts), _pd_str(ds.get("CodingSchemeDesignator", ""), texts),
-                _pd_str(ds.get("CodeMeaning", ""), texts))
-
 
 
 def _tag_text(tag: int) -> str:

@@ -10,7 +10,8 @@ from typing import Any
 
 from ..errors import SRReadError
 from ..values import MAX_TREE_DEPTH, STRING
-from .codec import _TEXT_KINDS, TextDecoder, _pd_code, _pd_str
+from .codec import _TEXT_KINDS
+from .codec_text import TextDecoder, _pd_code, _pd_str
 from .content import Graphic, ImageValue, Item, Num
 
 _PD_TEXT = {"TEXT": "TextValue", "PNAME": "PersonName", "UIDREF": "UID", "DATE": "Date",
