@@ -21,16 +21,26 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import terms, vocab
+from .. import vocab
 from ..errors import InputError
 from ..model import Finding
 from ..sr.rows import ROW_OF_FIELD
 from ..sr.templates import template_for
 from . import assertion, lists, prose
+from .clauses import (
+    _HEADING,
+    _NORMAL_ANATOMY,
+    _coordinated,
+    _for_procedure,
+    _nearest,
+    _opens_line,
+    _property_of,
+    _report_line,
+    _study_clause,
+    _tracer_term,
+)
 from .frames import (
     ATTRIBUTES,
-    LESIONS,
-    TURN,
     Draft,
     apply_attributes,
     build_frames,
@@ -42,6 +52,7 @@ from .frames import (
     relational_zones,
 )
 from .mentions import Mention, find_mentions, is_definite_reference
+from .merge import _absorb_summary
 from .patterns import TRACER_STUDIES
 from .sentences import Sentence, split_sentences
 
@@ -430,191 +441,3 @@ class _Reader:
                 return pet or "PET"
             return proc
         return resolve
-
-
-# A sentence about normal organs ("Normal adrenal glands are usually not seen"), not a
-# normal study ("Normal MIBG scan", "Normal findings").
-_NORMAL_ANATOMY = re.compile(r"\W{0,3}normal (?!(?:[\w/-]{1,20} ){0,3}(?:scan|study|exam\w{0,7}|"
-                             r"scintigra\w{1,6}|findings?|results?|appearances?|imaging|PET|MRI|CT)\b)"
-                             r"(?:[\w-]{1,20} ){0,2}[\w-]{1,20}s? (?:show|are|is|have|has|do|does|were|was)\b",
-                             re.IGNORECASE)
-
-
-_PROPERTIES = ("diffusion_restricted", "enhancement", "t1_signal", "t2_signal", "adc")
-
-
-def _property_of(clean: str, anchor: Mention, kinds: dict, cues: list) -> bool:
-    """Is a finding noun the definite reference a negated property is said of ("no
-    restricted diffusion in this lesion", "no enhancement of the mass")?"""
-    if not is_definite_reference(clean, anchor.start):
-        return False
-    for cue in cues:
-        if cue.category != assertion.NEGATED or not cue.scope_start <= anchor.start < cue.scope_end:
-            continue
-        if any(m.start < anchor.start and cue.start <= m.start <= cue.end + 3
-               for name in _PROPERTIES for m in kinds.get(name, [])):
-            return True
-    return False
-
-
-def _coordinated(clean: str, procedures: list[Mention]) -> dict[int, list[Mention]]:
-    """Tests named together as one subject ("CT and MRI", "Chest CT and PET-CT"): each
-    member's id -> the whole list."""
-    out: dict[int, list[Mention]] = {}
-    run: list[Mention] = []
-    for p in procedures:
-        if run and _PROC_JOIN.fullmatch(clean[run[-1].end:p.start]) and p.value != run[-1].value:
-            run.append(p)
-            continue
-        if len(run) > 1:
-            out.update({id(m): run for m in run})
-        run = [p]
-    if len(run) > 1:
-        out.update({id(m): run for m in run})
-    return out
-
-
-_PROC_JOIN = re.compile(r"\)?(?:,? (?:and|&|as well as) (?:the )?(?:[a-z]{3,12} )?|, (?:the )?)", re.IGNORECASE)
-
-
-def _for_procedure(draft: Draft, procedure: str) -> Draft:
-    """The same finding read for another test of the subject list."""
-    copy = Draft(procedure, draft.finding, draft.present, draft.certainty, values=dict(draft.values),
-                 evidence=list(draft.evidence), enhanced=draft.enhanced, definite_ref=draft.definite_ref,
-                 other=draft.other, modality_hint=None)
-    return copy
-
-
-def _tracer_term(name: str | None) -> str | None:
-    """The tracer term of a generated-table meaning (None stays None: no tracer was said)."""
-    return terms.lookup("tracer", name) if name else None
-
-
-# A section heading alone on its line (an inline "Background:" label inside an abstract is
-# part of its sentence and does not match).
-_HEADING = re.compile(r"\W{0,3}(?:(abstract|summary)|background|introduction|case (?:presentations?|"
-                      r"reports?|descriptions?|histor(?:y|ies))|(?:materials and )?methods|results|"
-                      r"discussion|conclusions?|references)(?: and [a-z]{1,15})?\W{0,3}", re.IGNORECASE)
-
-
-def _opens_line(text: str, start: int) -> bool:
-    """Does the sentence at ``start`` open a line (a report line after an indication)?
-    Looks back a bounded stretch only, so reading stays linear in the text."""
-    before = text[max(0, start - 80):start].rstrip(" \t")
-    return before.endswith("\n") or (not before and start <= 80)
-
-
-def _report_line(clean: str, kinds: dict) -> bool:
-    """Does a line carry what a verbless report line carries (a test, a side, a size, a
-    level, MR signal, a negation or hedge)? Headings do not."""
-    if any(kinds.get(k) for k in ("procedure", "laterality", "size", "levels", "t1_signal",
-                                  "t2_signal", "enhancement", "diffusion_restricted", "adc")):
-        return True
-    return bool(assertion.find_cues(clean))
-
-
-def _study_clause(clean: str, proc: Mention, procedures: list[Mention]) -> tuple[int, int]:
-    """From the procedure to the next clause turn or the next procedure's clause."""
-    turn = TURN.search(clean, proc.end)
-    if turn and turn.group() == ":" and not clean[proc.end:turn.start()].strip(" )"):
-        turn = TURN.search(clean, turn.end())  # "mIBG: negative": the label's line is its clause
-    hi = turn.start() if turn else len(clean)
-    following = [p.start for p in procedures if p.start > proc.end]
-    if following:
-        # a list of tests sharing one verb ("X, Y and Z revealed no abnormalities") stays
-        # together; a second test with a verb of its own starts a new clause
-        nxt = following[0]
-        between = clean[proc.end:nxt]
-        if re.search(r"\b(?:was|were|is|are|revealed|showed|demonstrated|did|had)\b", between):
-            hi = min(hi, nxt)
-    before = _TURN_BEFORE.findall(clean[:proc.start])
-    lo = clean.rfind(before[-1], 0, proc.start) if before else 0
-    return lo, hi
-
-
-_TURN_BEFORE = re.compile(r"[;:]|\b(?:whereas|while|but|however|although)\b", re.IGNORECASE)
-
-
-def _nearest(procedures: list[Mention], m: Mention, inherited: str | None) -> str | None:
-    candidates = [p for p in procedures if modality_of(p.value) in ("NM", "PT", "MR", "CT")]
-    if not candidates:
-        return inherited
-    return min(candidates, key=lambda p: abs(p.start - m.start)).value
-
-
-def _compatible(a: Draft, b: Draft) -> bool:
-    """May ``b`` (read later) be the same finding as ``a``?"""
-    if a.procedure != b.procedure or a.present != b.present or b.other:
-        return False
-    if a.study_level or b.study_level:
-        same_kind = a.finding == b.finding
-        return same_kind and a.values.get("site") == b.values.get("site")
-    kinds_ok = a.finding == b.finding or {a.finding, b.finding} <= LESIONS
-    if not kinds_ok:
-        return False
-    sa, sb = a.values.get("site"), b.values.get("site")
-    if _disagree(a, b, "laterality", "vertebral_levels"):
-        return False  # two lesions at different levels ("L2" and "T11-T12") stay two findings
-    if sa and sb and sa != sb:
-        # "The mass arose in the paraspinal space": the same mass told again, with where it
-        # arose; only a definite reference of the same kind of finding, said next
-        return b.definite_ref and a.finding == b.finding and not b.values.get("laterality") \
-            and b.present is True and a.present is True
-    if sa and sb:
-        return True
-    return b.definite_ref and sb is None
-
-
-def _restates(body: Draft, summary: Draft) -> bool:
-    """Is an abstract's finding the body's finding told again (its state may be summarised
-    differently: "inconclusive" in the abstract, "negative" in the case text)?"""
-    if body.procedure != summary.procedure:
-        return False
-    if body.finding != summary.finding and not {body.finding, summary.finding} <= LESIONS:
-        return False
-    return not _disagree(body, summary, "site", "laterality", "vertebral_levels")
-
-
-def _disagree(a: Draft, b: Draft, *keys: str) -> bool:
-    """Do two drafts both state one of ``keys`` and state it differently?"""
-    for key in keys:
-        va, vb = a.values.get(key), b.values.get(key)
-        if va and vb and va != vb:
-            return True
-    return False
-
-
-def _absorb_summary(drafts: list[Draft]) -> list[Draft]:
-    """Merged findings; an abstract's finding that the body reports again is dropped into the
-    body's finding (the body is the full report and wins where they disagree)."""
-    body = _merge([d for d in drafts if not d.summary])
-    kept: list[Draft] = []
-    for draft in (d for d in drafts if d.summary):
-        target = next((d for d in body if _restates(d, draft)), None)
-        if target is None:
-            kept.append(draft)
-        else:
-            target.evidence.extend(e for e in draft.evidence if e not in target.evidence)
-    merged = _merge(kept) + body
-    merged.sort(key=lambda d: d.evidence[0].start)
-    return merged
-
-
-def _merge(drafts: list[Draft]) -> list[Draft]:
-    """One finding per lesion: the case text and its figure caption describe it twice."""
-    out: list[Draft] = []
-    for draft in drafts:
-        # the same lesion is told again within a few findings; a bounded look-back keeps
-        # the merge linear on junk input
-        target = next((d for d in reversed(out[-50:]) if _compatible(d, draft)), None)
-        if target is None:
-            out.append(draft)
-            continue
-        for key, value in draft.values.items():
-            target.fill(key, value)
-        target.enhanced |= draft.enhanced
-        target.tracer = target.tracer or draft.tracer
-        target.evidence.extend(e for e in draft.evidence if e not in target.evidence)
-        if target.study_level and not draft.study_level:
-            target.study_level = False
-    return out

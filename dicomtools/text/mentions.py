@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import pairwise
 from typing import Any
 
 from .. import terms, vocab
 from ..errors import InputError
 from ..levels import expand_levels
 from . import measures
+from .anatomy import open_sites
 from .patterns import (
     _ACTIVITY,
     _ADC_VALUE,
@@ -142,70 +141,6 @@ def _anchors(clean: str) -> list[Mention]:
     return out
 
 
-# Words of the generated anatomy tables that are too generic to name a site in prose.
-_VAGUE_ANATOMY = frozenset({
-    "body", "region", "structure", "tissue", "blood", "skin", "organ", "fat", "wall", "space",
-    "cavity", "line", "surface", "side", "back", "trunk", "lesion", "mass", "cell", "joint",
-    "muscle", "nerve", "vessel", "artery", "vein", "duct", "gland", "lymph", "node", "bone",
-    "head", "neck", "face", "hand", "foot", "arm", "leg", "limb", "central", "lateral",
-    "extremity", "entire body", "soft tissue", "left", "right", "anterior", "posterior",
-    "superior", "inferior", "upper", "lower", "level", "segment", "margin", "contrast",
-    "image", "signal", "uptake", "tumor", "tumour", "neoplasm", "cyst", "abscess",
-    "implant", "catheter", "drug", "radiopharmaceutical",
-    # devices some segmentation lists hold beside anatomy
-    "needle", "stent", "wire", "clip", "tube", "port", "drain", "pacemaker", "prosthesis", "gas"})
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,30}")
-
-
-@lru_cache(maxsize=1)
-def _anatomy_index() -> dict[str, str]:
-    """Normalised spelling -> site term, over the generated anatomy tables and synonyms."""
-    index: dict[str, str] = {}
-    for term in terms.names("site"):
-        # hand-kept sites have their own patterns (with context: "whole-body MRI" is no site)
-        if term in vocab.SITES or term.casefold() in _VAGUE_ANATOMY or len(term) < 3:
-            continue
-        for spelling in (term, terms.code_for("site", term).meaning):
-            if spelling.casefold() not in _VAGUE_ANATOMY:
-                index.setdefault(terms.normalise(spelling), term)
-    return index
-
-
-def _latin_singular(index: dict[str, str], key: str) -> str | None:
-    """Latin plurals of anatomy: humeri -> humerus, tibiae -> tibia, vertebral bodies -> body."""
-    if key.endswith("i"):
-        return index.get(key[:-1] + "us")
-    if key.endswith("ae"):
-        return index.get(key[:-1])
-    if key.endswith("ies"):
-        return index.get(key[:-3] + "y")
-    return None
-
-
-def _open_sites(clean: str) -> list[Mention]:
-    """Sites of the open vocabulary (any anatomy of PS3.16, by its name): the longest run of
-    up to four words that names one, plural "-s"/"-es" allowed on the last word."""
-    index = _anatomy_index()
-    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(clean)]
-    out: list[Mention] = []
-    i = 0
-    while i < len(words):
-        for n in range(min(4, len(words) - i), 0, -1):
-            span = words[i:i + n]
-            if any(clean[a[1]:b[0]].strip(" -") for a, b in pairwise(span)):
-                continue  # only words separated by spaces or hyphens
-            key = terms.normalise("".join(w for _, _, w in span))
-            term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
-                or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key)
-            if term is not None:
-                out.append(Mention("site", span[0][0], span[-1][1], term))
-                i += n
-                break
-        else:
-            i += 1
-    return out
-
-
 # Hand-kept regions kept coarse on purpose (the body regions concordance compares).
 _COARSE = frozenset({"thorax", "abdomen", "pelvis", "neck", "whole body"})
 
@@ -218,7 +153,7 @@ def _sites(clean: str) -> list[Mention]:
     hand = [(m.start, m.end) for m in found]
     # the hand-kept patterns (adjectives, "para-aortic" ...) first; the open tables fill in,
     # and a longer name of them wins over the hand-kept word inside it ("thoracolumbar spine")
-    for o in _open_sites(clean):
+    for o in (Mention("site", s, e, t) for s, e, t in open_sites(clean)):
         inside = [h for h in found if o.start <= h.start and h.end <= o.end]
         if inside and all(h.value not in _COARSE for h in inside) and "lymph node" not in o.value \
                 and any(o.end - o.start > h.end - h.start for h in inside) and not any(

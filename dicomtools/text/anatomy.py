@@ -1,0 +1,74 @@
+"""Sites of the open vocabulary: any anatomy of the generated PS3.16 tables named in prose
+by its term or code meaning (up to four words; plurals, Latin plurals), except words too
+generic to name a place and devices that some segmentation lists hold beside anatomy."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from itertools import pairwise
+
+from .. import terms, vocab
+
+# Words of the generated anatomy tables that are too generic to name a site in prose.
+_VAGUE_ANATOMY = frozenset({
+    "body", "region", "structure", "tissue", "blood", "skin", "organ", "fat", "wall", "space",
+    "cavity", "line", "surface", "side", "back", "trunk", "lesion", "mass", "cell", "joint",
+    "muscle", "nerve", "vessel", "artery", "vein", "duct", "gland", "lymph", "node", "bone",
+    "head", "neck", "face", "hand", "foot", "arm", "leg", "limb", "central", "lateral",
+    "extremity", "entire body", "soft tissue", "left", "right", "anterior", "posterior",
+    "superior", "inferior", "upper", "lower", "level", "segment", "margin", "contrast",
+    "image", "signal", "uptake", "tumor", "tumour", "neoplasm", "cyst", "abscess",
+    "implant", "catheter", "drug", "radiopharmaceutical",
+    # devices some segmentation lists hold beside anatomy
+    "needle", "stent", "wire", "clip", "tube", "port", "drain", "pacemaker", "prosthesis", "gas"})
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,30}")
+
+
+@lru_cache(maxsize=1)
+def _anatomy_index() -> dict[str, str]:
+    """Normalised spelling -> site term, over the generated anatomy tables and synonyms."""
+    index: dict[str, str] = {}
+    for term in terms.names("site"):
+        # hand-kept sites have their own patterns (with context: "whole-body MRI" is no site)
+        if term in vocab.SITES or term.casefold() in _VAGUE_ANATOMY or len(term) < 3:
+            continue
+        for spelling in (term, terms.code_for("site", term).meaning):
+            if spelling.casefold() not in _VAGUE_ANATOMY:
+                index.setdefault(terms.normalise(spelling), term)
+    return index
+
+
+def _latin_singular(index: dict[str, str], key: str) -> str | None:
+    """Latin plurals of anatomy: humeri -> humerus, tibiae -> tibia, vertebral bodies -> body."""
+    if key.endswith("i"):
+        return index.get(key[:-1] + "us")
+    if key.endswith("ae"):
+        return index.get(key[:-1])
+    if key.endswith("ies"):
+        return index.get(key[:-3] + "y")
+    return None
+
+
+def open_sites(clean: str) -> list[tuple[int, int, str]]:
+    """Sites of the open vocabulary (any anatomy of PS3.16, by its name): the longest run of
+    up to four words that names one, plural "-s"/"-es" allowed on the last word."""
+    index = _anatomy_index()
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(clean)]
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(4, len(words) - i), 0, -1):
+            span = words[i:i + n]
+            if any(clean[a[1]:b[0]].strip(" -") for a, b in pairwise(span)):
+                continue  # only words separated by spaces or hyphens
+            key = terms.normalise("".join(w for _, _, w in span))
+            term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
+                or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key)
+            if term is not None:
+                out.append((span[0][0], span[-1][1], term))
+                i += n
+                break
+        else:
+            i += 1
+    return out

@@ -1,0 +1,84 @@
+"""Findings told twice are one: the case text and its figure caption describe one lesion,
+an abstract restates the body. Bounded look-back, so merging stays linear."""
+
+from __future__ import annotations
+
+from .frames import LESIONS, Draft
+
+
+def _compatible(a: Draft, b: Draft) -> bool:
+    """May ``b`` (read later) be the same finding as ``a``?"""
+    if a.procedure != b.procedure or a.present != b.present or b.other:
+        return False
+    if a.study_level or b.study_level:
+        same_kind = a.finding == b.finding
+        return same_kind and a.values.get("site") == b.values.get("site")
+    kinds_ok = a.finding == b.finding or {a.finding, b.finding} <= LESIONS
+    if not kinds_ok:
+        return False
+    sa, sb = a.values.get("site"), b.values.get("site")
+    if _disagree(a, b, "laterality", "vertebral_levels"):
+        return False  # two lesions at different levels ("L2" and "T11-T12") stay two findings
+    if sa and sb and sa != sb:
+        # "The mass arose in the paraspinal space": the same mass told again, with where it
+        # arose; only a definite reference of the same kind of finding, said next
+        return b.definite_ref and a.finding == b.finding and not b.values.get("laterality") \
+            and b.present is True and a.present is True
+    if sa and sb:
+        return True
+    return b.definite_ref and sb is None
+
+
+def _restates(body: Draft, summary: Draft) -> bool:
+    """Is an abstract's finding the body's finding told again (its state may be summarised
+    differently: "inconclusive" in the abstract, "negative" in the case text)?"""
+    if body.procedure != summary.procedure:
+        return False
+    if body.finding != summary.finding and not {body.finding, summary.finding} <= LESIONS:
+        return False
+    return not _disagree(body, summary, "site", "laterality", "vertebral_levels")
+
+
+def _disagree(a: Draft, b: Draft, *keys: str) -> bool:
+    """Do two drafts both state one of ``keys`` and state it differently?"""
+    for key in keys:
+        va, vb = a.values.get(key), b.values.get(key)
+        if va and vb and va != vb:
+            return True
+    return False
+
+
+def _absorb_summary(drafts: list[Draft]) -> list[Draft]:
+    """Merged findings; an abstract's finding that the body reports again is dropped into the
+    body's finding (the body is the full report and wins where they disagree)."""
+    body = _merge([d for d in drafts if not d.summary])
+    kept: list[Draft] = []
+    for draft in (d for d in drafts if d.summary):
+        target = next((d for d in body if _restates(d, draft)), None)
+        if target is None:
+            kept.append(draft)
+        else:
+            target.evidence.extend(e for e in draft.evidence if e not in target.evidence)
+    merged = _merge(kept) + body
+    merged.sort(key=lambda d: d.evidence[0].start)
+    return merged
+
+
+def _merge(drafts: list[Draft]) -> list[Draft]:
+    """One finding per lesion: the case text and its figure caption describe it twice."""
+    out: list[Draft] = []
+    for draft in drafts:
+        # the same lesion is told again within a few findings; a bounded look-back keeps
+        # the merge linear on junk input
+        target = next((d for d in reversed(out[-50:]) if _compatible(d, draft)), None)
+        if target is None:
+            out.append(draft)
+            continue
+        for key, value in draft.values.items():
+            target.fill(key, value)
+        target.enhanced |= draft.enhanced
+        target.tracer = target.tracer or draft.tracer
+        target.evidence.extend(e for e in draft.evidence if e not in target.evidence)
+        if target.study_level and not draft.study_level:
+            target.study_level = False
+    return out
