@@ -136,3 +136,72 @@ def test_tables_match_pydicom():
         assert vr == b"?" or dictionary_VR(tag) == vr.decode(), keyword
         if vr == b"?":
             assert fast_parse._PRESENCE_VR[tag].decode() == dictionary_VR(tag)
+
+
+def _implicit_splice(data: bytes, tag: int, element: bytes) -> bytes:
+    """An implicit VR file (defined lengths) with top-level element ``tag`` replaced."""
+    import struct
+    at = 132
+    while data[at:at + 2] == b"\x02\x00":  # the file meta, explicit VR
+        long = data[at + 4:at + 6] in (b"OB", b"UN", b"UT", b"SQ")
+        at += (12 + struct.unpack_from("<I", data, at + 8)[0]) if long \
+            else (8 + struct.unpack_from("<H", data, at + 6)[0])
+    while True:
+        group, elem, length = struct.unpack_from("<HHI", data, at)
+        if group << 16 | elem == tag:
+            return data[:at] + element + data[at + 8 + length:]
+        at += 8 + length
+
+
+def _saved(ds) -> bytes:
+    import io
+    import warnings
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds.save_as(buf)
+    return buf.getvalue()
+
+
+def test_crafted_edge_cases_read_equal(tmp_path, seeds):
+    """Values pydicom reads in its own way (a warning, a sequence where a string belongs,
+    name component groups, a character set), crafted one by one: the same outcome."""
+    import io
+    import warnings
+
+    import pydicom
+    data = seeds["case1/wbmri"]
+    implicit = fuzz.benign(data, "implicit")
+    undefined = b"\xff\xff\xff\xff" + b"\xfe\xff\x00\xe0\xff\xff\xff\xff\xfe\xff\x0d\xe0\0\0\0\0" \
+        + b"\xfe\xff\xdd\xe0\0\0\0\0"
+    cases = {"name as a sequence": _implicit_splice(implicit, 0x00100010, b"\x10\x00\x10\x00" + undefined),
+             "flag as a sequence": _implicit_splice(implicit, 0x0040A491, b"\x40\x00\x91\xa4" + undefined)}
+
+    def edited(**values) -> bytes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(io.BytesIO(data))
+            for keyword, value in values.items():
+                setattr(ds, keyword, value)
+        return _saved(ds)
+    cases["name groups"] = edited(PatientName="Doe^John=ドウ^ジョン")
+    cases["latin-1 name"] = edited(SpecificCharacterSet="ISO_IR 100", PatientName="Doé^Zoë")
+    cases["leading zero UID"] = edited(StudyInstanceUID="1.02.3")
+    cases["long description"] = edited(StudyDescription="x" * 70)
+    cases["bad date"] = edited(StudyDate="20241399")
+    cases["two values"] = edited(AccessionNumber="A1\\A2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = pydicom.dcmread(io.BytesIO(data))
+        ds.ConceptNameCodeSequence[0].CodeMeaning = "m" * 70
+    cases["long root meaning"] = _saved(ds)
+    for charset in ("ISO_IR 192", None):  # a byte not valid in UTF-8; in the default repertoire
+        raw = bytearray(edited(SpecificCharacterSet=charset, StudyDescription="abcdef"))
+        raw[raw.index(b"abcdef")] = 0xC3
+        cases[f"byte C3 in {charset or 'default'}"] = bytes(raw)
+    for name, raw in cases.items():
+        path = tmp_path / f"{name.replace(' ', '_')}.dcm"
+        path.write_bytes(raw)
+        assert _same(path), name
+    path = tmp_path / "latin-1_name.dcm"
+    assert read_report(path, strict=True).patient.name == "Doé^Zoë"  # taken, decoded

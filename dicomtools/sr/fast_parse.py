@@ -218,12 +218,16 @@ class _Parser:
                     raise NotFast("undefined length outside a sequence")
                 if tag == CONTENT_SEQ and depth == 0:
                     raise NotFast("content of undefined length")  # pydicom parses it itself
-                if tag == _CHARSET:
-                    raise NotFast("character set")
+                if keep and entry is not None and entry[1] not in (b"SQ", b"?"):
+                    # implicit VR: pydicom reads it as a sequence, which the mapping would
+                    # then see where it expects a string
+                    raise NotFast("a string attribute of undefined length")
                 wanted = keep and entry is not None and entry[1] == b"SQ"
                 items, pos = self.sequence(pos, None, depth + 1, wanted)
                 if wanted:
                     out[entry[0]] = items  # type: ignore[index]
+                elif keep and entry is not None and depth == 0:
+                    out[entry[0]] = ""  # present (only its presence is read)
                 continue
             stop = pos + length
             if stop > limit:
