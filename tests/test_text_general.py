@@ -284,3 +284,18 @@ def test_tests_named_together_each_get_the_finding():
 def test_uptake_found_in_a_lesion_is_one_finding():
     f = one("On FDG PET/CT, high FDG uptake was found in the retroperitoneal lesion (SUVmax=38).")
     assert (f["finding"], f["site"]) == ("uptake", "retroperitoneum")
+
+
+def test_tracer_uptake_belongs_to_the_tracer_study_of_a_hybrid_exam():
+    found = findings("68Ga-DOTANOC PET/CT was performed. Foci of increased radiotracer localization "
+                     "were noted at the right mandible showing a lytic lesion on CT.")
+    assert ("68Ga-DOTANOC PET/CT", "uptake", "mandible") in [
+        (f.get("procedure"), f["finding"], f.get("site")) for f in found]
+    found = findings("An fluorodeoxyglucose positron emission tomography/computed tomography "
+                     "demonstrated hypermetabolic right psoas adenopathy.")
+    assert {f["procedure"] for f in found} == {"FDG PET/CT"}
+
+
+def test_uptake_of_contrast_on_mri_is_not_tracer_uptake():
+    found = findings("MRI: after administration of contrast media, nodular uptake of the lesion.")
+    assert all(f["finding"] != "uptake" for f in found)

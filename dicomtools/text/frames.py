@@ -97,6 +97,9 @@ _NORMAL_APPOSITIVE = re.compile(r", (?:(?:most|very|more|highly) )?(?:likely|pro
                                 r"(?:thought|felt|considered) to be)? ?(?:a |an )?$", re.IGNORECASE)
 
 
+_CONTRAST_WORD = re.compile(r"\bcontrast|\bgadolin|\benhanc", re.IGNORECASE)
+
+
 def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
             procedures: list[Mention]) -> list[dict]:
     frames: list[dict] = []
@@ -168,6 +171,17 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
     proc_mention = procedure_for(clean, anchor, procedures)
     frame["proc"] = proc_mention
     procedure = proc_mention.value if proc_mention else inherited
+    if anchor.value == "uptake" and modality_of(procedure) not in ("NM", "PT", None):
+        # tracer uptake is not seen on CT/MR/US: "foci of uptake at the mandible showing a
+        # lytic lesion on CT" is the PET of a PET/CT; "uptake of contrast" is enhancement
+        tracer = [p for p in procedures if modality_of(p.value) in ("NM", "PT")]
+        if tracer:
+            proc_mention = min(tracer, key=lambda p: abs(p.start - anchor.start))
+            frame["proc"], procedure = proc_mention, proc_mention.value
+        elif modality_of(inherited) in ("NM", "PT"):
+            frame["proc"], proc_mention, procedure = None, None, inherited
+        elif _CONTRAST_WORD.search(clean):
+            return None
     if procedure == "UNKNOWN":
         return None
     present, certainty = assertion.assess(cues, frame["pre"], anchor.end)

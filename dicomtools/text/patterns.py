@@ -73,7 +73,7 @@ BONE_AGENT_TERMS = ("99mTc-MDP", "Technetium Tc^99m^ oxidronate")
 # "diffusion weighted MRI" / "T2-weighted MR images" name a sequence, not a new study;
 # "PET/CT" is PET, "SPECT/CT" is the scintigraphy: their CT is not a CT study.
 _NOT_A_STUDY = _rx(r"(?:weighted|diffusion) ?$")
-_AFTER_SLASH_CT = _rx(r"(?:PET|SPECT)[-/ ]?$")
+_AFTER_SLASH_CT = _rx(r"(?:PET|SPECT|emission tomography)[-/ ]?$")
 
 # Body regions named with a procedure ("abdominal ultrasound", "MRI of the brain").
 _REGION_WORDS: list[tuple[re.Pattern[str], str]] = [
