@@ -299,3 +299,9 @@ def test_tracer_uptake_belongs_to_the_tracer_study_of_a_hybrid_exam():
 def test_uptake_of_contrast_on_mri_is_not_tracer_uptake():
     found = findings("MRI: after administration of contrast media, nodular uptake of the lesion.")
     assert all(f["finding"] != "uptake" for f in found)
+
+
+def test_anatomical_adjectives_name_their_organ():
+    assert one("The Ga-68 DOTANOC PET-CT revealed a pancreatic lesion.")["site"] == "pancreas"
+    assert one("CT: a lytic tibial lesion.")["site"] == "tibia"
+    assert "site" not in one("CT: a lateral lesion.")

@@ -50,6 +50,31 @@ def _latin_singular(index: dict[str, str], key: str) -> str | None:
     return None
 
 
+# Adjectives of anatomy and the noun they come from (Latin/English morphology, tried in
+# order: pancreatic -> pancreas, tibial -> tibia, pleural -> pleura, humeral -> humerus, sacral -> sacrum,
+# mandibular -> mandible, scapular -> scapula); position words are not places.
+_ADJECTIVE_RULES = (("atic", "as"), ("ial", "ia"), ("ral", "ra"), ("al", "us"), ("al", "um"),
+                    ("ular", "le"), ("ar", "a"))
+_NOT_PLACES = frozenset({"dorsal", "ventral", "central", "lateral", "medial", "distal", "proximal",
+                         "cranial", "caudal", "basal", "apical", "total", "normal", "focal", "nodal",
+                         "several", "general", "initial", "usual", "internal", "external", "bilateral",
+                         "unilateral", "peripheral", "vertical", "horizontal", "interval", "oval",
+                         "similar", "regular", "irregular", "nodular", "cellular", "vascular",
+                         "tubular", "lobular", "linear", "polar", "particular", "muscular"})
+
+
+def _noun_of(index: dict[str, str], key: str) -> str | None:
+    """The site an anatomical adjective names ("pancreatic" -> pancreas), or None."""
+    if key in _NOT_PLACES:
+        return None
+    for suffix, noun in _ADJECTIVE_RULES:
+        if key.endswith(suffix) and len(key) - len(suffix) >= 3:
+            term = index.get(key[:-len(suffix)] + noun)
+            if term is not None:
+                return term
+    return None
+
+
 def open_sites(clean: str) -> list[tuple[int, int, str]]:
     """Sites of the open vocabulary (any anatomy of PS3.16, by its name): the longest run of
     up to four words that names one, plural "-s"/"-es" allowed on the last word."""
@@ -64,7 +89,8 @@ def open_sites(clean: str) -> list[tuple[int, int, str]]:
                 continue  # only words separated by spaces or hyphens
             key = terms.normalise("".join(w for _, _, w in span))
             term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
-                or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key)
+                or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
+                or (_noun_of(index, key) if n == 1 else None)
             if term is not None:
                 out.append((span[0][0], span[-1][1], term))
                 i += n
