@@ -305,3 +305,8 @@ def test_anatomical_adjectives_name_their_organ():
     assert one("The Ga-68 DOTANOC PET-CT revealed a pancreatic lesion.")["site"] == "pancreas"
     assert one("CT: a lytic tibial lesion.")["site"] == "tibia"
     assert "site" not in one("CT: a lateral lesion.")
+
+
+def test_ordinal_vertebral_levels():
+    f = one("CT showed a mass in the right posterior mediastinum as high as 5th - 6th thoracic vertebra.")
+    assert f["vertebral_levels"] == ["T5", "T6"]

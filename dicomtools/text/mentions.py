@@ -213,6 +213,26 @@ def _levels(clean: str) -> list[Mention]:
 _DORSAL = re.compile(r"(?:^|(?<=-))(?:Th|D)(?= ?\d)")
 
 
+# "the 5th - 6th thoracic vertebra", "fifth lumbar vertebra": ordinal levels
+_ORDINAL_LEVEL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)(?: ?(?:-|to|and|/) ?(\d{1,2})(?:st|nd|rd|th))? "
+                            r"(cervical|thoracic|dorsal|lumbar|sacral) (?:vertebra\w{0,2}|vertebral|level|spine)",
+                            re.IGNORECASE)
+_REGION_LETTER = {"cervical": "C", "thoracic": "T", "dorsal": "T", "lumbar": "L", "sacral": "S"}
+
+
+def _ordinal_levels(clean: str) -> list[Mention]:
+    out = []
+    for m in _ORDINAL_LEVEL.finditer(clean):
+        letter = _REGION_LETTER[m.group(3).lower()]
+        text = f"{letter}{m.group(1)}" + (f"-{letter}{m.group(2)}" if m.group(2) else "")
+        try:
+            levels = expand_levels(text)
+        except InputError:
+            continue
+        out.append(Mention("levels", m.start(), m.end(), levels))
+    return out
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
@@ -437,6 +457,7 @@ def find_mentions(clean: str) -> list[Mention]:
     mentions = [*heads, *((*_sites(clean), *_laterality(clean), *_context(clean, low)) if heads else ()),
                 *(_tracers(clean) if heads and _open(low, "tracers") else ()),
                 *(_levels(clean) if digits else ()),
+                *(_ordinal_levels(clean) if digits and ("vertebr" in low or "level" in low) else ()),
                 *(_sizes(clean) if digits and _open(low, "sizes") else ()),
                 *(_volumes(clean) if digits and _open(low, "volumes") else ()),
                 *(_measures(clean) if digits and _open(low, "measures") else ()),
