@@ -310,3 +310,9 @@ def test_anatomical_adjectives_name_their_organ():
 def test_ordinal_vertebral_levels():
     f = one("CT showed a mass in the right posterior mediastinum as high as 5th - 6th thoracic vertebra.")
     assert f["vertebral_levels"] == ["T5", "T6"]
+
+
+def test_no_uptake_in_a_lesion_named_before_takes_its_place():
+    found = findings("There is a hypoattenuating lesion in the liver seen on CT, which demonstrates no "
+                     "corresponding FDG uptake on the PET.")
+    assert ("FDG PET/CT", False, "liver") in [(f.get("procedure"), f["present"], f.get("site")) for f in found]

@@ -222,9 +222,13 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         owner = frame["site_of"]
         site_m = next((m for m in kinds.get("site", []) if owner["pre"] <= m.start < owner["anchor"].start), None)
         lat_m = next((m for m in kinds.get("laterality", []) if owner["pre"] <= m.start < owner["anchor"].start), None)
+        if site_m is None and owner.get("site_m") is not None:
+            # "a lesion in the liver ..., which demonstrates no FDG uptake": the lesion's place
+            site_m, lat_m = owner["site_m"], owner.get("lat_m")
         draft.fill("laterality", lat_m.value if lat_m else None)
     if site_m is not None:
         draft.fill("site", site_m.value)
+    frame["site_m"] = site_m
     lats = [m for m in kinds.get("laterality", []) if inside(m, lo, hi)]
     lat = None
     if site_m is not None:
@@ -242,6 +246,7 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         draft.fill("laterality", lists.own_laterality(clean, listed[0], lats))
     if lat is not None and (draft.values.get("site") or site_m is None):
         draft.fill("laterality", lat.value)
+        frame["lat_m"] = lat
     if lists.biodistribution(clean, anchor, listed, pre):
         return None  # "uptake in the spleen, kidneys, liver, thyroid ...": the normal distribution
     if len(listed) > 1:
