@@ -11,7 +11,9 @@ other load on a shared machine changes the figures less):
 - ``dcmread+walk``: ``pydicom.dcmread`` and every element's value (the floor of any reader
   that reads the header and the content tree through pydicom: ~550/s in issue 12);
 - ``dcmread (lazy)``: ``pydicom.dcmread`` alone, no value converted (reads nothing a
-  Report needs; shown for scale).
+  Report needs; shown for scale);
+- ``header: fast_parse`` / ``header: pydicom``: the header part alone, the attributes the
+  mapping reads (what fast_parse.py does instead of pydicom).
 
 The files: the 12 seed SRs (``dicomtools demo --quick --no-validate``) and, with
 ``--foreign``, the foreign corpus (tests/foreign_corpus.py).
@@ -67,7 +69,39 @@ def readers() -> dict[str, Callable[[Path], object]]:
         _walk(pydicom.dcmread(path))
 
     return {"read_report": read_report, "read_sr": read_sr, "dcmread+walk": walk,
-            "dcmread (lazy)": pydicom.dcmread}
+            "dcmread (lazy)": pydicom.dcmread, "header: fast_parse": _fast_header,
+            "header: pydicom": _pydicom_header}
+
+
+# The header part alone (what fast_parse.py replaces): the attributes the mapping reads.
+_HEADER = ("SpecificCharacterSet", "SOPClassUID", "SOPInstanceUID", "StudyInstanceUID",
+           "SeriesInstanceUID", "PatientName", "PatientID", "IssuerOfPatientID",
+           "PatientBirthDate", "PatientSex", "PatientAge", "StudyDate", "StudyTime", "StudyID",
+           "AccessionNumber", "StudyDescription", "ContentDate", "ReasonForVisit")
+
+
+def _fast_header(path: Path) -> None:
+    from dicomtools.sr.fast_parse import parse
+    parse(path.read_bytes())
+
+
+def _pydicom_header(path: Path) -> None:
+    import pydicom
+    ds = pydicom.dcmread(path)
+    for keyword in _HEADER:
+        ds.get(keyword)
+    for keyword in ("ContentTemplateSequence", "ConceptNameCodeSequence",
+                    "PerformedProcedureCodeSequence"):
+        for item in ds.get(keyword) or ():
+            item.get("CodeMeaning"), item.get("CodeValue"), item.get("TemplateIdentifier")
+    for keyword in ("CurrentRequestedProcedureEvidenceSequence", "PertinentOtherEvidenceSequence"):
+        for study in ds.get(keyword) or ():
+            study.get("StudyInstanceUID")
+            for series in study.get("ReferencedSeriesSequence") or ():
+                series.get("SeriesInstanceUID")
+                for sop in series.get("ReferencedSOPSequence") or ():
+                    sop.get("ReferencedSOPClassUID"), sop.get("ReferencedSOPInstanceUID")
+    ds.get_item(0x0040A730)  # the content, raw
 
 
 def rate(read: Callable[[Path], object], files: list[Path], seconds: float) -> float:
@@ -131,6 +165,7 @@ def main() -> int:
         print(f"  read_report / read_sr        {fast_rate / figures['read_sr']:.2f}x")
         print(f"  read_report / dcmread+walk   {fast_rate / figures['dcmread+walk']:.2f}x")
         print(f"  read_report / dcmread (lazy) {fast_rate / figures['dcmread (lazy)']:.2f}x")
+        print(f"  header: fast_parse / pydicom {figures['header: fast_parse'] / figures['header: pydicom']:.2f}x")
     return 0
 
 

@@ -205,3 +205,46 @@ def test_crafted_edge_cases_read_equal(tmp_path, seeds):
         assert _same(path), name
     path = tmp_path / "latin-1_name.dcm"
     assert read_report(path, strict=True).patient.name == "Doé^Zoë"  # taken, decoded
+
+
+def _code_item(meaning: bytes, text: bytes = b"x") -> bytes:
+    """A TEXT content item whose concept name has ``meaning`` (explicit VR LE)."""
+    import struct
+    if len(meaning) & 1:
+        meaning += b" "
+    code = (struct.pack("<HH2sH", 0x0008, 0x0100, b"SH", 6) + b"121106"
+            + struct.pack("<HH2sH", 0x0008, 0x0102, b"SH", 4) + b"DCM "
+            + struct.pack("<HH2sH", 0x0008, 0x0104, b"LO", len(meaning)) + meaning)
+    name = struct.pack("<HH2sHI", 0x0040, 0xA043, b"SQ", 0, 8 + len(code)) + b"\xfe\xff\x00\xe0" \
+        + struct.pack("<I", len(code)) + code
+    body = (struct.pack("<HH2sH", 0x0040, 0xA010, b"CS", 8) + b"CONTAINS"
+            + struct.pack("<HH2sH", 0x0040, 0xA040, b"CS", 4) + b"TEXT" + name
+            + struct.pack("<HH2sHI", 0x0040, 0xA160, b"UT", 0, len(text)) + text)
+    return b"\xfe\xff\x00\xe0" + struct.pack("<I", len(body)) + body
+
+
+def test_codes_and_items_shared_across_files_read_as_a_fresh_decode(tmp_path, seeds):
+    """The codec shares decoded codes and parsed items between files: a file read after
+    others gives what it gives read first, warning counts included (a code holding a
+    character shown as U+FFFD counts once per file, however often it recurs)."""
+    from dicomtools.sr import codec
+    base = seeds["case1/wbmri"]
+    dirty, clean = _code_item(b"Com\x01ment"), _code_item(b"Comment")
+    files = {"twice": fuzz._append_content(base, dirty + dirty + clean),
+             "once": fuzz._append_content(base, clean + dirty),
+             "other": fuzz._append_content(seeds["case2/wbmri"], dirty + clean + clean)}
+    paths = {}
+    for name, raw in files.items():
+        paths[name] = tmp_path / f"{name}.dcm"
+        paths[name].write_bytes(raw)
+    cold = {}
+    for name, path in paths.items():
+        codec._SHARED_CODES.clear()
+        codec._SHARED_ITEMS.clear()
+        cold[name] = _outcome(read_report, path)
+        assert any("1 character(s)" in w for w in cold[name][2]), (name, cold[name][2])
+    for order in (["twice", "once", "other"], ["other", "once", "twice"], ["once", "twice", "other"]):
+        for name in order:
+            assert _outcome(read_report, paths[name]) == cold[name], (order, name)
+            assert _outcome(read_sr, paths[name]) == cold[name], (order, name)
+    assert codec._SHARED_ITEMS and codec._SHARED_CODES  # the caches were used

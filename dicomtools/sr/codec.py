@@ -251,6 +251,11 @@ _IMPLICIT_HDR = struct.Struct("<HHI")
 # nothing invalid or replaced is kept, so the decoder's counts are those of a fresh decode.
 _SHARED_CODES: dict[tuple[bytes, bool, str], Code | None] = {}
 _SHARED_MAX = 20_000
+# Parsed item datasets (a content item, a measured value...) by the same key and depth: the
+# same finding site, laterality or unit item recurs in every report of an archive.
+_SHARED_ITEMS: dict[tuple[bytes, bool, int, str], dict] = {}
+_SHARED_ITEM_BYTES = 2048  # and at most _SHARED_ITEMS_MAX of them: a few MB at most
+_SHARED_ITEMS_MAX = 5_000
 
 
 class _Parser:
@@ -260,13 +265,15 @@ class _Parser:
     the same few dozen codes thousands of times, and this halves the read time at 1000 groups.
     """
 
-    __slots__ = ("buf", "codes", "implicit", "shared", "text")
+    __slots__ = ("buf", "codes", "dirty", "implicit", "shared", "tainted", "text")
 
     def __init__(self, buf: bytes, implicit: bool, text: TextDecoder):
         self.buf = bytes(buf)
         self.implicit = implicit
         self.text = text
         self.codes: dict[bytes, Code | None] = {}
+        self.dirty: set[bytes] = set()  # codes whose decoding counted something
+        self.tainted = 0  # uses of those codes from self.codes
         # the shared cache holds only what the plain decoder gives (not a custom one)
         self.shared = text._decode is None
 
@@ -292,7 +299,10 @@ class _Parser:
             else:
                 if pos + length > limit:
                     raise SRReadError("malformed content: an item runs past the end of its sequence")
-                dataset, _ = self.dataset(pos, pos + length, implicit, depth)
+                if self.shared and length <= _SHARED_ITEM_BYTES:
+                    dataset = self._shared_item(pos, length, implicit, depth)
+                else:
+                    dataset, _ = self.dataset(pos, pos + length, implicit, depth)
                 pos += length
             items.append(dataset)
         if end is None:
@@ -336,6 +346,8 @@ class _Parser:
                 codes = self.codes
                 if raw in codes:
                     out[tag] = codes[raw]
+                    if raw in self.dirty:
+                        self.tainted += 1
                 else:
                     out[tag] = codes[raw] = self._code(raw, pos, length, implicit or vr == b"UN",
                                                        depth)
@@ -348,6 +360,23 @@ class _Parser:
             raise SRReadError("malformed content: an item has no delimiter")
         return out, pos
 
+    def _shared_item(self, pos: int, length: int, implicit: bool, depth: int) -> dict:
+        """An item's parsed dataset, from the shared cache when another file held the same
+        bytes at the same depth (its dict is only read, never changed, by the decoding)."""
+        text = self.text
+        key = (self.buf[pos:pos + length], implicit, depth, text.encoding)
+        found = _SHARED_ITEMS.get(key)
+        if found is not None:
+            return found
+        # shared only if decoding it counted nothing, nor reused a code that did count
+        counts = (text.invalid, text.replaced, self.tainted)
+        dataset, _ = self.dataset(pos, pos + length, implicit, depth)
+        if counts == (text.invalid, text.replaced, self.tainted):
+            if len(_SHARED_ITEMS) >= _SHARED_ITEMS_MAX:
+                _SHARED_ITEMS.clear()
+            _SHARED_ITEMS[key] = dataset
+        return dataset
+
     def _code(self, raw: bytes, pos: int, length: int, implicit: bool, depth: int) -> Code | None:
         """A code sequence not met before in this file: from the shared cache, or decoded."""
         text = self.text
@@ -357,7 +386,9 @@ class _Parser:
         counts = (text.invalid, text.replaced)
         items, _ = self.sequence(pos, pos + length, implicit, depth + 1)
         code = _code(items[0], text) if items else None
-        if self.shared and counts == (text.invalid, text.replaced):
+        if counts != (text.invalid, text.replaced):
+            self.dirty.add(raw)  # a later use of it in this file counts nothing
+        elif self.shared:
             if len(_SHARED_CODES) >= _SHARED_MAX:
                 _SHARED_CODES.clear()
             _SHARED_CODES[key] = code
