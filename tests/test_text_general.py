@@ -316,3 +316,17 @@ def test_no_uptake_in_a_lesion_named_before_takes_its_place():
     found = findings("There is a hypoattenuating lesion in the liver seen on CT, which demonstrates no "
                      "corresponding FDG uptake on the PET.")
     assert ("FDG PET/CT", False, "liver") in [(f.get("procedure"), f["present"], f.get("site")) for f in found]
+
+
+def test_labelled_report_lines_are_one_finding_each_without_the_exam_region():
+    found = findings("USG Abdomen: Lesion in right suprarenal region\nCT Abdomen: Right suprarenal mass\n"
+                     "MIBG: Suprarenal neuroblastoma.\n")
+    assert [(f["procedure"], f["site"], f.get("laterality")) for f in found] == [
+        ("ultrasound", "adrenal gland", "right"), ("CT", "adrenal gland", "right"),
+        ("mIBG scintigraphy", "adrenal gland", None)]
+
+
+def test_thought_to_represent_is_a_hedge():
+    found = findings("Ultrasound revealed hepatomegaly. Appearances were thought to represent hepatic "
+                     "metastases.")
+    assert [f["certainty"] for f in found if f["present"]] == ["possible"]

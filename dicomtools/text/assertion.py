@@ -67,6 +67,7 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     (POSSIBLE, FORWARD, _rx(r"\b(?:possibly|probably|presumably|questionabl[ey])\b")),
     (POSSIBLE, FORWARD, _rx(r"\b(?:possible|probable|likely|suspicious (?:for|of)|suggestive of|"
                             r"suspected|suspicion of|questionable|query|presumed|presumptive|"
+                            r"(?:thought|felt|believed|considered) to (?:represent|be|reflect)|"
                             r"potential|concerning for|worrisome for|(?:may|might|could) "
                             r"(?:represent|be|correspond to|reflect)|cannot exclude|"
                             r"differential diagnosis (?:of|includes)|vs\.?|versus)\b")),

@@ -285,6 +285,8 @@ def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
     for p in procedures:
         if p.start <= site.start < p.end:
             return True
+        if 0 < site.start - p.end <= 1 and re.match(r"\W{0,2}:", clean[site.end:site.end + 3]):
+            return True  # "CT Abdomen: ...": the region the study covered, a heading
         if 0 <= p.start - site.end <= 2 and not re.match(r"[- ](?:avid|positive|negative|uptake)",
                                                          clean[p.end:p.end + 10], re.IGNORECASE):
             return True  # "suprarenal MIBG-avid mass": the test names the uptake, not the region

@@ -50,7 +50,7 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|show\w{0,2}|"
          r"reveal\w{0,2}|demonstrat\w{1,3}))"
          r"|magnetic resonance(?: imaging| tomography)?)\b"), "MRI"),
-    (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler)\b"
+    (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler|USG)\b"
          r"|\bUS\b(?! ?\$)"), "ultrasound"),
 ]
 # Studies outside the model's procedures that name their radiopharmaceutical: the finding keeps

@@ -110,6 +110,8 @@ def _newline_boundary(text: str, pos: int) -> bool:
     if line.endswith("-"):
         return False
     starts_upper = _starts_sentence(nxt)
+    if starts_upper and _LABEL_LINE.match(nxt):
+        return True  # "CT Abdomen: ..." on its own line: a new labelled report line
     if line.endswith(_LINE_END):
         return starts_upper or line.endswith(":")
     if line.isupper() and len(line) <= 60:
@@ -118,6 +120,10 @@ def _newline_boundary(text: str, pos: int) -> bool:
     if blank_line and starts_upper and len(line) <= 60:
         return True
     return starts_upper and len(line) <= 30  # a short heading line ("Case 1")
+
+
+# A report line opening with a label of a few words and a colon ("USG Abdomen:", "MIBG:").
+_LABEL_LINE = re.compile(r"[A-Za-z][\w/()+.-]{0,20}(?: [\w/()+.-]{1,20}){0,3} ?: ")
 
 
 def split_sentences(text: str) -> list[Sentence]:
