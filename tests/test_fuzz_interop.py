@@ -242,7 +242,8 @@ def mutate_json(data, rng: random.Random, *, fhir: bool) -> tuple[str, bytes]:
         paths = _leaf_paths(data) if isinstance(data, (dict, list)) else []
         kind = rng.choice(["type", "type", "delete", "delete", "number", "string", "deep",
                            "resource-type", "reference", "duplicate", "swap", "root",
-                           "non-utf8", "truncate", "empty-list", "numeric-text", "numeric-text"])
+                           "non-utf8", "truncate", "empty-list", "numeric-text", "numeric-text",
+                           "json-text"])
         kinds.append(kind)
         if not paths and kind not in ("root", "non-utf8", "truncate"):
             kind = "root"
@@ -260,6 +261,12 @@ def mutate_json(data, rng: random.Random, *, fhir: bool) -> tuple[str, bytes]:
         elif kind == "numeric-text":
             texts = [p for p in paths if isinstance(_get(data, p), str) and _is_number(_get(data, p))]
             fuzz._set(data, rng.choice(texts or paths), rng.choice(_NUMERIC_TEXT))
+        elif kind == "json-text":  # JSON kept inside a string (our extensions: study, sr-content)
+            texts = [p for p in paths if isinstance(_get(data, p), str)
+                     and _get(data, p)[:1] in ("{", "[")] or paths
+            fuzz._set(data, rng.choice(texts), rng.choice((
+                "[" * 50_000 + "]" * 50_000, '{"a":' * 5000 + "1" + "}" * 5000, "[5]", "{}", "[]",
+                '{"date": []}', '[{"value_type": "NUM"}]', "{", "null", '"x"', "[" * 500 + "]" * 500)))
         elif kind == "string":
             strs = [p for p in paths if isinstance(_get(data, p), str)]
             fuzz._set(data, rng.choice(strs or paths), fuzz.rand_text(rng))
@@ -315,6 +322,8 @@ def mutate_json(data, rng: random.Random, *, fhir: bool) -> tuple[str, bytes]:
 KNOWN: list[tuple[str, re.Pattern]] = [
     # test_import_fhir_quotes_a_non_string_resource_type_whole
     ("import fhir", re.compile(r"planted patient data printed: .* entry\[\d+\] is a [{\[]")),
+    # test_import_fhir_deep_json_inside_an_extension
+    ("import fhir", re.compile(r"uncaught RecursionError")),
     # test_import_dcmqi_with_a_too_long_file_name
     ("import dcmqi", re.compile(r"uncaught OSError: \[Errno 36\] File name too long")),
     # test_export_fhir_error_from_the_fhir_models_names_the_sr
@@ -882,3 +891,30 @@ def test_import_dcmqi_note_names_the_value_left_out(capsys, tmp_path, dcmqi_seed
     assert not found and run.rc == 0, found
     notes = [line for line in run.err.splitlines() if "measurementItems[0]" in line]
     assert len(notes) == 1 and f"value '{shown}'" in notes[0], notes
+
+
+@pytest.mark.parametrize("profile_index,extension,text", [
+    pytest.param(0, "study", "[" * 100_000 + "]" * 100_000, marks=pytest.mark.xfail(
+        strict=True, reason="import fhir: deeply nested JSON in the study extension's "
+                            "valueString: uncaught RecursionError (json.loads), traceback, exit 1"),
+        id="study-100000-lists"),
+    pytest.param(0, "sr-content", "[" * 100_000 + "]" * 100_000, marks=pytest.mark.xfail(
+        strict=True, reason="import fhir: deeply nested JSON in an sr-content extension: "
+                            "uncaught RecursionError"), id="sr-content-100000-lists"),
+    pytest.param(2, "sr-content", '[{"value_type":"TEXT","children":' * 3000 + "[]" + "}]" * 3000,
+                 marks=pytest.mark.xfail(strict=True, reason="import fhir: 3,000 nested content "
+                                         "items in sr-content: RecursionError before MAX_DEPTH"),
+                 id="sr-content-3000-items"),
+    pytest.param(0, "sr-content", "[" * 200 + "]" * 200, id="sr-content-200-lists"),  # refused
+])
+def test_import_fhir_deep_json_inside_an_extension(capsys, tmp_path, bundle, profile_index,
+                                                   extension, text):
+    url = "https://dicomtools.invalid/fhir/StructureDefinition/" + extension
+
+    def edit(data):
+        resource = data["entry"][profile_index]["resource"]
+        resource["extension"] = [x for x in resource.get("extension", ()) if x["url"] != url]
+        resource["extension"].append({"url": url, "valueString": text})
+    run, found, _ = _import_edited(capsys, tmp_path, bundle, edit)
+    assert not found and run.rc == 2, found
+    assert extension in run.err, run.err
