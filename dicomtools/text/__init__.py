@@ -8,11 +8,14 @@ them by procedure into :class:`~dicomtools.model.Report` objects; ``text_to_sr``
 SR per procedure with patient and study taken from the matching source study.
 
 Modules, one step each: ``sentences`` (splitting with offsets, normalisation), ``mentions``
-(what a sentence names; pattern tables in ``patterns``), ``prose`` (headings, tables,
-generic and explanatory text: not report prose), ``assertion`` (negation/uncertainty),
-``frames`` (a sentence's finding nouns and their attributes), ``lists`` (enumerations: one
-finding per site), ``extract`` (the document: findings with provenance), ``document`` (the
-findings document), ``reports`` (findings -> reports -> SR; report file checks), ``cli``.
+(what a sentence names; pattern tables in ``patterns``, open-vocabulary anatomy in
+``anatomy``, measurements through the templates' spellings in ``measures``), ``prose``
+(headings, tables, generic and explanatory text: not report prose), ``assertion``
+(negation/uncertainty), ``frames`` (a sentence's finding nouns and their attributes),
+``lists`` (enumerations: one finding per site; normal-distribution lists), ``clauses``
+(study clauses, tests named together, properties of a named lesion), ``extract`` (the
+document: findings with provenance), ``merge`` (one finding per lesion), ``document`` (the
+findings document ``build`` reads), ``reports`` (findings -> reports -> SR), ``cli``.
 
 Names are imported on first use, so that ``dicomtools --help`` (which registers ``cli``)
 does not load the extractor and pydicom.
