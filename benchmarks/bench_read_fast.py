@@ -81,8 +81,11 @@ _HEADER = ("SpecificCharacterSet", "SOPClassUID", "SOPInstanceUID", "StudyInstan
 
 
 def _fast_header(path: Path) -> None:
-    from dicomtools.sr.fast_parse import parse
-    parse(path.read_bytes())
+    from dicomtools.sr.fast_parse import NotFast, parse
+    try:
+        parse(path.read_bytes())
+    except NotFast:  # a file read_report leaves to read_sr: the time to find out
+        pass
 
 
 def _pydicom_header(path: Path) -> None:
