@@ -330,3 +330,12 @@ def test_thought_to_represent_is_a_hedge():
     found = findings("Ultrasound revealed hepatomegaly. Appearances were thought to represent hepatic "
                      "metastases.")
     assert [f["certainty"] for f in found if f["present"]] == ["possible"]
+
+
+def test_relapse_and_case_framing_do_not_hide_a_studys_finding():
+    f = one("Restaging PET at the time of relapse demonstrated an FDG-avid mediastinal mass.")
+    assert (f["finding"], f["site"], f["present"]) == ("mass", "mediastinum", True)
+    assert findings("At 2-year follow-up there was no evidence of relapse.") == []
+    f = one("We report a case of a woman with constipation, revealing on computed tomography (CT) a "
+            "retroperitoneal mass.")
+    assert (f["procedure"], f["site"]) == ("CT", "retroperitoneum")

@@ -276,7 +276,9 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"^\W{0,3}(?:[\w-]{1,20} ){0,2}(?:tumou?rs|masses|lesions|neuroblastomas|"
                    r"ganglioneuromas) (?:that|which|are|may|might|can|should|tend|typically|usually)\b")),
     ("followup", _rx(r"\b(?:follow-?up (?:exam\w{0,8}|visits|studies)|regular follow-?up|annual follow-?up|"
-                     r"recurrence|relapse)\b")),
+                     # "no recurrence", "free of relapse": an outcome, not a study's finding
+                     # ("restaging PET at the time of relapse demonstrated a mass" is one)
+                     r"(?:no|without|free of|signs? of|evidence of) (?:\w{1,12} )?(?:recurrence|relapse))\b")),
     ("other", _rx(r"\b(?:another|second|additional|further|other|separate|new)\b")),
     ("definite_ref", _rx(r"\b(?:the|this|that|its|said)\s$")),
 ]

@@ -62,6 +62,12 @@ _HYPOTHETICAL = _rx(r"^\W{0,3}(?:if|when|whenever|unless|in case)\b|\b(?:you|you
 # A past or report-present result verb: with one, the sentence reports this patient's study.
 _RESULT = _rx(r"\b(?:revealed|showed|shown|demonstrated|detected|identified|depicted|disclosed|"
               r"displayed|was|were|had|measured|measuring)\b")
+# "We report a case of ..., revealing on CT a retroperitoneal mass": the framing sentence
+# states the case's result (a test, then what it revealed)
+_CASE_RESULT = _rx(r"\b(?:revealing|showing|demonstrating|revealed|showed|demonstrated) (?:on |at |by )?"
+                   r"(?:\w{1,20} ){0,4}?(?:CT|MRI|computed tomography|ultraso\w{2,8}|scintigra\w{1,6}|PET)\b"
+                   r"|\b(?:CT|MRI|computed tomography|ultraso\w{2,8}|scintigra\w{1,6}|PET)(?: \(\w{1,8}\))? "
+                   r"(?:revealed|showed|demonstrated)\b")
 _TERMINAL = re.compile(r"[.!?;]\W{0,3}$")
 # Verbs that make a line a clause rather than a heading.
 _VERB = _rx(r"\b(?:is|are|was|were|be|been|has|have|had|there|shows?|showed|shown|reveal\w{0,2}|"
@@ -90,7 +96,7 @@ def non_report(clean: str, has_anchor_attributes: bool) -> str | None:
             return "heading"
     if _HYPOTHETICAL.search(clean):
         return "hypothetical"
-    if _ARTICLE.search(clean):
+    if _ARTICLE.search(clean) and not _CASE_RESULT.search(clean):
         return "article"
     if _RESULT.search(clean):
         # a result verb makes it this patient's result even with a general aside
