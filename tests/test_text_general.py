@@ -339,3 +339,8 @@ def test_relapse_and_case_framing_do_not_hide_a_studys_finding():
     f = one("We report a case of a woman with constipation, revealing on computed tomography (CT) a "
             "retroperitoneal mass.")
     assert (f["procedure"], f["site"]) == ("CT", "retroperitoneum")
+
+
+def test_a_study_named_twice_in_a_sentence_is_not_a_second_negative_study():
+    found = findings("The liver lesion seen on CT demonstrates no corresponding FDG uptake on the PET.")
+    assert [(f["procedure"], f["present"]) for f in found if f["procedure"] != "CT"] == [("FDG PET/CT", False)]

@@ -315,9 +315,8 @@ class _Reader:
             if proc.value == "UNKNOWN":
                 continue
             lo, hi = _study_clause(clean, proc, procedures)
-            if any(f.get("proc") is proc and not f.get("generic") and lo <= f["anchor"].start < hi
-                   for f in frames):
-                continue  # the procedure's clause names its own findings
+            if any(_names_own_finding(f, proc, lo, hi) for f in frames):
+                continue  # the procedure's clause (or the same study, named twice) has its finding
             state = None
             for cue in cues:
                 covers = cue.scope_start <= proc.start < cue.scope_end or lo <= cue.start < hi
@@ -441,3 +440,14 @@ class _Reader:
                 return pet or "PET"
             return proc
         return resolve
+
+
+def _names_own_finding(frame: dict, proc: Mention, lo: int, hi: int) -> bool:
+    """Does a frame report a finding of this study: in the procedure's clause, or read for
+    the same study named again nearby ("FDG uptake on the PET": "FDG" and "PET" are one)?"""
+    own = frame.get("proc")
+    if own is None or frame.get("generic") or own.value != proc.value:
+        return False
+    if own is proc:
+        return lo <= frame["anchor"].start < hi
+    return abs(frame["anchor"].start - proc.start) < 80
