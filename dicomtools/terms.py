@@ -51,6 +51,8 @@ SYNONYMS: dict[str, dict[str, str]] = {
     "procedure": {"wb-mri": "whole-body MRI", "wbmri": "whole-body MRI",
                   "whole body mri": "whole-body MRI", "mri of whole body": "whole-body MRI",
                   "i-123 mibg scan": "I-123 mIBG scintigraphy",
+                  # a bare "MIBG scan" is the mIBG study of unknown isotope (RadLex RPID5987)
+                  "mibg scan": "mIBG scintigraphy", "mibg": "mIBG scintigraphy",
                   "99mtc-anti-gd2 scintigraphy": "99mTc anti-GD2 immunoscintigraphy",
                   "anti-gd2 immunoscintigraphy": "99mTc anti-GD2 immunoscintigraphy",
                   "anti-gd2 scintigraphy": "99mTc anti-GD2 immunoscintigraphy",
