@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ..model import Report
 from .codec import TextDecoder, decode_content_value
+from .codec_pydicom import items_from_pydicom
 from .fast_parse import FastDataset, NotFast, parse
 from .fast_tables import MODALITY_CLASS_KEYWORDS, SR_CLASSES
 from .read_map import Source, _present, build_report, finish
@@ -98,6 +99,9 @@ def _read_fast(path: str | os.PathLike) -> Report:
     texts = TextDecoder(encoding=encoding)
     with warnings.catch_warnings(record=True) as caught:  # as report_from_dataset counts them
         warnings.simplefilter("always")
-        root_children = decode_content_value(content, implicit, texts)
+        if isinstance(content, list):  # undefined length: mapped as read_sr maps pydicom's
+            root_children = items_from_pydicom(content, texts=texts)
+        else:
+            root_children = decode_content_value(content, implicit, texts)
         report, missing = build_report(ds, str(path), _FAST_SOURCE, texts, root_children)
     return finish(report, texts, missing, [w.category.__name__ for w in caught])

@@ -17,10 +17,10 @@ import struct
 from typing import Any
 
 from .codec import CONTENT_SEQ
+from .fast_content import NUMBER_VRS, ContentDataset, NotFast, number
+from .fast_content import TABLE as CONTENT_TABLE
 
-
-class NotFast(Exception):
-    """The fast path does not take this file (the message says why); read_sr reads it."""
+__all__ = ["FastDataset", "NotFast", "parse"]
 
 
 _TS_IMPLICIT = {"1.2.840.10008.1.2.1": False, "1.2.840.10008.1.2": True}
@@ -33,6 +33,7 @@ _TAG = struct.Struct("<HH")
 _ITEM, _ITEM_END, _SEQ_END, _UNDEFINED = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD, 0xFFFFFFFF
 _CHARSET = 0x00080005
 _MAX_DEPTH = 16  # header sequences nest 3 deep (evidence); deeper is left to pydicom
+_MAX_CONTENT_DEPTH = 40  # two sequences per content level: ~20 levels (deeper: pydicom)
 
 # Every attribute the mapping reads (read_map.py), with its dictionary VR. "?" attributes are
 # only tested for presence (pydicom does not convert them, so nothing is checked).
@@ -87,8 +88,8 @@ _CHECKS: dict[bytes, tuple[re.Pattern[bytes], int]] = {
     b"TM": (re.compile(rb"(([01]\d|2[0-3])([0-5]\d((60|[0-5]\d)(\.\d{1,6})?)?)?)?"), 0),
     b"AS": (re.compile(rb"(\d\d\d[DWMY])?"), 0),
 }
-_TEXT_MAX = {b"SH": 16, b"LO": 64, b"UT": 0, b"PN": 0}
-_PLAIN = frozenset(_CHECKS) | frozenset(_TEXT_MAX)
+_TEXT_MAX = {b"SH": 16, b"LO": 64, b"UT": 0, b"PN": 0, b"UC": 0}
+_PLAIN = frozenset(_CHECKS) | frozenset(_TEXT_MAX) | NUMBER_VRS
 
 
 class FastDataset(dict):
@@ -109,25 +110,29 @@ class FastDataset(dict):
         return dict.__contains__(self, key)
 
 
-def parse(data: bytes) -> tuple[FastDataset, bytes | None, bool, str]:
-    """The header attributes, the Content Sequence value bytes (None when absent), whether
-    they are implicit VR, and the Python encoding of its text (pydicom's name), of a
+def parse(data: bytes) -> tuple[FastDataset, bytes | list | None, bool, str]:
+    """The header attributes, the Content Sequence (its value bytes, or the ContentDatasets
+    of a sequence of undefined length; None when absent), whether its bytes are implicit VR,
+    and the Python encoding of its text (pydicom's name), of a
     whole Part 10 file; NotFast otherwise."""
     return _Parser(data).file()
 
 
 class _Parser:
-    __slots__ = ("content", "content_implicit", "data", "encoding", "end", "implicit")
+    __slots__ = ("cls", "content", "content_implicit", "data", "encoding", "end", "implicit",
+                 "table")
 
     def __init__(self, data: bytes):
         self.data = data
         self.end = len(data)
         self.implicit = False
         self.encoding = "iso8859"  # pydicom's default repertoire
-        self.content: bytes | None = None
+        self.content: bytes | list | None = None
+        self.table = _TABLE  # CONTENT_TABLE inside a Content Sequence of undefined length
+        self.cls: type[dict] = FastDataset
         self.content_implicit = False
 
-    def file(self) -> tuple[FastDataset, bytes | None, bool, str]:
+    def file(self) -> tuple[FastDataset, bytes | list | None, bool, str]:
         data = self.data
         if self.end < 144 or data[128:132] != b"DICM":
             raise NotFast("no DICM preamble")
@@ -163,16 +168,18 @@ class _Parser:
             if (0x40 < a < 0x5B and 0x40 < b < 0x5B) == implicit:
                 raise NotFast("VR encoding differs from the transfer syntax")
         ds, _ = self.dataset(meta_end, self.end, 0, True)
+        assert isinstance(ds, FastDataset)  # the top level is read with the header table
         return ds, self.content, implicit or self.content_implicit, self.encoding
 
-    def dataset(self, pos: int, end: int | None, depth: int, keep: bool) -> tuple[FastDataset, int]:
+    def dataset(self, pos: int, end: int | None, depth: int, keep: bool) -> tuple[dict, int]:
         """Elements from pos to end (None: to an item delimiter). With ``keep``, the table's
         attributes are converted; without, the structure is only walked."""
-        if depth > _MAX_DEPTH:
-            raise NotFast("deep header sequence")
+        table = self.table
+        if depth > (_MAX_DEPTH if table is _TABLE else _MAX_CONTENT_DEPTH):
+            raise NotFast("deep sequence")
         data, implicit = self.data, self.implicit
         limit = self.end if end is None else end
-        out = FastDataset()
+        out = self.cls()
         last = -1
         while pos < limit:
             if limit - pos < 8:
@@ -186,7 +193,7 @@ class _Parser:
             if tag <= last:
                 raise NotFast("elements out of order")
             last = tag
-            entry = _TABLE.get(tag)
+            entry = table.get(tag)
             if implicit:
                 vr = entry[1] if entry else b""
                 length, pos = _U32.unpack_from(data, pos + 4)[0], pos + 8
@@ -201,7 +208,8 @@ class _Parser:
                 else:
                     length, pos = _U16.unpack_from(data, pos + 6)[0], pos + 8
                 if vr == b"UN" and (entry or length == _UNDEFINED):
-                    if tag == CONTENT_SEQ and depth == 0 and keep and length != _UNDEFINED:
+                    if tag == CONTENT_SEQ and depth == 0 and keep and length != _UNDEFINED \
+                            and table is _TABLE:
                         # a tool that did not know the tag: implicit VR inside (PS3.5
                         # §6.2.2), which the codec reads as read_sr has it read
                         if pos + length > limit:
@@ -216,8 +224,16 @@ class _Parser:
             if length == _UNDEFINED:
                 if not implicit and vr != b"SQ":
                     raise NotFast("undefined length outside a sequence")
-                if tag == CONTENT_SEQ and depth == 0:
-                    raise NotFast("content of undefined length")  # pydicom parses it itself
+                if tag == CONTENT_SEQ and depth == 0 and keep:
+                    # pydicom parses it while reading, and read_sr maps its datasets with
+                    # items_from_pydicom: parsed here into datasets like those
+                    self.table, self.cls = CONTENT_TABLE, ContentDataset
+                    try:
+                        self.content, pos = self.sequence(pos, None, depth + 1, True)
+                    finally:
+                        self.table, self.cls = _TABLE, FastDataset
+                    out["ContentSequence"] = ""
+                    continue
                 if keep and entry is not None and entry[1] not in (b"SQ", b"?"):
                     # implicit VR: pydicom reads it as a sequence, which the mapping would
                     # then see where it expects a string
@@ -242,14 +258,14 @@ class _Parser:
             raise NotFast("no item delimiter")
         return out, pos
 
-    def keep(self, out: FastDataset, tag: int, entry: tuple[str, bytes], pos: int, stop: int,
+    def keep(self, out: dict, tag: int, entry: tuple[str, bytes], pos: int, stop: int,
              depth: int) -> None:
         keyword, vr = entry
         if vr == b"?":
             if depth == 0:
                 out[keyword] = ""
         elif vr == b"SQ":
-            if tag == CONTENT_SEQ:
+            if tag == CONTENT_SEQ and self.table is _TABLE:
                 if depth == 0:
                     self.content = self.data[pos:stop]
                     out[keyword] = ""
@@ -268,7 +284,7 @@ class _Parser:
     def sequence(self, pos: int, end: int | None, depth: int, keep: bool) -> tuple[list, int]:
         data = self.data
         limit = self.end if end is None else end
-        items: list[FastDataset] = []
+        items: list[dict] = []
         while pos < limit:
             if limit - pos < 8:
                 raise NotFast("truncated item header")
@@ -291,8 +307,10 @@ class _Parser:
             raise NotFast("no sequence delimiter")
         return items, pos
 
-    def string(self, raw: bytes, vr: bytes) -> str:
+    def string(self, raw: bytes, vr: bytes) -> Any:
         """A value as pydicom converts it, when pydicom would not warn about it."""
+        if vr in NUMBER_VRS:
+            return number(raw, vr)
         check = _CHECKS.get(vr)
         if check is not None:  # decoded as ASCII by pydicom whatever the character set
             raw = raw.rstrip(b" \0")
