@@ -1,20 +1,22 @@
 """The fast small-SR path: ``read_report(path)`` gives the Report ``read_sr(path)`` gives.
 
-An archive is full of small SRs, and reading one with pydicom costs ~1.8 ms, most of it
+An archive is full of small SRs, and reading one with pydicom costs ~1.7 ms, most of it
 converting the header values the reader asks for (``dcmread`` itself is lazy and takes
 ~0.3 ms). This module parses the DICOM Part 10 bytes itself (fast_parse.py: preamble, File
 Meta, explicit or implicit VR little endian, defined and undefined lengths, nested items),
-converts only the header attributes the mapping reads, hands the Content Sequence bytes to
-the codec read_sr uses for them, and maps with the same code as read_sr (read_map.py), so
-the Report, its warnings included, is the same by construction.
+converts only the header attributes the mapping reads, hands the Content Sequence to the
+decoder read_sr uses for it (the codec for its bytes; items_from_pydicom for a sequence of
+undefined length, over datasets like pydicom's: fast_content.py), and maps with the same code
+as read_sr (read_map.py), so the Report, its warnings included, is the same by construction.
+Seed SRs: ~2,800 SRs/s per core against read_sr's ~600 (benchmarks/bench_read_fast.py).
 
 It takes only files whose reading by pydicom it can predict exactly: a value pydicom would
 warn about, a character set other than the default, ISO_IR 100 or ISO_IR 192, an escape
-sequence, a deflated or big endian file, a Content Sequence of undefined length (pydicom
-parses it itself), a UN element it would have to read, anything cut short or malformed.
-For every other file, and for any error, it falls back to ``read_sr``, so results and
-errors are always read_sr's. ``STATS`` counts the two outcomes and the reasons for falling
-back; ``strict=True`` raises :class:`NotFast` instead of falling back (tests, benchmarks).
+sequence, several values in one attribute, a deflated or big endian file, a UN element it
+would have to read, anything cut short or malformed: all go to ``read_sr``, as does any
+error, so results and errors are always read_sr's. ``STATS`` counts the two outcomes and
+the reasons for falling back; ``strict=True`` raises :class:`NotFast` instead of falling
+back (tests, benchmarks).
 
 It never imports pydicom unless it falls back: ``dicomtools read`` starts in ~0.1 s.
 """

@@ -2,12 +2,13 @@
 
 It walks the whole file (so a cut file is never taken for a whole one), keeps the header
 attributes the mapping reads (read_map.py) as plain strings and nested FastDatasets, and
-the Content Sequence as raw bytes for the codec. Each value is converted as pydicom 3
+the Content Sequence as raw bytes for the codec (or, of undefined length, as datasets:
+fast_content.py). Each value is converted as pydicom 3
 converts it (decoded, trailing NUL and space removed) and checked as pydicom checks it when
 reading; a value pydicom would warn about, or anything this parser does not handle, raises
-:class:`NotFast` and the caller falls back to pydicom. Why our own parser: pydicom's value
-conversion on access is ~1.3 ms of read_sr's ~2.3 ms on a seed SR, the whole parse here is
-~0.05 ms (benchmarks/bench_read_fast.py).
+:class:`NotFast` and the caller falls back to pydicom. Why our own parser: pydicom's
+``dcmread`` and conversion of the same header attributes take ~1.15 ms per seed SR, this
+parse ~0.10 ms (11.7x; benchmarks/bench_read_fast.py, "header:" lines).
 """
 
 from __future__ import annotations
