@@ -918,3 +918,21 @@ def test_import_fhir_deep_json_inside_an_extension(capsys, tmp_path, bundle, pro
     run, found, _ = _import_edited(capsys, tmp_path, bundle, edit)
     assert not found and run.rc == 2, found
     assert extension in run.err, run.err
+
+
+def test_concordance_html_with_hostile_file_names(capsys, tmp_path, planted):
+    folder = tmp_path / "srs"
+    folder.mkdir()
+    for key in ("case1/wbmri", "case1/mibg", "case1/us", "case1/pathology"):
+        (folder / planted[key].name).write_bytes(planted[key].read_bytes())
+    names = ["<script>x\x01<\\script>.dcm", "bad\udcff.dcm", "a' onload='x.dcm"]
+    for name in names:
+        (folder / name).write_bytes(b"junk")
+    output = tmp_path / "out" / "page.html"
+    output.parent.mkdir()
+    run = run_cli(capsys, ["concordance", folder, "--format", "html", "-o", output])
+    assert run.crash is None and run.rc == 0, (run.crash, run.err)
+    page = output.read_text(encoding="utf-8")
+    assert _html_problems(page) == []
+    assert "3 non-SR file(s) skipped" in page and "&lt;script&gt;x\\x01" in page
+    assert not [s for s in PLANTED if s in run.out + run.err + page]
