@@ -344,3 +344,11 @@ def test_relapse_and_case_framing_do_not_hide_a_studys_finding():
 def test_a_study_named_twice_in_a_sentence_is_not_a_second_negative_study():
     found = findings("The liver lesion seen on CT demonstrates no corresponding FDG uptake on the PET.")
     assert [(f["procedure"], f["present"]) for f in found if f["procedure"] != "CT"] == [("FDG PET/CT", False)]
+
+
+def test_list_items_keep_their_own_hedge_and_the_part_after_of():
+    found = findings("CT: osseous metastatic disease involving the bilateral clavicles, the scapula, "
+                     "the bones of the pelvis, as well as likely the ribs bilaterally.")
+    assert [(f["site"], f.get("laterality"), f["certainty"]) for f in found] == [
+        ("clavicle", "bilateral", "definite"), ("scapula", None, "definite"), ("pelvis", None, "definite"),
+        ("rib", "bilateral", "possible")]

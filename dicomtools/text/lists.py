@@ -55,6 +55,9 @@ def site_list(clean: str, first: Mention, sites: list[Mention], hi: int,
         if re.fullmatch(r"[ -]{1,2}", gap) and site.value not in _GENERAL:
             out[-1] = site  # "the paravertebral sympathetic chain": the head noun names the place
             continue
+        if out[-1].value in _GENERAL and re.fullmatch(r" of(?: the)? ", gap):
+            out[-1] = site  # "the bones of the pelvis": the part named after "of"
+            continue
         if len(gap) > 60 or not _JOIN.fullmatch(gap) or not has_join(gap):
             break
         out.append(site)
@@ -67,6 +70,7 @@ def has_join(gap: str) -> bool:
     return "," in gap or bool(re.search(r"\b(?:and|or|nor|as well as|followed by)\b|&", gap, re.IGNORECASE))
 
 
+_ITEM_HEDGE = re.compile(r"\b(?:likely|possibly|probably|perhaps|questionabl[ey]|suspected)\b", re.IGNORECASE)
 _LIST_WORD = re.compile(r",|\b(?:and|or|nor|as well as)\b", re.IGNORECASE)
 
 
@@ -144,6 +148,8 @@ def copies(clean: str, draft: Draft, listed: list[Mention], kinds: dict, hi: int
         copy = Draft(draft.procedure, draft.finding, draft.present, draft.certainty,
                      evidence=list(draft.evidence), tracer=draft.tracer,
                      modality_hint=draft.modality_hint)
+        if _ITEM_HEDGE.search(clean, listed[i - 1].end, site.start) and draft.present is True:
+            copy.certainty = "possible"  # "..., as well as likely the ribs": this item only
         copy.fill("site", site.value)
         copy.fill("laterality", own_laterality(clean, site, kinds.get("laterality", [])))
         apply_attributes(clean, copy, kinds, begin, end)
