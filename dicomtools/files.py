@@ -120,8 +120,20 @@ def clean_stale_temp_files(folder: str | os.PathLike[str], target: str | None = 
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], Any]) -> Path:
-    """Call ``write`` on a temporary file beside ``path``, then rename it into place."""
+    """Call ``write`` on a temporary file beside ``path``, then rename it into place.
+
+    An output that cannot be written (a folder, a read-only or missing place, a full disk) is
+    an InputError naming it and the reason; nothing is left behind."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{printable(path)}: is a folder; give the name of a file to write")
+    try:
+        return _write_atomically(path, write)
+    except OSError as exc:
+        raise InputError(f"{printable(path)}: cannot write ({os_error_reason(exc)})") from None
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temp_files(path.parent, path.name)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)

@@ -224,3 +224,17 @@ def test_collect_files_never_opens_a_special_file(tmp_path):
     with pytest.raises(ValueError, match=r"pipe.dcm not a regular file \(FIFO\)"):
         collect_files([tmp_path / "pipe.dcm"], missing=FileNotFoundError,
                       unusable=lambda path, why: ValueError(f"{path} {why}"))
+
+
+def test_an_output_that_cannot_be_written_is_bad_input_naming_it(tmp_path):
+    from dicomtools.errors import InputError
+    from dicomtools.files import write_text
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a folder"):
+        write_text(folder, "x")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(InputError, match=r"file/sub\.txt: cannot write \("):
+        write_text(blocker / "sub.txt", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "out"] and not any(folder.iterdir())
