@@ -352,3 +352,10 @@ def test_list_items_keep_their_own_hedge_and_the_part_after_of():
     assert [(f["site"], f.get("laterality"), f["certainty"]) for f in found] == [
         ("clavicle", "bilateral", "definite"), ("scapula", None, "definite"), ("pelvis", None, "definite"),
         ("rib", "bilateral", "possible")]
+
+
+def test_figure_panels_show_one_lesion_in_several_views():
+    found = findings("Fig. 1 Preoperative MRI. A: Coronal T1-weighted image showing a giant, mildly "
+                     "hypointense mass. B: Axial T2-weighted MRI at the T3-4 level showing a "
+                     "heterogeneously hyper-intense mass extending to the spinal canal.")
+    assert [(f["finding"], f.get("t1_signal"), f.get("t2_signal")) for f in found] == [("mass", "hypo", "hyper")]

@@ -240,8 +240,10 @@ class _Reader:
                 if group and frame["anchor"].start > group[-1].end:
                     found += [_for_procedure(d, p.value) for p in group if p is not frame["proc"]
                               for d in list(found)]
+                panel = bool(_PANEL.match(clean))
                 for one in found:
                     one.summary = self.section == "abstract"
+                    one.panel = panel
                     self.drafts.append(one)
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
         if not frames:
@@ -451,3 +453,8 @@ def _names_own_finding(frame: dict, proc: Mention, lo: int, hi: int) -> bool:
     if own is proc:
         return lo <= frame["anchor"].start < hi
     return abs(frame["anchor"].start - proc.start) < 80
+
+
+# A figure panel: "A: Coronal T1-weighted image ...", "(b) Axial CT ...", "Fig. 2 ...": the
+# panels of one figure show one lesion in several views.
+_PANEL = re.compile(r"\W{0,2}(?:\(?[A-Ha-h]\)|[A-H][:.]|fig(?:ure|\.)? ?\d{1,2}\w?[:.]?)\s", re.IGNORECASE)

@@ -55,6 +55,7 @@ class Draft:
     definite_ref: bool = False
     other: bool = False
     summary: bool = False  # read in an abstract: a restatement of the body
+    panel: bool = False  # read in a figure panel ("B: Sagittal T1-weighted MRI showing ...")
     tracer: str | None = None
     modality_hint: str | None = None
 

@@ -14,6 +14,9 @@ def _compatible(a: Draft, b: Draft) -> bool:
         same_kind = a.finding == b.finding
         return same_kind and a.values.get("site") == b.values.get("site")
     kinds_ok = a.finding == b.finding or {a.finding, b.finding} <= LESIONS
+    if kinds_ok and a.panel and b.panel:
+        # panels of one figure: the lesion in another view, unless they say another place
+        return not _disagree(a, b, "site", "laterality")
     if not kinds_ok:
         return False
     sa, sb = a.values.get("site"), b.values.get("site")
