@@ -359,3 +359,10 @@ def test_figure_panels_show_one_lesion_in_several_views():
                      "hypointense mass. B: Axial T2-weighted MRI at the T3-4 level showing a "
                      "heterogeneously hyper-intense mass extending to the spinal canal.")
     assert [(f["finding"], f.get("t1_signal"), f.get("t2_signal")) for f in found] == [("mass", "hypo", "hyper")]
+
+
+def test_side_inside_a_site_name_and_uptake_corresponding_to_a_ct_lesion():
+    found = findings("The coronally reformatted CT shows a lucent lesion in the distal right tibia, "
+                     "corresponding to increased uptake on 18F-FDG PET.")
+    assert [(f["procedure"], f["finding"], f["site"], f["laterality"]) for f in found] == [
+        ("CT", "lesion", "distal tibia", "right"), ("FDG PET/CT", "uptake", "distal tibia", "right")]

@@ -39,6 +39,9 @@ def _anatomy_index() -> dict[str, str]:
     return index
 
 
+_SIDES = frozenset({"left", "right", "bilateral"})
+
+
 def _latin_singular(index: dict[str, str], key: str) -> str | None:
     """Latin plurals of anatomy: humeri -> humerus, tibiae -> tibia, vertebral bodies -> body."""
     if key.endswith("i"):
@@ -87,7 +90,9 @@ def open_sites(clean: str) -> list[tuple[int, int, str]]:
             span = words[i:i + n]
             if any(clean[a[1]:b[0]].strip(" -") for a, b in pairwise(span)):
                 continue  # only words separated by spaces or hyphens
-            key = terms.normalise("".join(w for _, _, w in span))
+            # "the distal right tibia": a side word inside the name is the laterality's
+            key = terms.normalise("".join(w for j, (_, _, w) in enumerate(span)
+                                          if not (0 < j < n - 1 and w.lower() in _SIDES)))
             term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
                 or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
                 or (_noun_of(index, key) if n == 1 else None)

@@ -141,6 +141,7 @@ def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
                 and not TURN.search(clean, kept[-1]["anchor"].end, frame["anchor"].start):
             lesion, uptake = kept[-1]["anchor"], frame["anchor"]
             p1, p2 = procedure_for(clean, lesion, procedures), procedure_for(clean, uptake, procedures)
+            p2 = tracer_study(uptake, procedures) or p2  # tracer uptake is the tracer study's
             same = ((p1.value if p1 else None) == (p2.value if p2 else None)
                     and assertion.assess(cues, lesion.start, lesion.end)
                     == assertion.assess(cues, uptake.start, uptake.end))
@@ -154,6 +155,14 @@ def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
         frame["lo"] = frame["pre"] if i else 0
         frame["hi"] = frames[i + 1]["pre"] if i + 1 < len(frames) else len(clean)
     return frames
+
+def tracer_study(anchor: Mention, procedures: list[Mention]) -> Mention | None:
+    """The scintigraphy or PET of the sentence nearest a tracer-uptake noun, if any."""
+    if anchor.value != "uptake":
+        return None
+    tracer = [p for p in procedures if modality_of(p.value) in ("NM", "PT")]
+    return min(tracer, key=lambda p: abs(p.start - anchor.start)) if tracer else None
+
 
 def premod(clean: str, anchor: Mention, prev: dict | None) -> int:
     floor = prev["anchor"].end if prev else 0
@@ -175,9 +184,9 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
     if anchor.value == "uptake" and modality_of(procedure) not in ("NM", "PT", None):
         # tracer uptake is not seen on CT/MR/US: "foci of uptake at the mandible showing a
         # lytic lesion on CT" is the PET of a PET/CT; "uptake of contrast" is enhancement
-        tracer = [p for p in procedures if modality_of(p.value) in ("NM", "PT")]
-        if tracer:
-            proc_mention = min(tracer, key=lambda p: abs(p.start - anchor.start))
+        tracer = tracer_study(anchor, procedures)
+        if tracer is not None:
+            proc_mention = tracer
             frame["proc"], procedure = proc_mention, proc_mention.value
         elif modality_of(inherited) in ("NM", "PT"):
             frame["proc"], proc_mention, procedure = None, None, inherited
