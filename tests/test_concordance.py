@@ -258,3 +258,17 @@ def test_two_reports_of_one_study_are_flagged(seed_srs, tmp_path):
     shutil.copy(seed_srs["case1/wbmri"], tmp_path / "first.dcm")
     cohort = collect_files([tmp_path])
     assert any("a second whole-body MRI report of the study" in w for w in cohort.warnings)
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "html", "json"])
+def test_no_table_format_carries_control_or_invisible_characters(fmt):
+    """A label (or any text) with ESC, NUL, a bidi override or a non-character reaches no
+    output raw: a terminal would obey it, HTML cannot carry it."""
+    from dicomtools.concordance import collect_reports, concordance
+    report = Report(modality="MR", procedure="whole-body MRI", patient=Patient(id="P1", issuer="X"),
+                    study=Study(date="20150101"),
+                    findings=(Finding(present=True, finding="mass", site="adrenal gland", laterality="left"),))
+    text = concordance(collect_reports([report]), label="Case\x1b[2J\x00\u202e\ufffe").render(fmt)
+    assert not any(ch in text for ch in "\x1b\x00\u202e\ufffe")
+    if fmt != "json":  # JSON escapes them its own way (\u001b)
+        assert "Case\\x1b[2J\\x00\\u202e\\ufffe" in text

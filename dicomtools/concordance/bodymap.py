@@ -15,17 +15,15 @@ data-level="T9">``. No patient name or identifier enters the map: only the row l
 
 from __future__ import annotations
 
-import html
 import re
 import zlib
 from dataclasses import dataclass
 
 from ..levels import ALL_LEVELS
 from ..model import Finding
-from ..phi import printable
 from .anatomy import PARENT
 from .match import PATHOLOGY, PatientConcordance
-from .tables import format_diagnosis, format_location, hedged_result, term_text
+from .tables import format_diagnosis, format_location, hedged_result, html_text, term_text
 
 WIDTH, BODY_HEIGHT = 360, 600
 SCALE = 1.5  # drawn size per map unit in a page
@@ -114,8 +112,7 @@ PALETTE = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8
            "#5E3C99")  # Okabe-Ito and friends: told apart by colour-blind readers
 
 
-def _esc(text: object) -> str:
-    return html.escape(printable(str(text)), quote=True)
+_esc = html_text  # one escaping for the page and its maps
 
 
 @dataclass

@@ -271,7 +271,7 @@ class ConcordanceReport:
 
     def to_html(self) -> str:
         from .bodymap import base_defs, body_map  # bodymap uses this module's formatting
-        esc = html.escape
+        esc = html_text
         head = "".join(f"<th>{esc(h)}</th>" for h in self._header())
         body = "".join("<tr>" + "".join(
             f"<td class='{_cell_class(c)}'>{esc(c)}</td>" if _cell_class(c) else f"<td>{esc(c)}</td>"
@@ -306,14 +306,25 @@ the picture (radiological convention). Positions are schematic (coded site, side
 """
 
     def render(self, fmt: str) -> str:
-        """The report in one format; the text always encodes as UTF-8 (file names and values
-        are escaped where they enter, any lone surrogate left is escaped here)."""
+        """The report in one format; the text always encodes as UTF-8 and holds no control
+        character but its line ends (file names and values are escaped where they enter; any
+        character left that a table cannot carry raw is escaped here)."""
         text = {"md": self.to_markdown, "csv": self.to_csv, "json": self.to_json,
                 "html": self.to_html}[fmt]()
-        return _SURROGATE.sub(lambda m: printable(m.group()), text)
+        return _UNSAFE.sub(lambda m: printable(m.group()), text)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+def html_text(text: object) -> str:
+    """Any value as HTML text: escaped markup, and control or invisible characters shown as
+    ``\\xNN`` (dicomtools.phi.printable), which HTML cannot carry."""
+    return html.escape(printable(str(text)), quote=True)
+
+
+# What no table format may carry raw: lone surrogates (not UTF-8), control characters other
+# than the line ends the formats use (a terminal obeys ESC), invisible format characters and
+# non-characters; each is shown as printable() shows it.
+_UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f"
+                     "\u2028-\u202e\u2060-\u2064\ufeff\ufffe\uffff]")
 
 
 def _cell_class(cell: str) -> str:
