@@ -12,6 +12,10 @@ file), or it has no Content Sequence (cut between two top-level elements: the co
 last). Other required attributes missing are named in a warning.
 Text a DICOM value cannot hold (a NUL, a control character in a name, bytes invalid in the
 character set) is shown as U+FFFD, with a warning.
+
+This module is the pydicom half (opening, the header as a pydicom Dataset); the mapping to a
+Report is read_map.py, shared with the fast reader (fast.py: the same Report, without pydicom,
+for most small SRs).
 """
 
 from __future__ import annotations
