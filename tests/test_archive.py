@@ -229,3 +229,22 @@ def test_progress_shows_counts_and_rate(demo, tmp_path):
     lines = [line for line in err.splitlines() if line.startswith("index:")]
     assert len(lines) >= 4 and all("files/s" in line for line in lines)
     assert "18/18 files read" in lines[-1]
+
+
+def test_odd_file_names_and_an_index_inside_the_tree(demo, tmp_path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    good = demo / "case1" / "wbmri.dcm"
+    odd = os.fsdecode(bytes(tree) + b"/\xff\nodd.dcm")  # not UTF-8, with a newline
+    shutil.copy(good, odd)
+    out = tree / "idx"  # the index inside the folder indexed: its own files are not read
+    code, _, err = run_cli("index", tree, "-o", out, "--workers", "1")
+    assert code == 0, err
+    (path,) = [p for (p,) in query(out, "SELECT source_path FROM reports")]
+    assert path.endswith("\\xff\nodd.dcm")
+    assert [p for (p,) in query(out, "SELECT path FROM files")] == [path]
+    code, stdout, _ = run_cli("index", tree, "-o", out, "--workers", "1")
+    assert code == 0 and "1 unchanged" in stdout and " 0 SRs read" in stdout
+    os.unlink(odd)
+    code, stdout, _ = run_cli("index", tree, "-o", out, "--workers", "1")
+    assert "1 gone" in stdout and counts(out)["reports"] == 0

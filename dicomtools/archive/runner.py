@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..files import Walker
 from ..phi import printable
 from . import store
-from .worker import FileTask, Job, Outcome, run_job, write_deletions
+from .worker import FileTask, Job, Outcome, run_job, stored_path, write_deletions
 
 DEFAULT_BATCH = 256
 
@@ -158,9 +158,10 @@ def _tasks(paths: list[str], index: Path, state: dict[str, tuple[int, int, str]]
             continue  # the index's own files, when a folder holding it is indexed
         result.seen += 1
         size, mtime = found.stat.st_size, found.stat.st_mtime_ns
-        old = state.get(path)
+        key = stored_path(path)
+        old = state.get(key)
         if old is not None:
-            seen.add(path)
+            seen.add(key)
             if old[0] == size and old[1] == mtime and old[2] != "deleted":
                 result.unchanged += 1
                 continue
@@ -249,7 +250,7 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
                              "so far are kept, run again to continue") from None
         finally:
             executor.close()
-        roots = [os.path.abspath(p) for p in given]
+        roots = [stored_path(os.path.abspath(p)) for p in given]
         gone = [(p, s[0], s[1]) for p, s in state.items()
                 if s[2] != "deleted" and p not in seen and _within(p, roots)]
         if gone:

@@ -281,5 +281,18 @@ def report_rows(report: Report, *, report_id: str, file: dict[str, Any],
 
 
 def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
-    """Rows of one table as an Arrow table with its explicit schema (missing keys: null)."""
-    return pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+    """Rows of one table as an Arrow table with its explicit schema (missing keys: null).
+    Text Parquet cannot hold (a lone surrogate from an undecodable value) is escaped."""
+    try:
+        return pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+    except (UnicodeEncodeError, pa.ArrowException):
+        return pa.Table.from_pylist([{k: _clean(v) for k, v in row.items()} for row in rows],
+                                    schema=SCHEMAS[name])
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value

@@ -57,6 +57,17 @@ class Outcome:
     labs: int = 0
 
 
+def stored_path(path: str) -> str:
+    """A path as the index stores it: as it is, or, when its name is not valid UTF-8 (bytes
+    a folder may hold), those bytes as ``\\xNN`` escapes (Parquet strings are UTF-8). The
+    same file always gets the same string, so the next run still finds it unchanged."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _reader():
     """The fast small-SR reader when it is installed (dicomtools.sr.fast), else read_sr."""
     if importlib.util.find_spec("dicomtools.sr.fast") is not None:
@@ -106,7 +117,8 @@ def run_job(job: Job) -> Outcome:
         return store.patient_key(job.key, report.patient.id, report.patient.issuer)
 
     for n, task in enumerate(job.files):
-        entry: dict[str, Any] = {"path": task.path, "run": job.run, "shard": name,
+        where = stored_path(task.path)
+        entry: dict[str, Any] = {"path": where, "run": job.run, "shard": name,
                                  "size": task.size, "mtime_ns": task.mtime_ns, "sha256": None,
                                  "status": "indexed", "reason": None, "sop_instance_uid": None}
         rows["files"].append(entry)
@@ -158,7 +170,7 @@ def run_job(job: Job) -> Outcome:
             extra = tuple(f"pydicom: {mask_library_message(m, values)}" for m in remarks)
             report = _with_warnings(report, extra)
         entry["sop_instance_uid"] = report.sr.sop_instance_uid if report.sr else None
-        file = {"shard": name, "run": job.run, "source_path": task.path, "file_size": task.size,
+        file = {"shard": name, "run": job.run, "source_path": where, "file_size": task.size,
                 "file_mtime_ns": task.mtime_ns, "file_sha256": entry["sha256"]}
         produced = tables.report_rows(report, report_id=f"{name}:{n}", file=file,
                                       patient_key=key_of, keep_ids=job.keep_ids)
@@ -187,7 +199,7 @@ def _labs(rows: dict[str, list], entry: dict[str, Any], task: FileTask, data: by
         return "problems"
     key = store.patient_key(job.key, pid, issuer)
     for result in results:
-        rows["labs"].append({"source_path": task.path, "shard": entry["shard"], "run": job.run,
+        rows["labs"].append({"source_path": entry["path"], "shard": entry["shard"], "run": job.run,
                              "patient_key": key, "patient_id": pid if job.keep_ids else None,
                              "issuer_of_patient_id": (issuer or None) if job.keep_ids else None,
                              "test": result.test, "result": result.result, "date": result.date})
@@ -202,7 +214,7 @@ def _with_warnings(report, extra: tuple[str, ...]):
 def _problem(rows: dict[str, list], entry: dict[str, Any], task: FileTask, error_class: str,
              message: str, exit_code: int) -> None:
     entry["status"], entry["reason"] = "problem", error_class
-    rows["problems"].append({"path": task.path, "shard": entry["shard"], "run": entry["run"],
+    rows["problems"].append({"path": entry["path"], "shard": entry["shard"], "run": entry["run"],
                              "size": task.size, "mtime_ns": task.mtime_ns,
                              "error_class": error_class, "message": message,
                              "exit_code": exit_code})
