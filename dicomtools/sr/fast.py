@@ -44,6 +44,7 @@ MAX_FAST_BYTES = 64 << 20
 _FAST_SOURCE = Source(is_dataset=lambda item: isinstance(item, FastDataset),
                       uid_keyword=lambda uid: MODALITY_CLASS_KEYWORDS.get(uid, ""))
 
+
 @dataclass
 class Stats:
     """How many files took the fast path, how many fell back, and why."""
