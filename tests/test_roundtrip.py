@@ -191,10 +191,10 @@ def test_diameters_keep_reported_order_and_gain_no_axis(tmp_path):
 
 
 def test_unwritable_report_leaves_no_file(tmp_path):
-    report = Report(modality="NM", procedure="I-123 mIBG scintigraphy",
-                    findings=(Finding(present=False, finding="uptake"),))  # no tracer
+    report = Report(modality="CT", procedure="CT",  # CT has no T2 signal row
+                    findings=(Finding(present=True, finding="mass", t2_signal="hyper"),))
     target = tmp_path / "never.dcm"
-    with pytest.raises(InputError, match="tracer"):
+    with pytest.raises(InputError, match="t2_signal"):
         write_sr(report, target)
     assert list(tmp_path.iterdir()) == []
 
