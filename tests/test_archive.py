@@ -207,9 +207,12 @@ def test_local_pool_gives_the_same_rows(demo, index, tmp_path):
     assert len(list((out / "shards").iterdir())) > 2
 
 
-def test_concordance_window_default_matches_the_matcher():
-    from dicomtools.concordance import cli, match
+def test_constants_kept_light_match_their_homes():
+    from dicomtools.archive import worker
+    from dicomtools.concordance import cli, collect, match
     assert cli.DEFAULT_WINDOW_DAYS == match.DEFAULT_WINDOW_DAYS
+    assert worker._LABS_LIMIT == collect.MAX_LABS_BYTES
+    assert worker.LAB_SUFFIXES == collect.LAB_SUFFIXES
 
 
 def test_commands_start_without_heavy_imports():
@@ -248,3 +251,28 @@ def test_odd_file_names_and_an_index_inside_the_tree(demo, tmp_path):
     os.unlink(odd)
     code, stdout, _ = run_cli("index", tree, "-o", out, "--workers", "1")
     assert "1 gone" in stdout and counts(out)["reports"] == 0
+
+
+def test_large_images_are_skipped_by_their_meta_without_being_read(demo, tmp_path):
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    shutil.copy(demo / "case1" / "wbmri.dcm", tree / "sr.dcm")
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Rows = ds.Columns = 1024
+    ds.BitsAllocated, ds.SamplesPerPixel = 16, 1
+    ds.PixelData = bytes(2 * 1024 * 1024)
+    ds.save_as(tree / "image", enforce_file_format=True)  # no extension: DICM decides
+    out = tmp_path / "idx"
+    assert run_cli("index", tree, "-o", out, "--workers", "1")[0] == 0
+    rows = query(out, "SELECT status, reason, sha256 FROM files WHERE path LIKE '%image'")
+    assert rows == [("skipped", f"not an SR (SOP Class {CTImageStorage} CT Image Storage)", None)]
+    (digest,) = query(out, "SELECT file_sha256 FROM reports")[0]
+    assert digest == hashlib.sha256((tree / "sr.dcm").read_bytes()).hexdigest()
+    assert counts(out)["problems"] == 0

@@ -8,11 +8,13 @@ no module state is set up by the parent.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import importlib.util
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,38 @@ def _sop_class(path: str) -> str | None:
         return None
 
 
+_PEEK_ABOVE = 1 << 20  # bytes; a larger DICOM file's SOP class is read first (images, SEG)
+_SMALL = 1 << 16        # bytes read (and hashed) at once; larger files are hashed streaming
+_LABS_LIMIT = 1 << 20   # = concordance.collect.MAX_LABS_BYTES: a larger labs file is refused
+
+
+def _peek(path: str, keep: int | None) -> tuple[bytes, str | None, bytes]:
+    """(first 132 bytes, SHA-256 when the whole file was read, up to ``keep`` bytes when
+    asked). Opened non-blocking and checked to be a regular file on the descriptor: a file
+    replaced by a FIFO since the walk is never waited on."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        limit = keep if keep is not None else _SMALL
+        data = handle.read(limit + 1)
+    whole = len(data) <= limit
+    digest = hashlib.sha256(data).hexdigest() if whole else None
+    return data[:132], digest, data if keep is not None else b""
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _not_sr(entry: dict[str, Any], sop_class: str) -> None:
+    from pydicom.uid import UID
+    entry["status"] = "skipped"
+    entry["reason"] = f"not an SR (SOP Class {sop_class} {UID(sop_class).name})"
+
+
 def run_job(job: Job) -> Outcome:
     """Read every file of the batch and commit one shard holding all their rows."""
     from ..sr.read import SR_STORAGE
@@ -122,23 +156,31 @@ def run_job(job: Job) -> Outcome:
                                  "size": task.size, "mtime_ns": task.mtime_ns, "sha256": None,
                                  "status": "indexed", "reason": None, "sop_instance_uid": None}
         rows["files"].append(entry)
+        labs = os.path.basename(task.path).endswith(LAB_SUFFIXES)
         try:
-            with open(task.path, "rb") as handle:
-                data = handle.read()
+            head, digest, data = _peek(task.path, _LABS_LIMIT if labs else None)
         except OSError as exc:
             _problem(rows, entry, task, "SRReadError",
                      f"{printable(task.path)}: cannot be read ({exc.strerror or type(exc).__name__})",
                      SRReadError.exit_code)
             counts["problems"] += 1
             continue
-        entry["sha256"] = hashlib.sha256(data).hexdigest()
-        if os.path.basename(task.path).endswith(LAB_SUFFIXES):
+        if labs:
+            entry["sha256"] = digest
             counts[_labs(rows, entry, task, data, job)] += 1
             continue
-        if not task.named and data[128:132] != b"DICM":
+        if not task.named and head[128:132] != b"DICM":
             entry["status"], entry["reason"] = "skipped", "not a DICOM file"
             counts["skipped"] += 1
             continue
+        if task.size > _PEEK_ABOVE and not task.named:
+            # an image or SEG of an archive: its meta says so; not read or hashed whole
+            sop_class = _sop_class(task.path)
+            if sop_class and sop_class not in SR_STORAGE:
+                _not_sr(entry, sop_class)
+                counts["skipped"] += 1
+                continue
+        entry["sha256"] = digest or _sha256(task.path)
         report = None
         with library_warnings() as remarks:
             try:
@@ -146,9 +188,7 @@ def run_job(job: Job) -> Outcome:
             except DicomToolsError as exc:
                 sop_class = _sop_class(task.path) if isinstance(exc, SRReadError) else None
                 if sop_class and sop_class not in SR_STORAGE and not task.named:
-                    from pydicom.uid import UID
-                    entry["status"] = "skipped"
-                    entry["reason"] = f"not an SR (SOP Class {sop_class} {UID(sop_class).name})"
+                    _not_sr(entry, sop_class)
                     counts["skipped"] += 1
                 else:
                     _problem(rows, entry, task, type(exc).__name__, str(exc), exc.exit_code)
