@@ -27,6 +27,7 @@ EPILOG = """exit codes:
   4  not a readable DICOM SR (missing, truncated, not DICOM, not SR)
   5  validation found errors / the demo found a mismatch
   6  PACS error (refused, rejected, timeout, HTTP error) or an instance not verified
+  7  the findings differ (diff)
   141  the reader of our output went away (e.g. `dicomtools read SR --json | head`)
 """
 SUB_EPILOG = "exit codes: see dicomtools --help"
@@ -141,6 +142,11 @@ def _validate_targets(paths: list[str]) -> tuple[list[tuple[str, Path | DicomToo
     return targets, skipped, notes
 
 
+def _viewer_problems(path: Path) -> list[str]:
+    from .sr.viewers import viewer_problems
+    return viewer_problems(path)
+
+
 def _cmd_validate(args) -> int:
     from .demo import validate_each
     from .sr.validate import ALL_TOOLS
@@ -157,6 +163,7 @@ def _cmd_validate(args) -> int:
                 raise target
             n += 1
             result = validate_each(target, tools, status, f"validating {n}/{total} {printable(target)}:")
+            viewers = _viewer_problems(target) if args.viewers else None
         except DicomToolsError as exc:
             status.clear()
             print(f"dicomtools: error: {exc}", file=sys.stderr)
@@ -166,7 +173,8 @@ def _cmd_validate(args) -> int:
             worst = max(worst, exc.exit_code)
             continue
         status.clear()
-        results.append({**result.to_json(), "path": printable(result.path)})
+        results.append({**result.to_json(), "path": printable(result.path),
+                        **({"viewers": viewers} if viewers is not None else {})})
         tally["ok" if result.ok else "errors"] += 1
         if not result.ok:
             worst = max(worst, ValidationFailed.exit_code)
@@ -176,6 +184,10 @@ def _cmd_validate(args) -> int:
                 print(f"  {p.severity:7} {p.tool:10} {p.message}" + (f" (x{count})" if count > 1 else ""))
             for tool, why in result.skipped.items():
                 print(f"  skipped {tool}: {why}")
+            for line in viewers or ():
+                print(f"  warning viewers    {line}")
+            if viewers == []:
+                print("  viewers: displays as measurements in OHIF and Slicer")
     status.clear()
     aside = sys.stderr if args.json else sys.stdout
     for path in skipped:
@@ -267,6 +279,10 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
                         "(unreadable files as {path, ok: false, error, exit_code})")
     p.add_argument("--skip", action="append", choices=["dciodvfy", "dsrdump", "pixelmed"],
                    help="leave out one validator (repeatable); pixelmed takes ~10 s a file")
+    p.add_argument("--viewers", action="store_true",
+                   help="also warn where a report will not display as measurements in OHIF or "
+                        "3D Slicer, naming each reason (title, template, tracking UID, geometry, "
+                        "...); warnings only, the exit code is unchanged")
     p.add_argument("--progress", action="store_true",
                    help="progress lines on stderr even when it is not a terminal")
     p.set_defaults(func=_cmd_validate)

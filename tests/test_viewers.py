@@ -3,6 +3,7 @@ highdicom, dcmqi, DCMTK, pydicom) and mutated copies that each trip exactly one 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import foreign_corpus
@@ -270,3 +271,23 @@ def test_damaged_files_give_reasons_or_one_error_and_no_warnings(corpus, tmp_pat
                 outcomes["reasons"] += 1
         assert not caught, [str(w.message)[:80] for w in caught]
     assert outcomes["reasons"] and outcomes["error"]  # both paths were exercised
+
+
+def test_validate_viewers_warns_and_keeps_the_exit_code(seed_srs, corpus, capsys):
+    """`dicomtools validate --viewers`: the reasons as warnings (text and JSON); a report that
+    displays says so; the exit code is the validation's."""
+    from dicomtools.cli import main
+    skip = ["--skip", "dciodvfy", "--skip", "dsrdump", "--skip", "pixelmed"]
+    seed = seed_srs["case1/wbmri"] if "case1/wbmri" in seed_srs else next(iter(seed_srs.values()))
+    assert main(["validate", "--viewers", *skip, str(seed)]) == 0
+    out = capsys.readouterr().out
+    assert "warning viewers    OHIF:" in out and "warning viewers    Slicer:" in out
+    assert main(["validate", "--viewers", "--json", *skip, str(seed)]) == 0
+    assert json.loads(capsys.readouterr().out)["viewers"] == viewer_problems(seed)
+    clean = [e.path for e in corpus.values() if not viewer_problems(e.path)]
+    if not clean:
+        pytest.skip("no foreign SR displays in both viewers")
+    main(["validate", "--viewers", *skip, str(clean[0])])
+    assert "viewers: displays as measurements in OHIF and Slicer" in capsys.readouterr().out
+    assert main(["validate", *skip, str(seed)]) == 0
+    assert "viewers" not in capsys.readouterr().out
