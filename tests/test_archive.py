@@ -168,6 +168,17 @@ def test_problems_are_rows_with_reason_and_exit_code(demo, tmp_path):
     assert all(Path(p).name in m for p, _, _, m in rows)  # the message names the file
     assert query(out, "SELECT status FROM files WHERE path LIKE '%notes.txt'") == [("skipped",)]
     assert counts(out)["reports"] == 1
+    # unchanged problems are not read again, unless asked (or by a new dicomtools version)
+    code, stdout, _ = run_cli("index", tree, named, "-o", out, "--workers", "1")
+    assert "4 unchanged" in stdout and " 0 problems" in stdout
+    code, stdout, _ = run_cli("index", tree, named, "-o", out, "--workers", "1",
+                              "--retry-problems")
+    assert "2 unchanged" in stdout and " 2 problems" in stdout
+    settings = json.loads((out / "index.json").read_text())
+    settings["reader_version"] = "0.0.1"
+    (out / "index.json").write_text(json.dumps(settings))
+    code, stdout, _ = run_cli("index", tree, named, "-o", out, "--workers", "1")
+    assert " 2 problems" in stdout and len(query(out, "SELECT * FROM problems")) == 2
     # a problem file that is repaired is read on the next run and leaves the problems
     (tree / "cut.dcm").write_bytes(data)
     run_cli("index", tree, named, "-o", out, "--workers", "1")

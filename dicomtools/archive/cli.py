@@ -26,7 +26,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     result = build_index(args.paths, args.output, workers=args.workers, dask=args.dask,
                          keep_ids=args.keep_ids, id_key_file=args.id_key_file,
                          batch_size=args.batch, progress=status,
-                         pacs=args.pacs or args.dicomweb, keys=args.key, calling_aet=args.aet)
+                         pacs=args.pacs or args.dicomweb, keys=args.key, calling_aet=args.aet,
+                         retry_problems=args.retry_problems)
     status.clear()
     if args.pacs or args.dicomweb:
         print(f"fetched {result.fetched:,} SRs from {printable(args.pacs or args.dicomweb)} "
@@ -142,6 +143,9 @@ def add_parsers(sub: Any, epilog: str) -> None:
                    help="files per shard (default 256)")
     p.add_argument("--progress", action="store_true",
                    help="progress lines on stderr even when it is not a terminal")
+    p.add_argument("--retry-problems", action="store_true",
+                   help="read the files listed in problems again even if unchanged (done "
+                        "anyway on the first run of a new dicomtools version)")
     p.add_argument("--compact", action="store_true",
                    help="then rewrite the index as one shard (faster queries); alone, "
                         "without PATH, only that")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..errors import InputError
 from ..files import Walker
 from ..phi import printable
@@ -148,8 +149,10 @@ def _within(path: str, roots: list[str]) -> bool:
 
 
 def _tasks(paths: list[str], index: Path, state: dict[str, tuple[int, int, str]],
-           result: IndexResult, seen: set[str], walker: Walker) -> Iterator[FileTask]:
-    """New and changed files, in walk order; counts the unchanged ones."""
+           result: IndexResult, seen: set[str], walker: Walker,
+           retry: bool = False) -> Iterator[FileTask]:
+    """New and changed files (and, with ``retry``, files that were problems), in walk order;
+    counts the unchanged ones."""
     inside, fetched = str(index.resolve()), str((index / "fetched").resolve())
     for found in walker.walk(paths):
         path = os.path.abspath(found.path)
@@ -162,7 +165,8 @@ def _tasks(paths: list[str], index: Path, state: dict[str, tuple[int, int, str]]
         old = state.get(key)
         if old is not None:
             seen.add(key)
-            if old[0] == size and old[1] == mtime and old[2] != "deleted":
+            if old[0] == size and old[1] == mtime and old[2] != "deleted" \
+                    and not (retry and old[2] == "problem"):
                 result.unchanged += 1
                 continue
         yield FileTask(path, size, mtime, found.named)
@@ -199,13 +203,16 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
                 workers: int | None = None, dask: str | None = None, keep_ids: bool = False,
                 id_key_file: str | None = None, batch_size: int = DEFAULT_BATCH,
                 progress: Callable[[str], None] | None = None, pacs: str | None = None,
-                keys: Iterable[str] = (), calling_aet: str | None = None) -> IndexResult:
+                keys: Iterable[str] = (), calling_aet: str | None = None,
+                retry_problems: bool = False) -> IndexResult:
     """Index the SRs under ``paths`` into the index folder ``index`` (created if needed).
 
     Reads only files that are new or changed since the last run (path, size, mtime); files
     gone from under the given paths get a 'deleted' entry. ``workers``: local processes
     (default: all cores; 1 runs in this process); ``dask``: a scheduler address or 'local'.
-    ``pacs``: also the SRs of this PACS (``dicom://AET@host:port`` or a DICOMweb URL)
+    Files that were problems are read again when they change, with ``retry_problems``, and
+    when this dicomtools version is not the one of the last completed run (the reader may
+    read them now). ``pacs``: also the SRs of this PACS (``dicom://AET@host:port`` or a DICOMweb URL)
     matching ``keys`` (KEY=VALUE), fetched into INDEX/fetched/ first.
     """
     started = time.perf_counter()
@@ -224,6 +231,7 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
     try:
         key = store.load_key(folder, id_key_file)
         settings = _settings(folder, key, keep_ids)
+        retry = retry_problems or settings.get("reader_version") != __version__
         run = int(settings["next_run"])
         settings["next_run"] = run + 1  # taken before any shard: a killed run's number is not reused
         store.write_settings(folder, settings)
@@ -242,7 +250,8 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
         executor: _Local | _Inline | _Dask = (
             _Dask(dask, workers) if dask else _Local(workers) if workers > 1 else _Inline())
         try:
-            _drive(executor, _batches(_tasks(given, folder, state, result, seen, walker), batch_size),
+            _drive(executor, _batches(_tasks(given, folder, state, result, seen, walker, retry),
+                                      batch_size),
                    Job(str(folder), run, key, keep_ids, ()), result, started, progress)
         except OSError as exc:  # the index folder cannot be written (full, read-only ...)
             raise InputError(f"{printable(folder)}: cannot write the index "
@@ -257,6 +266,9 @@ def build_index(paths: Iterable[str | os.PathLike[str]], index: str | os.PathLik
             write_deletions(str(folder), run, gone)
             result.deleted = len(gone)
         result.notes = walker.notes
+        if settings.get("reader_version") != __version__:
+            settings["reader_version"] = __version__  # problems were retried by this version
+            store.write_settings(folder, settings)
         result.seconds = time.perf_counter() - started
         return result
     finally:
