@@ -272,3 +272,17 @@ def test_no_table_format_carries_control_or_invisible_characters(fmt):
     assert not any(ch in text for ch in "\x1b\x00\u202e\ufffe")
     if fmt != "json":  # JSON escapes them its own way (\u001b)
         assert "Case\\x1b[2J\\x00\\u202e\\ufffe" in text
+
+
+def test_an_mibg_scan_without_isotope_is_compared_with_wbmri_by_default():
+    from dicomtools.concordance import collect_reports, concordance
+    patient, study = Patient(id="P1", issuer="X"), Study(date="20150101")
+    mri = Report(modality="MR", procedure="whole-body MRI", patient=patient, study=study,
+                 findings=(Finding(present=True, finding="mass", site="adrenal gland", laterality="left"),))
+    mibg = Report(modality="NM", procedure="mIBG scintigraphy", patient=patient, study=study,
+                  findings=(Finding(present=False, finding="uptake", site="whole body"),))
+    agreements = concordance(collect_reports([mri, mibg])).agreements
+    assert {(a.scheme, a.second) for a in agreements if a.pairs} == {
+        ("curie", "mIBG scintigraphy"), ("siopen", "mIBG scintigraphy")}
+    curie = next(a for a in agreements if a.scheme == "curie" and a.pairs)
+    assert curie.first_only == 1  # the soft-tissue region: MRI saw what mIBG did not

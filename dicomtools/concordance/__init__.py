@@ -17,8 +17,9 @@ from .tables import ConcordanceReport, table_row
 __all__ = ["concordance", "concordance_of_files", "collect", "collect_files", "collect_reports",
            "analyse_patient", "ConcordanceReport", "DEFAULT_WINDOW_DAYS"]
 
-# The comparison the case series is about; further pairs can be asked for.
-DEFAULT_PAIRS = (("whole-body MRI", "I-123 mIBG scintigraphy"),)
+# The comparison the case series is about (an mIBG scan whose isotope the report does not name
+# is its own procedure); further pairs can be asked for.
+DEFAULT_PAIRS = (("whole-body MRI", "I-123 mIBG scintigraphy"), ("whole-body MRI", "mIBG scintigraphy"))
 
 
 def concordance(cohort: Cohort, *, window_days: int = DEFAULT_WINDOW_DAYS, label: str = "Case",
@@ -31,6 +32,8 @@ def concordance(cohort: Cohort, *, window_days: int = DEFAULT_WINDOW_DAYS, label
     records = [p.record for p in results]
     agreements = [region_agreement(records, a, b, scheme) for a, b in pairs
                   for scheme in ("curie", "siopen")]
+    if pairs is DEFAULT_PAIRS:  # a default pair without data says nothing; keep the first one
+        agreements = [a for i, a in enumerate(agreements) if a.pairs or i < 2]
     return ConcordanceReport(rows, results, sensitivity(results, sensitivity_workup_only),
                              agreements, cohort, show_ids, sensitivity_workup_only)
 
