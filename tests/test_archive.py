@@ -145,6 +145,11 @@ def test_second_run_reads_only_what_changed(demo, tmp_path):
     code, stdout, _ = run_cli("index", tree, "-o", out, "--workers", "1")
     assert "1 gone" in stdout
     assert counts(out)["reports"] == first["reports"] - 1
+    from dicomtools.archive.store import load_state
+    state = load_state(out)
+    assert state == {p: (s, m, t) for p, s, m, t in
+                     query(out, "SELECT path, size, mtime_ns, status FROM files")}
+    assert state[str(tree / "case3" / "wbmri.dcm")][2] == "deleted"
     assert query(out, "SELECT count(*) FROM findings WHERE site = 'paravertebral' "
                       "AND laterality = 'right'") == [(0,)]
 

@@ -100,6 +100,10 @@ def test_a_crash_between_the_steps_of_a_commit_counts_nothing_twice(archive, cle
     shutil.copytree(shards[1], out / "shards" / shards[1].name.replace("r00000001", "r00000000"))
     assert counts(out) == clean
     _no_duplicates(out)
+    # the crawl state (read with pyarrow) chooses the entries the files view chooses
+    from dicomtools.archive.store import load_state
+    view = {p: (s, m, t) for p, s, m, t in query(out, "SELECT path, size, mtime_ns, status FROM files")}
+    assert load_state(out) == view and len(view) == COPIES
     code, stdout, _ = run_cli("index", archive, "-o", out, "--workers", "1")
     assert code == 0 and " 0 SRs read" in stdout and counts(out) == clean
     assert not (out / "pending" / "r00000009-p1-000000000000").exists()
