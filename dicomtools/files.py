@@ -171,6 +171,33 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 # ---- walking folders ---------------------------------------------------------------------
+def read_input_text(path: str | os.PathLike[str], what: str, max_bytes: int,
+                    encoding: str = "utf-8") -> str:
+    """The text of an input file (findings JSON, a bundle, report text), or an InputError
+    naming the file and the problem: missing, a folder, unreadable, over ``max_bytes``, not
+    ``encoding`` (with the byte and its offset). A UTF-8 byte-order mark is dropped."""
+    name = printable(path)
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a folder, not {what}") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({os_error_reason(exc)})") from None
+    if len(raw) > max_bytes:
+        raise InputError(f"{name}: larger than the {max_bytes:,}-byte limit of {what}")
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
+                         f"{exc.start})") from None
+    except LookupError:
+        raise InputError(f"unknown text encoding {encoding!r}") from None
+    return text.removeprefix("\ufeff")
+
+
 def file_kind(mode: int) -> str:
     """What a file that is not a regular file or folder is, from its ``st_mode``: 'FIFO'."""
     return ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else

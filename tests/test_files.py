@@ -4,6 +4,7 @@ the temporary files of a killed run cleaned up by the next write to the same fol
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -238,3 +239,18 @@ def test_an_output_that_cannot_be_written_is_bad_input_naming_it(tmp_path):
     with pytest.raises(InputError, match=r"file/sub\.txt: cannot write \("):
         write_text(blocker / "sub.txt", "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "out"] and not any(folder.iterdir())
+
+
+def test_input_files_are_read_with_one_clear_error_per_problem(tmp_path):
+    from dicomtools.errors import InputError
+    from dicomtools.files import read_input_text
+    good = tmp_path / "a.json"
+    good.write_bytes("\ufeff{}".encode())
+    assert read_input_text(good, "a findings file", 100) == "{}"
+    (tmp_path / "big.json").write_bytes(b" " * 101)
+    (tmp_path / "bad.json").write_bytes(b'{"x": "\xff"}')
+    for name, message in (("missing.json", "no such file"), ("", "is a folder, not a findings file"),
+                          ("big.json", "larger than the 100-byte limit of a findings file"),
+                          ("bad.json", "not utf-8 text (byte 0xff at offset 7)")):
+        with pytest.raises(InputError, match=re.escape(message)):
+            read_input_text(tmp_path / name, "a findings file", 100)
