@@ -76,3 +76,33 @@ def test_prose_rules_are_fast_on_junk(junk):
     non_report(normalise(junk), False)
     extract_findings(junk * 20)
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("text", [
+    # a cohort: patients counted, none pointed at
+    "Results: In twelve patients the adrenal mass measured 3 to 9 cm; calcification was seen on "
+    "CT (n = 7) and high T2 signal on MRI (n = 5).",
+    "Fourteen children are described. CT showed retroperitoneal masses encasing vessels and MRI "
+    "showed intraspinal extension in three of them.",
+    "The median survival of all 41 subjects was 800 days; those with an FDG SUVmax above 4 "
+    "did worse (p = 0.01).",
+    # background: nothing said of one examination
+    "Thoracic neuroblastoma may present as a posterior mediastinal mass. MRI is preferred to CT "
+    "for intraspinal extension, and a mIBG scan is used for staging.",
+    "A cystic adrenal mass in a neonate suggests haemorrhage, but neuroblastoma should be considered.",
+])
+def test_text_about_no_one_patient_gives_nothing(text):
+    assert extract_findings(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    # one patient pointed at, although the text counts others
+    "Of 20 patients in the literature, most had adrenal primaries. Our patient's CT showed a "
+    "right adrenal mass.",
+    # a report line, a side, a result said of a test
+    "Right adrenal mass.",
+    "MIBG scintigraphy failed to demonstrate any uptake.",
+    "Axial T2-weighted image (b) shows a hyperintense paravertebral mass.",
+])
+def test_text_about_one_patient_is_read(text):
+    assert extract_findings(text)

@@ -127,6 +127,8 @@ def read_text(text: str, *, max_chars: int = MAX_TEXT) -> tuple[list[ExtractedFi
         raise InputError(f"report text has {len(text):,} characters; the limit is "
                          f"{max_chars:,} (a report, not a document collection)")
     reader = _Reader()
+    if prose.not_one_patient(text):
+        return [], None  # cohort statistics, background text: about no one patient's study
     for sentence in split_sentences(text):
         reader.read(sentence, line_start=_opens_line(text, sentence.start))
     indication = " ".join(reader.indication)[:1024] or None

@@ -183,3 +183,51 @@ def section_label(clean: str) -> tuple[str, int] | None:
     if _REPORT_LABEL.fullmatch(name):
         return "report", m.end()
     return "other", m.end()
+
+
+# ---- the whole text: one patient's examination, or text about many or about none ----------
+# A report or a case report is about one patient: it points at them ("the patient", "a
+# 3-year-old", "she", "our case") or is laid out as a report ("Findings:"). A cohort abstract
+# counts patients instead ("in nine patients", "n = 9", "for all 34 subjects", "p = 0.002").
+_NUMBER = (r"(?:\d{1,5}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+           r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty)")
+_COHORT_COUNT = _rx(
+    rf"\b(?:n ?= ?\d{{1,5}}\b|{_NUMBER} (?:of {_NUMBER} )?(?:[a-z-]{{1,20}} ){{0,2}}(?:patients|subjects|"
+    r"infants|children|adults|neonates|participants|individuals)\b|"
+    r"p ?[<=>≤] ?0?\.\d|95 ?% ?CI\b|retrospectively (?:analy[sz]ed|reviewed|evaluated)|"
+    r"median (?:age|survival)|mean age)")
+_ONE_PATIENT = re.compile(
+    r"\b(?:[Tt]he patient|[Oo]ur patient|[Tt]his patient|[Tt]he patient's|"
+    r"\d{1,3}[- ](?:year|month|week|day)s?[- ]old|[Hh]e|[Ss]he|[Hh]is|[Hh]er|[Hh]im|"
+    r"[Tt]he (?:child|girl|boy|infant|baby|neonate|newborn|man|woman|toddler)|"
+    r"(?:[Ii]n this|[Oo]ur|[Tt]he present|[Tt]his) case|[Cc]ase (?:\d{1,2}|report)|a case of|"
+    r"(?:FINDINGS|Findings|IMPRESSION|Impression|CONCLUSION|Conclusion|History|HISTORY)\s?:)(?!\w)")
+# Something said of one examination: a result in the past, a side, a size, a negative, a
+# report line "Label: ...", a test that shows ("CT shows", "MR images show"). Background and
+# guideline prose has none of them: what tests can show and tumours usually do.
+_TEST = (r"(?:images?|scans?|CT|MRI|MR|ultraso\w{2,8}|sonograph\w{1,2}|radiographs?|scintigra\w{2,5}|"
+         r"PET(?:/CT)?|m?IBG|study|examination)")
+_NOT_RESULT = r"(?!(?:may|might|can|could|would|should|will|must|is|are|be|been)\b)"
+_PARTICULAR = _rx(
+    r"\b(?:was|were|showed|revealed|demonstrated|had|detected|identified|noted|disclosed|displayed|"
+    r"depicted|measur\w{1,4}|there (?:is|are)|right|left|bilateral|no|not|without|negative|positive|"
+    r"abnormal|unremarkable|normal|\d{1,4}(?:\.\d{1,3})? ?(?:mm|cm|MBq|mCi)\b|SUV\w{0,4} ?[=:]? ?\d)\b|"
+    r"(?:^|\n|[.;] )[ \t]{0,8}[\w /().+-]{2,30}:|"
+    # "CT shows", "MR images show", "the scan failed to", "image showing"
+    rf"\b{_TEST}(?: {_NOT_RESULT}[\w()]{{1,14}}){{0,3}} {_NOT_RESULT}"
+    r"(?:shows|show|reveals|reveal|demonstrates|depicts|displays|showing|revealing|demonstrating|depicting|"
+    r"\w{2,14}ed)\b")
+
+
+def not_one_patient(text: str) -> str | None:
+    """Why a whole text is not about one patient's examination, or None when it may be.
+
+    "cohort": it counts patients and never points at one; "general": nothing in it is said
+    of one examination or one patient (no result, side, size, negative, report line, a test
+    that shows or showed, a patient pointed at).
+    """
+    if _COHORT_COUNT.search(text) and not _ONE_PATIENT.search(text):
+        return "cohort"
+    if not _PARTICULAR.search(text) and not _ONE_PATIENT.search(text):
+        return "general"
+    return None
