@@ -157,5 +157,6 @@ def add_parsers(sub: Any, epilog: str) -> None:
                     "evaluations, problems (and files, the crawl state). See docs/archive.md.")
     p.add_argument("index", metavar="INDEX", help="index folder made by dicomtools index")
     p.add_argument("sql", metavar="SQL", help="one SQL statement")
-    p.add_argument("--format", choices=_FORMATS, default="table")
+    p.add_argument("--format", choices=_FORMATS, default="table",
+                   help="table: aligned columns for people; json: a list of row objects; csv")
     p.set_defaults(func=_cmd_query)
