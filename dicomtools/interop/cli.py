@@ -73,7 +73,8 @@ def add_parsers(sub: Any, epilog: str) -> None:
     """Register ``export`` and ``import`` (each with ``fhir`` and ``dcmqi``)."""
     p = sub.add_parser("export", help="SR -> FHIR R5 bundle or dcmqi JSON", epilog=epilog,
                        formatter_class=_FORMATTER)
-    formats = p.add_subparsers(dest="export_format", required=True, metavar="FORMAT")
+    formats = p.add_subparsers(dest="export_format", required=True, metavar="FORMAT",
+                               help="fhir (R5 Bundle, HL7 DICOM SR IG) or dcmqi (TID 1500 JSON)")
     f = formats.add_parser(
         "fhir", help="SRs -> FHIR R5 transaction Bundle (HL7 DICOM SR IG)", epilog=epilog,
         formatter_class=_FORMATTER,
@@ -107,7 +108,8 @@ def add_parsers(sub: Any, epilog: str) -> None:
 
     p = sub.add_parser("import", help="FHIR R5 bundle or dcmqi JSON -> findings / SR",
                        epilog=epilog, formatter_class=_FORMATTER)
-    formats = p.add_subparsers(dest="import_format", required=True, metavar="FORMAT")
+    formats = p.add_subparsers(dest="import_format", required=True, metavar="FORMAT",
+                               help="fhir (R5 Bundle) or dcmqi (TID 1500 JSON + its files)")
     f = formats.add_parser(
         "fhir", help="FHIR R5 Bundle -> report JSON", epilog=epilog, formatter_class=_FORMATTER,
         description=_wrap("Read a FHIR R5 Bundle of the HL7 DICOM SR IG (as `export fhir` writes "
