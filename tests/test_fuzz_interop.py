@@ -320,15 +320,10 @@ def mutate_json(data, rng: random.Random, *, fhir: bool) -> tuple[str, bytes]:
 
 # -- known defects (each has a strict xfail below; the campaigns skip only these) -------------
 KNOWN: list[tuple[str, re.Pattern]] = [
-    # test_import_fhir_quotes_a_non_string_resource_type_whole
-    ("import fhir", re.compile(r"planted patient data printed: .* entry\[\d+\] is a [{\[]")),
-    # test_import_fhir_deep_json_inside_an_extension
-    ("import fhir", re.compile(r"uncaught RecursionError")),
+    # (fixed: a non-string resourceType quoted whole, RecursionError from JSON in an
+    # extension, FHIR model errors not naming the SR)
     # test_import_dcmqi_with_a_too_long_file_name
     ("import dcmqi", re.compile(r"uncaught OSError: \[Errno 36\] File name too long")),
-    # test_export_fhir_error_from_the_fhir_models_names_the_sr
-    ("export fhir", re.compile(r"error names none of .*dicomtools: error: export: not a valid "
-                               r"FHIR R5 Bundle: ")),
 ]
 #: cases per campaign = SCALE x the default (FUZZ_INTEROP_SCALE=10 for a longer campaign)
 SCALE = max(1, int(os.environ.get("FUZZ_INTEROP_SCALE", "1")))
@@ -686,11 +681,8 @@ def _bundle_file(tmp: Path, data) -> Path:
 
 
 @pytest.mark.parametrize("resource_type", [
-    pytest.param({"patient": {"identifier": {"value": PLANTED_ID}}}, marks=pytest.mark.xfail(
-        strict=True, reason="import fhir: a non-string resourceType is quoted whole in the "
-                            "error (the patient ID it holds is printed, the line is unbounded)")),
-    pytest.param([PLANTED_ID], marks=pytest.mark.xfail(
-        strict=True, reason="import fhir: a list resourceType is quoted whole in the error")),
+    {"patient": {"identifier": {"value": PLANTED_ID}}},  # named by its JSON path, not quoted
+    [PLANTED_ID],
     "Plantedname",  # a string is an unknown type name: it may be quoted (and is)
 ])
 def test_import_fhir_quotes_a_non_string_resource_type_whole(capsys, tmp_path, resource_type):
@@ -720,12 +712,7 @@ def test_import_dcmqi_with_a_too_long_file_name(capsys, tmp_path, dcmqi_seeds, k
 
 
 @pytest.mark.parametrize("uid", [
-    pytest.param("1.2.3_4", marks=pytest.mark.xfail(
-        strict=True, reason="export fhir: a UID the FHIR models refuse gives 'export: not a valid "
-                            "FHIR R5 Bundle: entry.0.resource.studyUid: ...' naming neither the "
-                            "SR file nor the value")),
-    pytest.param("1.2.3 4", marks=pytest.mark.xfail(
-        strict=True, reason="export fhir: error from the FHIR models does not name the SR")),
+    "1.2.3_4", "1.2.3 4",  # UIDs the FHIR models refuse
 ])
 def test_export_fhir_error_from_the_fhir_models_names_the_sr(capsys, tmp_path, planted, uid):
     ds = pydicom.dcmread(planted["case1/wbmri"])
@@ -770,12 +757,8 @@ def _import_edited(capsys, tmp: Path, bundle: dict, edit) -> tuple[Run, list[str
 
 @pytest.mark.parametrize("unit,expected", [
     ("mm", 26.0),
-    pytest.param("cm", 260.0, marks=pytest.mark.xfail(
-        strict=True, reason="import fhir: the unit of a dimensions_mm Observation is ignored "
-                            "(26 cm is read back as 26 mm, silently)")),
-    pytest.param("[furlong_us]", None, marks=pytest.mark.xfail(
-        strict=True, reason="import fhir: a length in a unit that is not a length of mm is "
-                            "accepted and read as mm")),
+    ("cm", 260.0),  # converted
+    ("[furlong_us]", None),  # a unit import cannot convert: refused
 ])
 def test_import_fhir_reads_the_unit_of_a_dimension(capsys, tmp_path, bundle, unit, expected):
     i = _entry_index(bundle, _is_dimension)
@@ -791,9 +774,6 @@ def test_import_fhir_reads_the_unit_of_a_dimension(capsys, tmp_path, bundle, uni
         assert run.rc == 2 or reports[0]["findings"][0]["dimensions_mm"][0] == expected
 
 
-@pytest.mark.xfail(strict=True, reason="import fhir: a measurement-group Observation without "
-                   "hasMember: its member Observations (dimensions, signals, certainty) are "
-                   "dropped without an error or a warning")
 def test_import_fhir_orphan_members_are_not_dropped_silently(capsys, tmp_path, bundle):
     i = _entry_index(bundle, lambda r: r["resourceType"] == "Observation" and "hasMember" in r)
 
@@ -804,9 +784,6 @@ def test_import_fhir_orphan_members_are_not_dropped_silently(capsys, tmp_path, b
     assert run.rc == 2 or any(r["warnings"] for r in reports), "members dropped silently"
 
 
-@pytest.mark.xfail(strict=True, reason="import fhir: a group Observation whose derivedFrom names "
-                   "no entry is moved to a new anonymous report (no SR, no modality) silently; "
-                   "its own report is left without findings")
 def test_import_fhir_dangling_derived_from_is_an_error(capsys, tmp_path, bundle):
     i = _entry_index(bundle, lambda r: r["resourceType"] == "Observation" and "hasMember" in r)
 
@@ -818,8 +795,6 @@ def test_import_fhir_dangling_derived_from_is_an_error(capsys, tmp_path, bundle)
     assert run.rc == 2
 
 
-@pytest.mark.xfail(strict=True, reason="import fhir: two entries with one fullUrl (FHIR bdl-7) "
-                   "are accepted: the SR's report comes back twice")
 def test_import_fhir_duplicate_full_url_is_an_error(capsys, tmp_path, bundle):
     def edit(data):
         data["entry"].append(copy.deepcopy(data["entry"][0]))
@@ -865,8 +840,6 @@ def test_output_that_is_a_directory_is_an_error(capsys, tmp_path, planted, dcmqi
     assert list(target.parent.iterdir()) == [target] and not list(target.iterdir())
 
 
-@pytest.mark.xfail(strict=True, reason="export fhir A.dcm A.dcm: 'the same SR is given twice "
-                   "(SOP Instance UID ...)' names neither file")
 def test_export_fhir_of_one_sr_twice_names_the_files(capsys, tmp_path, planted):
     copy_path = tmp_path / "copy-of-wbmri.dcm"
     copy_path.write_bytes(planted["case1/wbmri"].read_bytes())
@@ -894,16 +867,9 @@ def test_import_dcmqi_note_names_the_value_left_out(capsys, tmp_path, dcmqi_seed
 
 
 @pytest.mark.parametrize("profile_index,extension,text", [
-    pytest.param(0, "study", "[" * 100_000 + "]" * 100_000, marks=pytest.mark.xfail(
-        strict=True, reason="import fhir: deeply nested JSON in the study extension's "
-                            "valueString: uncaught RecursionError (json.loads), traceback, exit 1"),
-        id="study-100000-lists"),
-    pytest.param(0, "sr-content", "[" * 100_000 + "]" * 100_000, marks=pytest.mark.xfail(
-        strict=True, reason="import fhir: deeply nested JSON in an sr-content extension: "
-                            "uncaught RecursionError"), id="sr-content-100000-lists"),
+    pytest.param(0, "study", "[" * 100_000 + "]" * 100_000, id="study-100000-lists"),
+    pytest.param(0, "sr-content", "[" * 100_000 + "]" * 100_000, id="sr-content-100000-lists"),
     pytest.param(2, "sr-content", '[{"value_type":"TEXT","children":' * 3000 + "[]" + "}]" * 3000,
-                 marks=pytest.mark.xfail(strict=True, reason="import fhir: 3,000 nested content "
-                                         "items in sr-content: RecursionError before MAX_DEPTH"),
                  id="sr-content-3000-items"),
     pytest.param(0, "sr-content", "[" * 200 + "]" * 200, id="sr-content-200-lists"),  # refused
 ])

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, one_line, show
 from ..files import write_text
 from ..model import Report
 from ..phi import printable
-from .fhir_codes import full_url
+from .fhir_bundle import check_types, kind_of
+from .fhir_codes import EXT_FIELD, ext_value, full_url
 from .fhir_export import report_entries, seed_of
 from .fhir_import import bundle_to_reports as _to_reports
-from .fhir_import import check_types
 
 __all__ = ["reports_to_bundle", "bundle_to_reports", "export_fhir", "import_fhir", "read_bundle",
            "validate_bundle", "bundle_json", "MAX_BUNDLE_BYTES", "Exported"]
@@ -43,18 +43,31 @@ def reports_to_bundle(reports: Iterable[Report], *, diagnostic_report: bool = Fa
 
     ``diagnostic_report`` adds one DiagnosticReport per report, which the IG leaves out of its
     scope (it maps measurements, not reports)."""
-    reports = list(reports)
+    return _bundle(list(reports), None, diagnostic_report)[0]
+
+
+def _bundle(reports: list[Report], names: list[str] | None,
+            diagnostic_report: bool) -> tuple[dict[str, Any], list[int]]:
+    """The bundle of the reports (read from the files ``names``, if given), and where the
+    entries of each report end."""
     seeds = [seed_of(r) for r in reports]
-    twice = [s for s, n in Counter(seeds).items() if n > 1]
-    if twice:
-        raise InputError(f"the same SR is given twice (SOP Instance UID {twice[0]})")
+    first: dict[str, int] = {}
+    for k, seed in enumerate(seeds):
+        if seed in first and names:
+            raise InputError(f"the same SR is given twice: {names[first[seed]]} and {names[k]} "
+                             f"(SOP Instance UID {show(seed)})")
+        if seed in first:
+            raise InputError(f"the same SR is given twice (SOP Instance UID {show(seed)})")
+        first[seed] = k
     entries: list[dict[str, Any]] = []
+    ends = []
     for report in reports:
         entries += report_entries(report, diagnostic_report=diagnostic_report)
+        ends.append(len(entries))
     return {"resourceType": "Bundle",
             "identifier": {"system": "urn:ietf:rfc:3986",
                            "value": full_url("|".join(seeds), "bundle")},
-            "type": "transaction", "entry": entries}
+            "type": "transaction", "entry": entries}, ends
 
 
 def bundle_to_reports(bundle: dict[str, Any], where: str = "bundle") -> list[Report]:
@@ -74,18 +87,38 @@ def bundle_to_reports(bundle: dict[str, Any], where: str = "bundle") -> list[Rep
 def validate_bundle(bundle: Any, where: str = "bundle") -> None:
     """Check a bundle and every resource in it against the fhir.resources R5 models; an
     InputError names the first element that is wrong (never its value: it may be patient data)."""
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        kind = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
-        raise InputError(f"{where}: not a FHIR Bundle (resourceType {kind!r})")
+    if not isinstance(bundle, dict):
+        raise InputError(f"{where}: not a FHIR Bundle (the JSON is {kind_of(bundle)}, not an object)")
+    if bundle.get("resourceType") != "Bundle":
+        kind = bundle.get("resourceType")
+        kind = show(kind) if isinstance(kind, str) or kind is None else kind_of(kind)
+        raise InputError(f"{where}: not a FHIR Bundle (resourceType {kind})")
+    error = _first_error(bundle)
+    if error is not None:
+        loc, msg, count = error
+        raise InputError(f"{where}: not a valid FHIR R5 Bundle: {_dotted(loc) or 'bundle'}: "
+                         f"{msg} ({count} error(s))")
+
+
+def _first_error(bundle: dict[str, Any]) -> tuple[tuple, str, int] | None:
+    """Where the R5 models first refuse the bundle (their location, their message without
+    the value refused, how many errors), or None."""
     from fhir.resources.bundle import Bundle  # heavy (pydantic models): only when needed
     from pydantic import ValidationError
     try:
         Bundle.model_validate(bundle)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first.get("loc", ()))
-        raise InputError(f"{where}: not a valid FHIR R5 Bundle: {loc or 'bundle'}: "
-                         f"{first.get('msg', 'invalid')} ({exc.error_count()} error(s))") from None
+        msg = str(first.get("msg", "invalid"))
+        value = first.get("input")
+        if isinstance(value, (str, int, float)) and str(value) and str(value) in msg:
+            msg = msg.replace(str(value), "<the value>")  # a validator may quote it
+        return tuple(first.get("loc", ())), one_line(msg, 200), exc.error_count()
+    return None
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
 
 
 def bundle_json(bundle: dict[str, Any]) -> str:
@@ -106,12 +139,53 @@ def export_fhir(paths: Iterable[str | os.PathLike[str]], output: str | os.PathLi
                 diagnostic_report: bool = False) -> Exported:
     """Read each SR, map them to one validated transaction Bundle, write it atomically."""
     from ..sr.read import read_sr
+    paths = list(paths)
+    names = [printable(p) for p in paths]
     reports = [read_sr(p) for p in paths]
-    bundle = reports_to_bundle(reports, diagnostic_report=diagnostic_report)
-    validate_bundle(bundle, "export")
+    bundle, ends = _bundle(reports, names, diagnostic_report)
+    error = _first_error(bundle)
+    if error is not None:
+        raise InputError(_export_error(bundle, ends, names, *error))
     path = write_text(output, bundle_json(bundle))
     counts = Counter(e["resource"]["resourceType"] for e in bundle["entry"])
     return Exported(path, len(reports), dict(sorted(counts.items())))
+
+
+# The element of an ImagingSelection that a DICOM attribute became: (of the SR itself, of an
+# instance the SR references). Their values are UIDs, which an error may quote.
+_ATTRIBUTES = {"studyUid": ("StudyInstanceUID", "StudyInstanceUID of a referenced instance"),
+               "seriesUid": ("SeriesInstanceUID", "SeriesInstanceUID of a referenced instance"),
+               "uid": ("SOPInstanceUID", "ReferencedSOPInstanceUID"),
+               "code": ("SOPClassUID", "ReferencedSOPClassUID"),
+               "frameOfReferenceUid": ("FrameOfReferenceUID", "ReferencedFrameOfReferenceUID")}
+
+
+def _export_error(bundle: dict[str, Any], ends: list[int], names: list[str], loc: tuple,
+                  msg: str, count: int) -> str:
+    """The message of a bundle the R5 models refuse: the SR file, the DICOM attribute and
+    its value when the element holds a UID, else the FHIR element (its value not quoted)."""
+    if len(loc) < 3 or loc[0] != "entry" or not isinstance(loc[1], int) or loc[1] >= ends[-1]:
+        return f"export: not a valid FHIR R5 Bundle: {_dotted(loc) or 'bundle'}: {msg}"
+    n, rest = loc[1], loc[3:]
+    name = names[next(k for k, end in enumerate(ends) if n < end)]
+    resource = bundle["entry"][n]["resource"]
+    element = f"{resource.get('resourceType')}.{_dotted(rest)}"
+    value: Any = resource
+    for step in rest:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            value = None
+            break
+    keys = [p for p in rest if isinstance(p, str)]
+    attribute = _ATTRIBUTES.get(keys[-1]) if keys and resource.get("resourceType") == \
+        "ImagingSelection" and (keys[-1] != "code" or keys[-2:-1] == ["sopClass"]) else None
+    extra = f"; {count - 1} more error(s)" if count > 1 else ""
+    if attribute is not None and isinstance(value, str):
+        ours = (ext_value(resource, EXT_FIELD, "valueCode") == "report")
+        return (f"{name}: {attribute[0] if ours else attribute[1]} {show(value)} is not a value "
+                f"FHIR R5 accepts ({element}: {msg}{extra})")
+    return f"{name}: FHIR R5 refuses the value the SR gives {element} ({msg}{extra})"
 
 
 def read_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:

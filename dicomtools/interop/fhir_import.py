@@ -9,30 +9,25 @@ Errors name the bundle file, the entry and the element.
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import replace
 from typing import Any
 
-from .. import vocab
-from ..errors import InputError
+from .. import terms, vocab
+from ..errors import InputError, show
 from ..levels import CODE_LEVELS
 from ..model import Finding, ImageRef, Patient, Report, Roi, SRIdentity, Study
 from ..observations import Evaluation, Measurement
 from ..values import MAX_DEPTH, PADDING, VALUE_TYPES, ContentNode
 from ..vocab import Code, Concept, code_from_json, code_to_json
 from . import fhir_codes as fc
+from .fhir_bundle import Bundle, check_parts, check_sources, field_of, json_text
 from .fhir_codes import code_of, ext_value, uid_from
 
 
 def _code_json(data: Any, where: str) -> dict[str, str]:
     return code_to_json(code_of(data, where))
 
-#: Resource types a bundle may hold: the IG's profiles (Observation, ImagingSelection,
-#: BodyStructure, Device, Practitioner), what it references (Patient, ImagingStudy,
-#: ServiceRequest) and our optional DiagnosticReport. The referenced ones are not read.
-READ_TYPES = ("Observation", "ImagingSelection", "BodyStructure")
-IGNORED_TYPES = ("DiagnosticReport", "Device", "Practitioner", "Patient", "ImagingStudy",
-                 "ServiceRequest")
 _REVERSE = {name: vocab.reverse(table) for name, table in (
     ("present", vocab.PRESENCE), ("certainty", vocab.CERTAINTY), ("t1_signal", vocab.SIGNAL),
     ("t2_signal", vocab.SIGNAL), ("diffusion_restricted", vocab.YES_NO_PRESENCE),
@@ -47,19 +42,13 @@ def _profile(resource: dict[str, Any]) -> str | None:
     return None
 
 
-def _field(resource: dict[str, Any]) -> str | None:
-    value = ext_value(resource, fc.EXT_FIELD, "valueCode")
-    return value if isinstance(value, str) else None
+_field = field_of
 
 
 def _nodes(resource: dict[str, Any], where: str) -> tuple[ContentNode, ...]:
-    text = ext_value(resource, fc.EXT_CONTENT, "valueString")
-    if text is None:
+    data = json_text(ext_value(resource, fc.EXT_CONTENT, "valueString"), where, "sr-content")
+    if data is None:
         return ()
-    try:
-        data = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: extension sr-content is not JSON ({exc})") from None
     if not isinstance(data, list):
         raise InputError(f"{where}: extension sr-content must hold a list of content items")
     return tuple(_node(n, f"{where}: sr-content[{i}]", 0) for i, n in enumerate(data))
@@ -89,77 +78,38 @@ def _node(data: Any, where: str, depth: int) -> ContentNode:
     return node
 
 
-def check_types(bundle: dict[str, Any], where: str) -> None:
-    """Refuse, before anything else, an entry whose resource the IG does not define."""
-    entries = bundle.get("entry")
-    if entries is not None and not isinstance(entries, list):
-        raise InputError(f"{where}: field 'entry' must be a list")
-    for i, entry in enumerate(entries or ()):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        if kind not in READ_TYPES + IGNORED_TYPES:
-            raise InputError(f"{where}: entry[{i}] is a {kind} resource, which the DICOM SR "
-                             f"IG does not define (expected one of "
-                             f"{', '.join(READ_TYPES + IGNORED_TYPES)})")
-
-
-class _Bundle:
-    def __init__(self, bundle: dict[str, Any], where: str):
-        self.where = where
-        self.by_url: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.url_of: dict[int, str] = {}  # id(resource) -> fullUrl
-        self.order: list[tuple[int, dict[str, Any]]] = []
-        self.warnings: list[str] = []
-        for i, entry in enumerate(bundle.get("entry") or ()):
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict):
-                raise InputError(f"{where}: entry[{i}] has no resource")
-            kind = resource.get("resourceType")
-            if kind not in READ_TYPES:
-                continue
-            url = entry.get("fullUrl")
-            if isinstance(url, str):
-                self.by_url[url] = (i, resource)
-                self.url_of[id(resource)] = url
-            self.order.append((i, resource))
-
-    def at(self, i: int) -> str:
-        return f"{self.where}: entry[{i}]"
-
-    def get(self, ref: Any, where: str) -> tuple[int, dict[str, Any]]:
-        url = ref.get("reference") if isinstance(ref, dict) else None
-        if url not in self.by_url:
-            raise InputError(f"{where}: reference {url!r} is not an entry of the bundle")
-        return self.by_url[url]
-
-    def sources(self, resource: dict[str, Any]) -> list[str]:
-        return [r["reference"] for r in resource.get("derivedFrom") or ()
-                if isinstance(r, dict) and isinstance(r.get("reference"), str)]
-
-
 def bundle_to_reports(bundle: dict[str, Any], where: str = "bundle") -> list[Report]:
     """The Reports of a FHIR Bundle (already checked against the R5 models)."""
-    b = _Bundle(bundle, where)
+    b = Bundle(bundle, where)
     sources = [(i, r) for i, r in b.order if r["resourceType"] == "ImagingSelection"
                and (_field(r) == "report" or _profile(r) == "source-sr-content-item")]
+    check_sources(b, sources)
     source_urls = {b.url_of[id(r)] for _, r in sources if id(r) in b.url_of}
     member_urls = {m.get("reference") for _, r in b.order for m in r.get("hasMember") or ()
                    if isinstance(m, dict)}
-    reports = []
+    general = check_parts(b, member_urls)  # notes of the bundle: on its first report
+    reports: list[Report] = []
     for i, source in sources:
         url = b.url_of.get(id(source))
-        reports.append(_report(b, i, source, lambda r, url=url: url in b.sources(r), member_urls))
+        reports.append(_report(b, i, source, lambda r, url=url: url in b.sources(r), member_urls,
+                               general if not reports else None))
     orphans = [(i, r) for i, r in b.order if r["resourceType"] == "Observation"
                and not source_urls & set(b.sources(r))]
     if orphans:  # another tool's bundle without a source-SR selection: one report
         ids = {id(r) for _, r in orphans}
-        reports.append(_report(b, None, None, lambda r: id(r) in ids, member_urls))
+        notes = [] if reports else general
+        notes += [f"{where}: entries {', '.join(f'[{i}]' for i, _ in orphans[:10])}"
+                 f"{' ...' if len(orphans) > 10 else ''} derive from no source-SR ImagingSelection: "
+                 "read as one more report, without SR identity"] if sources else []
+        reports.append(_report(b, None, None, lambda r: id(r) in ids, member_urls, notes))
     return reports
 
 
-def _report(b: _Bundle, i: int | None, source: dict[str, Any] | None, mine: Any,
-            member_urls: set) -> Report:
+def _report(b: Bundle, i: int | None, source: dict[str, Any] | None, mine: Any,
+            member_urls: set, notes: list[str] | None = None) -> Report:
     where = b.at(i) if i is not None else b.where
+    start = len(b.warnings)
+    b.warnings += notes or []
     src = source or {}
     findings: list[Finding] = []
     impression, evaluations = None, []
@@ -196,7 +146,7 @@ def _report(b: _Bundle, i: int | None, source: dict[str, Any] | None, mine: Any,
         if str(exc).startswith(b.where):
             raise
         raise InputError(f"{where}: {exc}") from None
-    return replace(report.with_findings_in_context(), warnings=tuple(b.warnings))
+    return replace(report.with_findings_in_context(), warnings=tuple(b.warnings[start:]))
 
 
 def _is_group_code(r: dict[str, Any]) -> bool:
@@ -215,7 +165,7 @@ def _procedure(value: Any, modality: Any, where: str) -> str | Code | None:
     return next((n for n in names if vocab.PROCEDURES[n].modality == mod), code)
 
 
-def _first(b: _Bundle, mine: Any) -> dict[str, Any]:
+def _first(b: Bundle, mine: Any) -> dict[str, Any]:
     return next((r for _, r in b.order if mine(r)), {})
 
 
@@ -237,12 +187,10 @@ def _study(src: dict[str, Any], effective: Any, where: str) -> Study:
     for ref in src.get("basedOn") or ():
         accession = accession or (ref.get("identifier") or {}).get("value")
     text = ext_value(src, fc.EXT_STUDY, "valueString")
-    try:
-        extra = json.loads(text) if isinstance(text, str) else {}
-        if not isinstance(extra, dict):
-            raise ValueError("not an object")
-    except ValueError as exc:
-        raise InputError(f"{where}: extension study is not a JSON object ({exc})") from None
+    extra = json_text(text, where, "study") if isinstance(text, str) else {}
+    if not isinstance(extra, dict):
+        raise InputError(f"{where}: extension study is not a JSON object (it is "
+                         f"{type(extra).__name__})")
     if "date" not in extra and isinstance(effective, str):
         extra["date"] = effective.replace("-", "")[:8]
     try:
@@ -261,7 +209,7 @@ def _sr(src: dict[str, Any], where: str) -> SRIdentity | None:
                       content_date=date.replace("-", "") if isinstance(date, str) else None)
 
 
-def _images(b: _Bundle, mine: Any, source: dict[str, Any] | None) -> tuple[ImageRef, ...]:
+def _images(b: Bundle, mine: Any, source: dict[str, Any] | None) -> tuple[ImageRef, ...]:
     out = []
     for _, r in b.order:
         if r["resourceType"] != "ImagingSelection" or _field(r) != "source_images":
@@ -308,8 +256,30 @@ def _quantity(r: dict[str, Any], where: str) -> tuple[float, Code]:
     if not isinstance(q, dict) or q.get("value") is None or not q.get("code"):
         raise InputError(f"{where}: a measurement needs valueQuantity with value and code")
     if q.get("system") not in (None, fc.SYSTEMS["UCUM"]):
-        raise InputError(f"{where}: valueQuantity system {q.get('system')!r} is not UCUM")
-    return float(q["value"]), Code(q["code"], "UCUM", q.get("unit") or q["code"])
+        raise InputError(f"{where}: valueQuantity system {show(q.get('system'))} is not UCUM")
+    try:
+        value = float(q["value"]) if not isinstance(q["value"], bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(f"{where}: valueQuantity.value {show(q['value'])} is not a finite number")
+    return value, Code(q["code"], "UCUM", q.get("unit") or q["code"])
+
+
+def _in_unit(value: float, unit: Code, to: str, field: str, where: str) -> float:
+    """``value`` in ``unit`` expressed in ``to`` (the unit of the model's field): converted
+    when the units are of one dimension (cm -> mm), refused when they are not."""
+    try:
+        code = terms.unit_code(unit.value).value  # a known spelling: its UCUM code
+    except InputError:
+        code = unit.value  # not a UCUM code: refused below
+    out = terms.convert(value, code, to)
+    if out is None:
+        raise InputError(f"{where}: valueQuantity.code: unit {show(unit.value)} is not a unit of "
+                         f"{field} (which holds {to}; a unit of the same dimension is converted)")
+    if terms.same_unit(code, to):
+        return value
+    return float(f"{out:.15g}")  # 2.6 cm: 26 mm, not 26.000000000000004
 
 
 def _derivation(r: dict[str, Any], where: str) -> Code | None:
@@ -319,7 +289,7 @@ def _derivation(r: dict[str, Any], where: str) -> Code | None:
     return None
 
 
-def _finding(b: _Bundle, i: int, group: dict[str, Any]) -> Finding:
+def _finding(b: Bundle, i: int, group: dict[str, Any]) -> Finding:
     where = b.at(i)
     kw: dict[str, Any] = {"present": True}  # the model's default; ours always state it
     measurements: list[Measurement] = []
@@ -346,7 +316,8 @@ def _finding(b: _Bundle, i: int, group: dict[str, Any]) -> Finding:
         if code == Concept.RADIOPHARMACEUTICAL:
             kw["tracer"] = code_of(comp.get("valueCodeableConcept"), f"{where}: tracer")
         elif code == Concept.ADMINISTERED_ACTIVITY:
-            kw["activity_mbq"] = float(comp["valueQuantity"]["value"])
+            value, unit = _quantity(comp, f"{where}: component")
+            kw["activity_mbq"] = _in_unit(value, unit, "MBq", "activity_mbq", f"{where}: component")
         elif code == Concept.CONTRAST_AGENT:
             agent = code_of(comp.get("valueCodeableConcept"), f"{where}: contrast agent")
             kw["contrast_agent"] = _term("contrast_agent", agent, where)
@@ -360,9 +331,18 @@ def _finding(b: _Bundle, i: int, group: dict[str, Any]) -> Finding:
         _selection(sel, b.at(j), roi, regions)
     if roi:
         kw["roi"] = Roi(**roi)
-    for ref in group.get("hasMember") or ():
-        j, member = b.get(ref, f"{where}: hasMember")
+    fields = set()
+    for k, ref in enumerate(group.get("hasMember") or ()):
+        j, member = b.get(ref, f"{where}: hasMember[{k}]")
+        fields.add(_field(member))
         _member(member, b.at(j), kw, dims, extent, levels, measurements, evaluations)
+    if _field(group) == "finding" and "present" not in fields:  # ours always states it
+        raise InputError(f"{where}: a measurement group (finding-field 'finding') without its "
+                         "'present' member: hasMember lost members")
+    for name in ("adc_min", "adc_median"):
+        if isinstance(kw.get(name), tuple):
+            value, unit, at = kw[name]
+            kw[name] = _in_unit(value, unit, kw.get("adc_unit") or unit.value, name, at)
     kw.update(measurements=tuple(measurements), evaluations=tuple(evaluations),
               regions=tuple(regions), other=_nodes(group, where))
     if dims:
@@ -457,13 +437,15 @@ def _member(r: dict[str, Any], where: str, kw: dict[str, Any], dims: list, exten
     if field in ("dimensions_mm", "extent_mm", "volume_ml", "adc_value", "adc_min", "adc_median"):
         value, unit = _quantity(r, where)
         if field == "dimensions_mm":
-            dims.append(value)
+            dims.append(_in_unit(value, unit, "mm", field, where))
         elif field == "extent_mm":
-            extent.append(value)
-        else:
-            kw[field] = value
-            if field == "adc_value":
-                kw["adc_unit"] = unit.value
+            extent.append(_in_unit(value, unit, "mm", field, where))
+        elif field == "volume_ml":
+            kw[field] = _in_unit(value, unit, "mL", field, where)
+        elif field == "adc_value":
+            kw[field], kw["adc_unit"] = value, unit.value
+        else:  # adc_min, adc_median: in the unit of adc_value, once all members are read
+            kw[field] = (value, unit, where)
     elif field in _REVERSE:
         kw[field] = _term(field, _value_code(r, where), where)
     elif field == "laterality":
