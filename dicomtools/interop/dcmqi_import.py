@@ -123,7 +123,8 @@ def _list(value: Any, where: _Where) -> list[Any]:
 
 
 def _number(value: Any, where: _Where) -> float | None:
-    """A DS string as a float; None for dcmqi's 'nan' (its writer skips such a value)."""
+    """A DS string as a float; None for dcmqi's 'nan' (its writer skips such a value) and
+    for a value beyond the range of a double ('1e999'), which no DS can hold."""
     if isinstance(value, str) and value.strip().lower() == "nan":
         return None
     if not isinstance(value, str) or len(value) > 16 or not _DS.match(value) or not value.strip():
@@ -189,8 +190,12 @@ class _Files:
 
     def path(self, name: str, where: _Where) -> Path:
         candidate = self.folder / name
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as exc:  # a name longer than the OS allows, a loop of links ...
+            raise InputError(f"{where.file}: {where.path}: value {show(name)}: cannot be looked "
+                             f"up in {self.folder} ({exc.strerror or type(exc).__name__})") from None
         if is_uid(name):
             if self._index is None:
                 self._index = index_dicom(self.folder, self.file)
@@ -208,7 +213,15 @@ class _Files:
                              f"usable DICOM instance ({exc})") from None
 
 
-def _measurement(data: Any, where: _Where) -> Measurement | None:
+def _left_out(value: str, path: str) -> str:
+    """The note on a number left out: 'nan' as dcmqi spells it, another value as it is."""
+    if value.strip().lower() == "nan":
+        return f"{path}: value 'nan' left out (as dcmqi's tid1500writer skips it)"
+    return (f"{path}: value {show(value.strip())} left out (beyond the range of a number: no "
+            "Decimal String holds it)")
+
+
+def _measurement(data: Any, where: _Where, warnings: list[str]) -> Measurement | None:
     item = _object(data, where, _ITEM)
     for key in ("value", "quantity", "units"):
         if key not in item:
@@ -247,6 +260,8 @@ def _measurement(data: Any, where: _Where) -> Measurement | None:
             concept, units = _code(part.get(names[0]), at / names[0]), _code(part.get(names[2]), at / names[2])
             if number is not None:  # units of any scheme are kept as dcmqi gives them
                 children.append(ContentNode("NUM", relationship, concept, Num(number, units)))
+            else:
+                warnings.append(_left_out(part[names[1]], (at / names[1]).path))
     if "measurementPopulationDescription" in item:
         text = _string(item["measurementPopulationDescription"], where / "measurementPopulationDescription")
         children.append(ContentNode("TEXT", "HAS PROPERTIES", POPULATION_DESCRIPTION, text))
@@ -326,10 +341,9 @@ def _group(data: Any, where: _Where, segs: set[str], warnings: list[str]) -> Fin
     measurements = []
     for i, item in enumerate(_list(group["measurementItems"], where / "measurementItems")
                              if "measurementItems" in group else ()):
-        measurement = _measurement(item, where / "measurementItems" / i)
+        measurement = _measurement(item, where / "measurementItems" / i, warnings)
         if measurement is None:
-            warnings.append(f"{where.path}.measurementItems[{i}]: value 'nan' left out (as "
-                            "dcmqi's tid1500writer skips it)")
+            warnings.append(_left_out(item["value"], f"{where.path}.measurementItems[{i}]"))
         else:
             measurements.append(measurement)
     evaluations: list[Evaluation] = []
