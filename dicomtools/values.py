@@ -8,6 +8,7 @@ item it cannot map stores it here, with a warning, and the writer writes it back
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import struct
@@ -112,6 +113,22 @@ _FORMATS = {
 GRAPHIC_TYPES = {"SCOORD": ("POINT", "MULTIPOINT", "POLYLINE", "CIRCLE", "ELLIPSE"),
                  "SCOORD3D": ("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID")}
 _FLOAT32_MAX = 3.4028234663852886e38
+
+
+_DA = re.compile(r"\s*(\d{4})(\d{2})(\d{2})(?:[\d.+\-]*)\s*")  # DA, or the date of a DT
+
+def parse_date(text) -> dt.date | None:
+    """A DICOM DA (YYYYMMDD, or the date part of a DT) -> date; anything else -> None.
+    Never raises, whatever the type of ``text``."""
+    if not isinstance(text, str):
+        return None
+    match = _DA.fullmatch(text)
+    if not match:
+        return None
+    try:
+        return dt.date(*map(int, match.groups()))
+    except ValueError:
+        return None
 
 
 def is_uid(text: Any) -> bool:

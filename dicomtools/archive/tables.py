@@ -21,9 +21,7 @@ Patient identifiers are kept only as a keyed hash (``patient_key``) unless asked
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +30,7 @@ import pyarrow as pa
 from .. import __version__, terms, vocab
 from ..model import Finding, Report
 from ..sr import rows as sr_rows
-from ..values import Num
+from ..values import Num, parse_date
 from ..vocab import Code
 
 _STR, _INT, _F64, _BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
@@ -117,17 +115,6 @@ SCHEMAS: dict[str, pa.Schema] = {"files": FILES, "reports": REPORTS, "findings":
 # The typed rows of a group that are NUMs, and the CODE rows that are qualitative evaluations.
 _NUM_KINDS = ("diameters", "extent", "num", "adc")
 _EVAL_ROWS = tuple(r for r in sr_rows.ROWS if r.kind == "code" and r.relationship == "CONTAINS")
-_DA = re.compile(r"\s*(\d{4})(\d{2})(\d{2})")
-
-
-def _date(text: str | None) -> dt.date | None:
-    match = _DA.match(text) if isinstance(text, str) else None
-    if not match:
-        return None
-    try:
-        return dt.date(*map(int, match.groups()))
-    except ValueError:
-        return None
 
 
 def _term(kind: str, name: str, value: Any) -> dict[str, Any]:
@@ -244,7 +231,7 @@ def report_rows(report: Report, *, report_id: str, file: dict[str, Any],
     for name in ("patient", "findings", "source_images"):
         header.pop(name, None)
     header.pop("warnings", None)
-    study_date = _date(study.date)
+    study_date = parse_date(study.date)
     reports = [{
         "report_id": report_id, **file, "dicomtools_version": __version__,
         "sop_instance_uid": sr.sop_instance_uid if sr else None,

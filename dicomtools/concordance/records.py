@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..model import Patient, Report
+from ..values import parse_date  # re-exported: the collector's name for it
 
 
 @dataclass(frozen=True)
@@ -57,22 +58,7 @@ class Cohort:
 
 
 # ---- values --------------------------------------------------------------------------
-_DA = re.compile(r"\s*(\d{4})(\d{2})(\d{2})(?:[\d.+\-]*)\s*")  # DA, or the date of a DT
 _AS = re.compile(r"\d{3}[DWMY]")
-
-
-def parse_date(text) -> dt.date | None:
-    """A DICOM DA (YYYYMMDD, or the date part of a DT) -> date; anything else -> None.
-    Never raises, whatever the type of ``text``."""
-    if not isinstance(text, str):
-        return None
-    match = _DA.fullmatch(text)
-    if not match:
-        return None
-    try:
-        return dt.date(*map(int, match.groups()))
-    except ValueError:
-        return None
 
 
 def valid_age(text) -> bool:
