@@ -6,7 +6,8 @@ or cohort text, lab results). Default corpus: tests/text_corpus.
 
 Matching, per snippet: a predicted finding is paired with a gold finding of the same
 procedure, site and laterality; what is left is paired by procedure and finding type, then
-by procedure alone, then the same three steps by modality instead of procedure (a study the
+by procedure alone (the first step only for a gold finding with a site: two findings
+without one pair by type), then the same three steps by modality instead of procedure (a study the
 gold leaves without procedure, e.g. an mIBG scan of unnamed isotope, still pairs with its
 finding; the procedure field then counts as a disagreement) (greedy, in order;
 ``--strict-pairing``: procedure steps only, as before 2026-12-02). Per field (every Finding field except tracking_*):
@@ -113,6 +114,9 @@ def _pairs(pred: list[dict], gold: list[dict]) -> tuple[list[tuple[dict, dict]],
         keys += (("modality", "site", "laterality"), ("modality", "finding"), ("modality",))
     for key in keys:
         for g in list(gold_left):
+            if "site" in key and g.get("site") is None and not STRICT_PAIRING:
+                continue  # a place pairs findings only where there is one (two unsited findings
+                # of one study pair by their type, not by both having no site)
             match = next((p for p in pred_left if all(p.get(k) == g.get(k) for k in key)), None)
             if match is not None:
                 pairs.append((match, g))

@@ -42,7 +42,10 @@ SYNONYMS: dict[str, dict[str, str]] = {
     },
     "finding": {"tumour": "neoplasm", "tumor": "neoplasm", "metastases": "metastasis",
                 "lymph nodes": "lymph node", "node": "lymph node", "masses": "mass",
-                "lesions": "lesion", "tracer uptake": "uptake"},
+                "lesions": "lesion", "tracer uptake": "uptake",
+                # the clot and the condition of having one ("vein thrombosis", "pulmonary
+                # embolism"): SNOMED's morphologies are the clot and the embolus
+                "thrombus": "blood clot", "thrombosis": "blood clot", "embolism": "embolus"},
     # a bare "mIBG" names no isotope: it is not a synonym of either
     "tracer": {"123i-mibg": "I-123 mIBG", "i123 mibg": "I-123 mIBG",
                "123i mibg": "I-123 mIBG", "131i-mibg": "I-131 mIBG", "anti-gd2": "99mTc-anti-GD2",
@@ -170,8 +173,24 @@ def _excluded(kind: str) -> set[Code]:
 
 
 def lookup(kind: str, name: str) -> str | None:
-    """The term a spelling names, or None."""
-    return _table(kind).by_name.get(normalise(name))
+    """The term a spelling names, or None; British spellings are tried in their US form
+    ("oedema" -> edema, "haemorrhage" -> hemorrhage, "oesophagus" -> esophagus)."""
+    by_name = _table(kind).by_name
+    key = normalise(name)
+    return by_name.get(key) or by_name.get(us_spelling(key))
+
+
+def us_spelling(key: str) -> str:
+    """The US spelling of a normalised name: the ligatures' 'ae'/'oe' as 'e'."""
+    return _LIGATURE.sub("e", key)
+
+
+_LIGATURE = re.compile(r"(?<=[a-z])ae(?=[a-z])|oe(?=[a-z])")
+
+
+def spellings(kind: str) -> dict[str, str]:
+    """Every normalised spelling of a kind (terms, code meanings, synonyms) -> its term."""
+    return dict(_table(kind).by_name)
 
 
 def code_for(kind: str, value: Term) -> Code:

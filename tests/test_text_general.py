@@ -366,3 +366,18 @@ def test_side_inside_a_site_name_and_uptake_corresponding_to_a_ct_lesion():
                      "corresponding to increased uptake on 18F-FDG PET.")
     assert [(f["procedure"], f["finding"], f["site"], f["laterality"]) for f in found] == [
         ("CT", "lesion", "distal tibia", "right"), ("FDG PET/CT", "uptake", "distal tibia", "right")]
+
+
+def test_finding_nouns_of_the_generated_tables_british_spellings_and_synonyms():
+    found = findings("CT shows a liver abscess and bilateral pulmonary emboli. MRI: vertebral "
+                     "oedema at L2; no haemorrhage.")
+    assert [(f["procedure"], f["finding"], f["present"]) for f in found] == [
+        ("CT", "abscess", True), ("CT", "embolus", True), ("MRI", "edema", True),
+        ("MRI", "hemorrhage", False)]
+    assert findings("CT revealed portal vein thrombosis.")[0]["finding"] == "blood clot"
+
+
+def test_what_a_lesion_is_made_of_is_not_a_finding():
+    found = findings("Ultrasound showed a heterogeneous mass with large areas of necrosis and "
+                     "intratumoral haemorrhage.")
+    assert [f["finding"] for f in found] == ["mass"]

@@ -1,6 +1,8 @@
-"""Sites of the open vocabulary: any anatomy of the generated PS3.16 tables named in prose
-by its term or code meaning (up to four words; plurals, Latin plurals), except words too
-generic to name a place and devices that some segmentation lists hold beside anatomy."""
+"""Sites and finding nouns of the open vocabulary: any anatomy of the generated PS3.16 tables
+named in prose by its term or code meaning (up to four words; plurals, Latin plurals, British
+spellings), except words too generic to name a place and devices that some segmentation lists
+hold beside anatomy; and any finding morphology of the generated finding tables ("abscess",
+"oedema", "emboli", "thrombosis") beside the hand-kept nouns of ``patterns``."""
 
 from __future__ import annotations
 
@@ -93,9 +95,63 @@ def open_sites(clean: str) -> list[tuple[int, int, str]]:
             # "the distal right tibia": a side word inside the name is the laterality's
             key = terms.normalise("".join(w for j, (_, _, w) in enumerate(span)
                                           if not (0 < j < n - 1 and w.lower() in _SIDES)))
-            term = index.get(key) or (index.get(key[:-1]) if key.endswith("s") else None) \
+            term = index.get(key) or index.get(terms.us_spelling(key)) \
+                or (index.get(key[:-1]) if key.endswith("s") else None) \
                 or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
                 or (_noun_of(index, key) if n == 1 else None)
+            if term is not None:
+                out.append((span[0][0], span[-1][1], term))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+# Finding terms of the generated tables that name no morphology one can point at in a report
+# (qualifiers, classes of concepts, the normal).
+_VAGUE_FINDINGS = frozenset({
+    "background", "normal", "regional", "focal", "multifocal", "diffuse", "function", "substance",
+    "tissue", "physical object", "anatomical structure", "body substance", "index lesion",
+    "spatial and relational concept", "morphologically abnormal structure", "focal abnormality",
+    "non-focal abnormality"})
+
+
+@lru_cache(maxsize=1)
+def _finding_index() -> dict[str, str]:
+    """Normalised spelling -> finding term, for the generated finding terms only (the
+    hand-kept ones have patterns with context: "mass effect" is no mass)."""
+    return {key: term for key, term in terms.spellings("finding").items()
+            if term not in vocab.FINDING_TYPES and term.casefold() not in _VAGUE_FINDINGS
+            and len(key) >= 4}
+
+
+@lru_cache(maxsize=1)
+def _finding_starts() -> frozenset[str]:
+    """The first four letters of every finding spelling (US form): a cheap first test."""
+    return frozenset(key[:4] for key in _finding_index())
+
+
+def open_findings(clean: str) -> list[tuple[int, int, str]]:
+    """Finding nouns of the open vocabulary: the longest run of up to three words naming a
+    generated finding term ("blood clot", "abscesses", "oedema", "emboli")."""
+    index = _finding_index()
+    starts = _finding_starts()
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(clean)]
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(words):
+        if terms.us_spelling(words[i][2][:5].lower())[:4] not in starts:
+            i += 1  # no finding term begins so: most words of a sentence
+            continue
+        for n in range(min(3, len(words) - i), 0, -1):
+            span = words[i:i + n]
+            if any(clean[a[1]:b[0]].strip(" -") for a, b in pairwise(span)):
+                continue
+            key = terms.normalise("".join(w for _, _, w in span))
+            us = terms.us_spelling(key)
+            term = index.get(key) or index.get(us) or (index.get(us[:-1]) if us.endswith("s") else None) \
+                or (index.get(us[:-2]) if us.endswith("es") else None) or _latin_singular(index, us)
             if term is not None:
                 out.append((span[0][0], span[-1][1], term))
                 i += n

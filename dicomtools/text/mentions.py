@@ -20,7 +20,7 @@ from .. import terms, vocab
 from ..errors import InputError
 from ..levels import expand_levels
 from . import measures
-from .anatomy import open_sites
+from .anatomy import open_findings, open_sites
 from .patterns import (
     _ACTIVITY,
     _ADC_VALUE,
@@ -126,6 +126,10 @@ def _anchors(clean: str) -> list[Mention]:
     for pattern, kind in _ANCHORS:
         for m in pattern.finditer(clean):
             found.append(Mention("anchor", m.start(), m.end(), kind))
+    # the generated finding terms fill in where no hand-kept noun is ("abscess", "oedema")
+    found += [Mention("anchor", s, e, t) for s, e, t in open_findings(clean)
+              if not any(s < h.end and h.start < e for h in found) and not _COMPONENT.search(
+                  clean[max(0, s - 80):s].rsplit(";", 1)[-1].rsplit(".", 1)[-1])]
     found.sort(key=lambda x: (x.start, -x.end))
     out: list[Mention] = []
     for mention in found:
@@ -139,6 +143,13 @@ def _anchors(clean: str) -> list[Mention]:
             mention = Mention("anchor", prev.start, mention.end, kind)
         out.append(mention)
     return out
+
+
+# "areas of necrosis", "intratumoral haemorrhage", "foci of cystic degeneration, haemorrhage
+# and necrosis": what a lesion is made of, said inside its description, is not a finding.
+_COMPONENT = re.compile(r"\b(?:(?:areas?|foci|regions?|zones?|components?|portions?|parts?) of|"
+                        r"intra-?\w{3,12}al|internal|central|inner)\b[^,;:()]{0,40}"
+                        r"(?:,[^,;:()]{1,40}){0,4}$", re.IGNORECASE)
 
 
 # Hand-kept regions kept coarse on purpose (the body regions concordance compares).
