@@ -381,3 +381,10 @@ def test_what_a_lesion_is_made_of_is_not_a_finding():
     found = findings("Ultrasound showed a heterogeneous mass with large areas of necrosis and "
                      "intratumoral haemorrhage.")
     assert [f["finding"] for f in found] == ["mass"]
+
+
+def test_lower_case_section_headings_and_dash_labels_set_the_study():
+    found = findings("ct\n\nCT shows a sclerotic lesion of the humerus.\n\nmri\n\nAxial images "
+                     "demonstrate a mass of the sacrum.\n\nMR - Lobulated mass of the coccyx.")
+    assert [(f["procedure"], f["finding"], f["site"]) for f in found] == [
+        ("CT", "lesion", "humerus"), ("MRI", "mass", "sacrum"), ("MRI", "mass", "coccyx")]

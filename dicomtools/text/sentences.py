@@ -82,7 +82,11 @@ def _is_boundary(text: str, pos: int, char: str) -> bool:
             return False
         if match and len(match.group(1)) == 1 and match.group(1).isupper():
             return False  # an initial: "J. Smith", "L. = liver"
-    # A new sentence starts with a capital, a digit, a bracket or a quote.
+    # A new sentence starts with a capital, a digit, a bracket or a quote; after a full stop
+    # and a paragraph break, or before a short line of its own ("ct", "mri": a lower-case
+    # section heading), in any case.
+    if char == "." and _HEADING_AFTER.match(text, pos + 1):
+        return True
     return _starts_sentence(after) or after[0] in "[(\"'"
 
 
@@ -120,6 +124,10 @@ def _newline_boundary(text: str, pos: int) -> bool:
     if blank_line and starts_upper and len(line) <= 60:
         return True
     return starts_upper and len(line) <= 30  # a short heading line ("Case 1")
+
+
+# After a sentence end: a blank line, or a line of at most 30 characters ended by a line break.
+_HEADING_AFTER = re.compile(r"[ \t]{0,8}\n(?:[ \t]{0,8}\n|[ \t]{0,8}[^\n.]{1,30}\n)")
 
 
 # A report line opening with a label of a few words and a colon ("USG Abdomen:", "MIBG:").
