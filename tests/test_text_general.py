@@ -388,3 +388,10 @@ def test_lower_case_section_headings_and_dash_labels_set_the_study():
                      "demonstrate a mass of the sacrum.\n\nMR - Lobulated mass of the coccyx.")
     assert [(f["procedure"], f["finding"], f["site"]) for f in found] == [
         ("CT", "lesion", "humerus"), ("MRI", "mass", "sacrum"), ("MRI", "mass", "coccyx")]
+
+
+def test_a_history_line_ends_where_a_test_shows_something_in_the_report_present():
+    found = findings("History: 9-year-old boy with a pelvic mass.\n\nFig. 2\nFDG-PET demonstrates "
+                     "intense FDG uptake in the left femur.")
+    assert [(f["procedure"], f["finding"], f["site"], f["laterality"]) for f in found] == [
+        ("FDG PET/CT", "uptake", "femur", "left")]

@@ -162,8 +162,12 @@ _REPORT_LABEL = _rx(r"findings?|impressions?|conclusions?|results?|report|opinio
 
 
 def reports_result(clean: str) -> bool:
-    """Does the sentence have a result verb ("revealed", "showed", "was")?"""
-    return bool(_RESULT.search(clean))
+    """Does the sentence have a result verb ("revealed", "showed", "was"; in a report's
+    present, "demonstrates", "shows")?"""
+    return bool(_RESULT.search(clean) or _PRESENT_RESULT.search(clean))
+
+
+_PRESENT_RESULT = _rx(r"\b(?:shows|reveals|demonstrates|depicts|displays)\b")
 
 
 def section_label(clean: str) -> tuple[str, int] | None:
