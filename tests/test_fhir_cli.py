@@ -204,3 +204,80 @@ def test_real_command_line_error_has_no_traceback(tmp_path):
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "Claim resource" in out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+# -- what import refuses or notes instead of dropping (tests/test_fuzz_interop.py found them) --
+def _tagged(data: dict, field: str) -> dict:
+    return next(e["resource"] for e in data["entry"] if any(
+        x.get("valueCode") == field for x in e["resource"].get("extension", ())))
+
+
+def _import_json(capsys, path: Path) -> list[dict]:
+    capsys.readouterr()
+    assert main(["import", "fhir", str(path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    return printed if isinstance(printed, list) else [printed]
+
+
+def test_import_converts_a_quantity_to_the_unit_of_its_field(srs, tmp_path, capsys):
+    def in_metres(data):
+        q = _tagged(data, "dimensions_mm")["valueQuantity"]
+        q.update(value=q["value"] / 1000, code="m", unit="m")
+    first = read_sr(srs["case1/wbmri"]).findings[0].dimensions_mm
+    report = _import_json(capsys, _bundle_with(srs, tmp_path, in_metres))[0]
+    assert report["findings"][0]["dimensions_mm"] == list(first)
+
+    def in_millilitres(data):
+        _tagged(data, "dimensions_mm")["valueQuantity"].update(code="mL", unit="mL")
+    line = one_error(capsys, main(["import", "fhir", str(_bundle_with(srs, tmp_path, in_millilitres))]))
+    assert "unit 'mL' is not a unit of dimensions_mm" in line and "bad.json: entry[" in line
+
+
+def test_import_refuses_what_it_would_drop(srs, tmp_path, capsys):
+    def no_members(data):
+        _tagged(data, "finding").pop("hasMember")
+    line = one_error(capsys, main(["import", "fhir", str(_bundle_with(srs, tmp_path, no_members))]))
+    assert "no measurement group lists in hasMember" in line
+
+    def no_presence(data):
+        group = _tagged(data, "finding")
+        present = next(e for e in data["entry"] if e["resource"] is _tagged(data, "present"))
+        group["hasMember"] = [m for m in group["hasMember"] if m["reference"] != present["fullUrl"]]
+        data["entry"].remove(present)
+    line = one_error(capsys, main(["import", "fhir", str(_bundle_with(srs, tmp_path, no_presence))]))
+    assert "without its 'present' member" in line
+
+    def same_sr_twice(data):
+        data["entry"].append({**data["entry"][0], "fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000001"})
+    line = one_error(capsys, main(["import", "fhir", str(_bundle_with(srs, tmp_path, same_sr_twice))]))
+    assert "the source SR of entry[0] again" in line
+
+    def dangling_focus(data):
+        _tagged(data, "source_images")["focus"] = [{"reference": "urn:uuid:0f0e0d0c-0000-4000-8000-0000000000ff"}]
+    line = one_error(capsys, main(["import", "fhir", str(_bundle_with(srs, tmp_path, dangling_focus))]))
+    assert "focus[0]: reference 'urn:uuid:0f0e0d0c-" in line and "is not an entry" in line
+
+
+def test_import_follows_server_references_it_does_not_read_and_notes_loose_parts(srs, tmp_path,
+                                                                                 capsys):
+    def server_and_loose(data):
+        _tagged(data, "finding")["derivedFrom"].append({"reference": "ImagingStudy/abc.1"})
+        data["entry"].append({"fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000002", "resource": {
+            "resourceType": "BodyStructure", "includedStructure": [{"structure": {"coding": [
+                {"system": "http://snomed.info/sct", "code": "23451007", "display": "Adrenal gland"}]}}],
+            "patient": {"display": "x"}}})
+    report = _import_json(capsys, _bundle_with(srs, tmp_path, server_and_loose))[0]
+    assert report["findings"] == [f.to_json() for f in read_sr(srs["case1/wbmri"]).findings]
+    assert any("a BodyStructure that no Observation references is not read" in w
+               for w in report["warnings"])
+
+
+def test_import_error_never_quotes_an_object_resource_type(tmp_path, capsys):
+    bad = tmp_path / "b.json"
+    bad.write_text(json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": {"resourceType": {"id": "SECRET-ID"}}}]}))
+    line = one_error(capsys, main(["import", "fhir", str(bad)]))
+    assert "entry[0].resource.resourceType is an object" in line and "SECRET" not in line
+    bad.write_text(json.dumps({"resourceType": ["SECRET-ID"]}))
+    line = one_error(capsys, main(["import", "fhir", str(bad)]))
+    assert "not a FHIR Bundle (resourceType a list)" in line and "SECRET" not in line

@@ -13,7 +13,7 @@ import json
 import uuid
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, show
 from ..vocab import Code
 
 #: The IG's canonical base, and the base of dicomtools' own extensions (documented in
@@ -94,7 +94,7 @@ def code_of(data: Any, where: str) -> Code:
     scheme = _DESIGNATOR.get(system.rstrip("/"))
     if scheme is None:
         if not system.startswith(LOCAL_PREFIX):
-            raise InputError(f"{where}: code system {system!r} has no DICOM coding scheme "
+            raise InputError(f"{where}: code system {show(system)} has no DICOM coding scheme "
                              f"designator (known: {', '.join(sorted(SYSTEMS))}, or "
                              f"{LOCAL_PREFIX}<designator>)")
         scheme = system[len(LOCAL_PREFIX):]

@@ -10,7 +10,7 @@ Errors name the bundle file, the entry and the element.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from .. import terms, vocab
@@ -193,10 +193,11 @@ def _study(src: dict[str, Any], effective: Any, where: str) -> Study:
                          f"{type(extra).__name__})")
     if "date" not in extra and isinstance(effective, str):
         extra["date"] = effective.replace("-", "")[:8]
-    try:
-        return Study(instance_uid=src.get("studyUid"), accession_number=accession, **extra)
-    except TypeError as exc:
-        raise InputError(f"{where}: extension study has an unknown key ({exc})") from None
+    keys = {f.name for f in fields(Study)} - {"instance_uid", "accession_number"}  # elements
+    unknown = sorted(set(extra) - keys)
+    if unknown:
+        raise InputError(f"{where}: extension study has an unknown key {show(unknown[0])}")
+    return Study(instance_uid=src.get("studyUid"), accession_number=accession, **extra)
 
 
 def _sr(src: dict[str, Any], where: str) -> SRIdentity | None:
@@ -331,12 +332,12 @@ def _finding(b: Bundle, i: int, group: dict[str, Any]) -> Finding:
         _selection(sel, b.at(j), roi, regions)
     if roi:
         kw["roi"] = Roi(**roi)
-    fields = set()
+    member_fields = set()
     for k, ref in enumerate(group.get("hasMember") or ()):
         j, member = b.get(ref, f"{where}: hasMember[{k}]")
-        fields.add(_field(member))
+        member_fields.add(_field(member))
         _member(member, b.at(j), kw, dims, extent, levels, measurements, evaluations)
-    if _field(group) == "finding" and "present" not in fields:  # ours always states it
+    if _field(group) == "finding" and "present" not in member_fields:  # ours always states it
         raise InputError(f"{where}: a measurement group (finding-field 'finding') without its "
                          "'present' member: hasMember lost members")
     for name in ("adc_min", "adc_median"):
@@ -416,7 +417,7 @@ def _native_regions(sel: dict[str, Any], where: str) -> list[ContentNode]:
             region = region2d or region3d
             kind = _GRAPHIC.get(str(region.get("regionType")))
             if kind is None:
-                raise InputError(f"{at}: region type {region.get('regionType')!r} has no DICOM "
+                raise InputError(f"{at}: region type {show(region.get('regionType'))} has no DICOM "
                                  "graphic type")
             value = {"graphic_type": kind, "data": region.get("coordinate") or [],
                      "frame_of_reference_uid": sel.get("frameOfReferenceUid") if region3d else None}
@@ -465,5 +466,5 @@ def _member(r: dict[str, Any], where: str, kw: dict[str, Any], dims: list, exten
     elif field == "evaluations" or field is None:
         evaluations.append(_evaluation(r, where))
     else:
-        raise InputError(f"{where}: extension finding-field has value {field!r}, which no "
+        raise InputError(f"{where}: extension finding-field has value {show(field)}, which no "
                          "finding field has")
