@@ -261,7 +261,8 @@ def test_import_refuses_what_it_would_drop(srs, tmp_path, capsys):
 def test_import_follows_server_references_it_does_not_read_and_notes_loose_parts(srs, tmp_path,
                                                                                  capsys):
     def server_and_loose(data):
-        _tagged(data, "finding")["derivedFrom"].append({"reference": "ImagingStudy/abc.1"})
+        _tagged(data, "finding")["derivedFrom"] += [{"reference": "ImagingStudy/abc.1"},
+                                                    {"reference": "https://pacs.invalid/fhir/ImagingStudy/7"}]
         data["entry"].append({"fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000002", "resource": {
             "resourceType": "BodyStructure", "includedStructure": [{"structure": {"coding": [
                 {"system": "http://snomed.info/sct", "code": "23451007", "display": "Adrenal gland"}]}}],

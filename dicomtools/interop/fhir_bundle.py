@@ -26,9 +26,11 @@ REFERENCES = ("derivedFrom", "hasMember", "bodyStructure", "focus")
 #: Deepest JSON kept in an extension's text: content items nest an object and a list per
 #: level, below the template's own levels (as the SR reader bounds the tree it reads).
 MAX_JSON_DEPTH = 2 * MAX_TREE_DEPTH + 8
-# A RESTful reference to a resource on a server ("ImagingStudy/123"), which a bundle may
-# hold without the resource; one to a type that import reads must be an entry.
-_SERVER_REFERENCE = re.compile(r"([A-Z][A-Za-z]{1,63})/[A-Za-z0-9\-.]{1,64}(/_history/\S+)?")
+# A RESTful reference to a resource on a server ("ImagingStudy/123", or the absolute URL of
+# one), which a bundle may hold without the resource; one to a type import reads must be an
+# entry.
+_SERVER_REFERENCE = re.compile(r"(?:https?://[^\s/]+(?:/[^\s/]+)*/)?([A-Z][A-Za-z]{1,63})/"
+                               r"[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?")
 
 
 def kind_of(value: Any) -> str:
