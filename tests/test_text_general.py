@@ -395,3 +395,17 @@ def test_a_history_line_ends_where_a_test_shows_something_in_the_report_present(
                      "intense FDG uptake in the left femur.")
     assert [(f["procedure"], f["finding"], f["site"], f["laterality"]) for f in found] == [
         ("FDG PET/CT", "uptake", "femur", "left")]
+
+
+def test_bare_foci_are_the_scans_uptake_or_a_lesion_of_ct_mr():
+    found = findings("I-131 MIBG scintigraphy: there are multiple foci in the left lung base, "
+                     "the liver and the right humerus.")
+    assert [(f["finding"], f["site"], f.get("laterality")) for f in found] == [
+        ("uptake", "lung", "left"), ("uptake", "liver", None), ("uptake", "humerus", "right")]
+    # after a CT named in passing, the bare foci are still the scan's
+    found = findings("MIBG scan: uptake in the right lung base, matching nodules on CT. There are "
+                     "also other foci in the liver.")
+    assert [(f["procedure"], f["finding"], f.get("site")) for f in found][-1] == (
+        "mIBG scintigraphy", "uptake", "liver")
+    assert findings("MRI shows hyperintense foci in the liver.")[0]["finding"] == "lesion"
+    assert findings("Bone scan: a focus of increased uptake in the right iliac bone.")[0]["site"] == "ilium"

@@ -145,6 +145,7 @@ class _Reader:
         self.tracers: list[tuple[str | None, str]] = []  # a named agent (bone scan: MDP, HDP)
         self.isotopes: list[str] = []
         self.last_named: dict[str, str] = {}
+        self.last_scan: str | None = None  # the last scintigraphy or PET named
         self.in_table = False  # between a "Table N" caption and the prose after it
         self.section: str | None = None  # "abstract" until the body's first heading
         self.request = False  # inside an indication / clinical-question section
@@ -197,6 +198,8 @@ class _Reader:
             if p.value in vocab.PROCEDURES or p.value == "mIBG" or (
                     p.value in TRACER_STUDIES and p.value not in ("NM", "PET")):
                 self.last_named[modality_of(p.value) or ""] = p.value
+            if modality_of(p.value) in ("NM", "PT"):
+                self.last_scan = p.value
             if p.value in ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy"):
                 self.isotopes.append(p.value)
         inherited = self.last_procedure
@@ -234,7 +237,8 @@ class _Reader:
         frames = build_frames(clean, anchors, kinds, cues, procedures)
         groups = _coordinated(clean, procedures)
         for frame in frames:
-            draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence)
+            draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence,
+                                scan=self.last_scan)
             if draft is not None:
                 found = [draft, *frame.get("copies", ())]
                 # "CT and MRI showed 2 liver nodules": the finding of each test of the list

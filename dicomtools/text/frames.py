@@ -175,8 +175,13 @@ def premod(clean: str, anchor: Mention, prev: dict | None) -> int:
         start = tok.start()
     return start
 
+_BARE_FOCI = re.compile(r"foc(?:us|i)\b(?! of\b)", re.IGNORECASE)
+
+
 def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: list[Mention],
-                inherited: str | None, evidence: Evidence) -> Draft | None:
+                inherited: str | None, evidence: Evidence, scan: str | None = None) -> Draft | None:
+    """The draft finding of one frame; ``scan``: the last scintigraphy or PET named, whose
+    the bare "foci" of a sentence naming no study are."""
     anchor: Mention = frame["anchor"]
     proc_mention = procedure_for(clean, anchor, procedures)
     frame["proc"] = proc_mention
@@ -192,6 +197,15 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
             frame["proc"], proc_mention, procedure = None, None, inherited
         elif _CONTRAST_WORD.search(clean):
             return None
+    if anchor.value == "uptake" and _BARE_FOCI.match(clean, anchor.start) \
+            and modality_of(procedure) not in ("NM", "PT"):
+        if proc_mention is None and scan is not None:
+            # "There are also other foci in ...", after a CT was mentioned: the scan's
+            procedure = scan
+        elif procedure is None:
+            return None  # "foci" of no known study: nothing says what they are
+        else:  # "hyperintense foci" on MRI: lesions of that study
+            anchor = frame["anchor"] = Mention(anchor.kind, anchor.start, anchor.end, "lesion")
     if procedure == "UNKNOWN":
         return None
     present, certainty = assertion.assess(cues, frame["pre"], anchor.end)

@@ -23,9 +23,13 @@ from .mentions import Mention
 if TYPE_CHECKING:
     from .frames import Draft
 
-# What may stand between two sites of one list: a list word, determiners, side and
-# position words, counts ("both", "multiple areas within"), a figure reference.
+# What may stand between two sites of one list: the part of the first place it names, a list
+# word, determiners, side and position words, counts ("both", "multiple areas within"), a figure reference.
 _JOIN = re.compile(
+    # the part of the place the item names ("the left lung base, the liver")
+    r"(?: (?:bases?|apex|apices|lobes?|regions?|areas?|poles?|walls?|margins?|aspects?|segments?|"
+    r"portions?|parts?|shafts?|beds?|fossae?|sides?|tips?|roots?|level|bod(?:y|ies)|heads?|"
+    r"necks?|tails?|metaphys[ie]s|diaphys[ie]s|epiphys[ie]s))?"
     r"(?:\s?\((?:fig\w{0,5}|figure|not shown)[^()]{0,20}\))?"
     # items the tables do not name ("the face, the clivus") are passed over, not list ends
     r"(?:, (?:the |both |bilateral )?[a-z]{3,15}(?= ?,)){0,3}"

@@ -100,8 +100,10 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bmetasta(?:sis|ses|tic disease)\b"), "metastasis"),
     (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|(?:ganglio)?neuroblastomas?|ganglioneuromas?"
          r"|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia))\b"), "neoplasm"),
+    # a bare "focus"/"foci" ("multiple other foci in the liver") is one of a scan (a lesion on
+    # CT/MR/US, frames.py); "foci of calcification" is not
     (_rx(r"\b(?:uptake|accumulation|avidity|foc(?:us|i)(?= of (?:\w{1,15} ){0,3}"
-         r"(?:uptake|activity|accumulation|radiotracer|tracer))|hot ?spots?"
+         r"(?:uptake|activity|accumulation|radiotracer|tracer))|foc(?:us|i)\b(?! of\b)|hot ?spots?"
          r"|(?:tracer|radiotracer|radiopharmaceutical|mIBG|FDG) (?:activity|localization|localisation)"
          r"|(?:increased|abnormal|focal|intense|pathologic(?:al)?) (?:radio-?)?(?:tracer )?activity"
          r"|hyperfixations?|hypercaptations?"
