@@ -106,3 +106,12 @@ def test_text_about_no_one_patient_gives_nothing(text):
 ])
 def test_text_about_one_patient_is_read(text):
     assert extract_findings(text)
+
+
+def test_a_differential_diagnosis_section_gives_no_finding_and_is_no_indication():
+    from dicomtools.text import read_text
+    found, indication = read_text("Findings: MRI shows a ring-enhancing lesion in the left "
+                                  "parietal lobe.\n\nDifferential diagnosis:\n\nAbscess, "
+                                  "glioblastoma, metastasis")
+    assert [(f.finding.finding, f.finding.site) for f in found] == [("lesion", "parietal lobe")]
+    assert indication is None

@@ -149,6 +149,7 @@ class _Reader:
         self.in_table = False  # between a "Table N" caption and the prose after it
         self.section: str | None = None  # "abstract" until the body's first heading
         self.request = False  # inside an indication / clinical-question section
+        self.aside = False  # ... or a differential-diagnosis / discussion section
         self.indication: list[str] = []  # its text
 
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
@@ -258,6 +259,8 @@ class _Reader:
 
     def _request(self, clean: str, line_start: bool) -> bool:
         """Track indication sections; True while the sentence is the request, not a result.
+        A "Differential diagnosis:" / "Discussion:" section is read the same way (what the
+        case could be, or what cases are like: not its results), without being the indication.
 
         An "Indication:" / "Clinical question:" / "History:" ... label opens the section; a
         "Findings:" / "Impression:" / "Conclusion:" label or a procedure-prefixed line
@@ -274,11 +277,11 @@ class _Reader:
         start = 0
         if label is not None:
             kind, end = label
-            if kind == "request":
-                self.request, start = True, end
+            if kind in ("request", "aside"):
+                self.request, self.aside, start = True, kind == "aside", end
             elif kind == "report" or any(m.kind == "procedure" for m in find_mentions(clean[:end])):
-                self.request = False
-        if self.request and len(self.indication) < 20 and clean[start:].strip():
+                self.request = self.aside = False
+        if self.request and not self.aside and len(self.indication) < 20 and clean[start:].strip():
             self.indication.append(clean[start:].strip())
         return self.request
 

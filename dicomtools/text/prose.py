@@ -157,6 +157,9 @@ _REQUEST_LABEL = _rx(r"(?:(?:clinical|relevant|past|medical) ){0,2}(?:indication
                      r"clinical (?:information|details|background)|reason for (?:the )?(?:examination|exam|"
                      r"study|referral|request|scan)|referral(?: reason| information)?|"
                      r"(?:clinical )?indication for (?:the )?(?:examination|exam|study)")
+# Sections of a teaching file or case page that are not the case's results.
+_ASIDE_LABEL = _rx(r"(?:differential(?: diagnos[ie]s)?|ddx|discussion|teaching points?|(?:key )?pearls|"
+                   r"references?|learning points?)")
 _REPORT_LABEL = _rx(r"findings?|impressions?|conclusions?|results?|report|opinion|technique|"
                     r"comparison|diagnosis|assessment|summary|interpretation")
 
@@ -171,7 +174,7 @@ _PRESENT_RESULT = _rx(r"\b(?:shows|reveals|demonstrates|depicts|displays)\b")
 
 
 def section_label(clean: str) -> tuple[str, int] | None:
-    """A header label opening a sentence: ("request"|"report"|"other", end of the label).
+    """A header label opening a sentence: ("request"|"aside"|"report"|"other", end of the label).
 
     "Indication: ...", "Clinical question: ..." -> request; "Findings:", "IMPRESSION" (a
     heading line alone) -> report; any other "Words:" (a procedure prefix "WB-MRI:", "Date:")
@@ -184,6 +187,8 @@ def section_label(clean: str) -> tuple[str, int] | None:
     name = m.group(1).strip()
     if _REQUEST_LABEL.fullmatch(name):
         return "request", m.end()
+    if _ASIDE_LABEL.fullmatch(name):
+        return "aside", m.end()
     if _REPORT_LABEL.fullmatch(name):
         return "report", m.end()
     return "other", m.end()
