@@ -8,8 +8,8 @@ Deterministic (fixed seeds, no Hypothesis database) and bounded (well under 90 s
 Seeds: the SRs of ``dicomtools demo --quick`` with a planted patient name and ID, the bundle
 ``export fhir`` makes of them, ``export dcmqi --placeholder-segments`` output and dcmqi's own
 examples (tests/data/dcmqi). The SR mutators are those of benchmarks/fuzz.py (as in
-tests/test_fuzz.py). Known defects are kept as strict xfails (the fix flips them) and are
-excluded from the campaigns by their signature only.
+tests/test_fuzz.py). A defect found is kept as a strict xfail until fixed (the fix flips it)
+and excluded from the campaigns by its signature only (``KNOWN``; empty: all found are fixed).
 """
 
 from __future__ import annotations
@@ -318,7 +318,7 @@ def mutate_json(data, rng: random.Random, *, fhir: bool) -> tuple[str, bytes]:
     return "+".join(kinds), raw
 
 
-# -- known defects (each has a strict xfail below; the campaigns skip only these) -------------
+# -- known defects: signatures the campaigns skip (each with a strict xfail while it lasts) ----
 KNOWN: list[tuple[str, re.Pattern]] = [
     # (fixed: a non-string resourceType quoted whole, RecursionError from JSON in an
     # extension, OSError of a too long file name, FHIR model errors not naming the SR)
@@ -670,7 +670,7 @@ def test_viewer_problems_of_a_wide_sr(tmp_path, planted_bytes):
     assert lines and all(isinstance(s, str) and "\n" not in s for s in lines)
 
 
-# -- known defects, kept as strict xfails (the fix flips them) --------------------------------
+# -- defects found by the first campaign, fixed: each case guards its fix -----------------------
 def _bundle_file(tmp: Path, data) -> Path:
     path = tmp / "in" / "b.json"
     path.parent.mkdir()
@@ -718,10 +718,6 @@ def test_export_fhir_error_from_the_fhir_models_names_the_sr(capsys, tmp_path, p
     assert run.rc in (2, 4) and not found, found
 
 
-@pytest.mark.xfail(strict=True, reason="concordance --format html: table cells, figcaptions and "
-                   "notes use html.escape only, so control characters (U+0000, U+0001, ...) and "
-                   "non-characters (U+FFFE) of a label or site reach the page raw (the SVG maps "
-                   "them through printable)")
 def test_concordance_html_page_escapes_control_characters(capsys, tmp_path):
     from dicomtools.concordance import collect_reports, concordance
     from dicomtools.model import Finding, Patient, Report, Study
@@ -808,14 +804,8 @@ def test_import_fhir_dangling_has_member_is_an_error(capsys, tmp_path, bundle):
     assert not found and run.rc == 2 and "hasMember" in run.err, (found, run.err)
 
 
-_DIR_OUTPUT = pytest.mark.xfail(strict=True, reason="-o naming an existing directory: "
-                                "files.write_atomically's os.replace raises IsADirectoryError: "
-                                "traceback, exit 1")
-
-
 @pytest.mark.parametrize("command", [
-    pytest.param("export fhir", marks=_DIR_OUTPUT), pytest.param("import fhir", marks=_DIR_OUTPUT),
-    pytest.param("export dcmqi", marks=_DIR_OUTPUT), pytest.param("import dcmqi", marks=_DIR_OUTPUT),
+    "export fhir", "import fhir", "export dcmqi", "import dcmqi",
 ])
 def test_output_that_is_a_directory_is_an_error(capsys, tmp_path, planted, dcmqi_seeds, command):
     target = tmp_path / "out" / "existing-dir"
