@@ -409,3 +409,14 @@ def test_bare_foci_are_the_scans_uptake_or_a_lesion_of_ct_mr():
         "mIBG scintigraphy", "uptake", "liver")
     assert findings("MRI shows hyperintense foci in the liver.")[0]["finding"] == "lesion"
     assert findings("Bone scan: a focus of increased uptake in the right iliac bone.")[0]["site"] == "ilium"
+
+
+def test_a_caption_title_line_is_its_own_sentence_and_classical_features_are_generic():
+    found = findings("MRI of the abdomen in a child with opsoclonus\nSagittal T2 MRI shows a "
+                     "left adrenal mass.\nThese features classically belong to a neuroblastoma.")
+    assert [(f["finding"], f.get("site"), f.get("laterality")) for f in found] == [
+        ("mass", "adrenal gland", "left")]
+    # a prose line that wraps mid-phrase goes on ("... mass at the level of\nT9")
+    found = findings("WB-MRI revealed a left-sided paravertebral mass (2.6 x\n1.1 x 2.2 cm) at the\n"
+                     "Level of T9.")
+    assert found[0]["dimensions_mm"] == [26.0, 11.0, 22.0]

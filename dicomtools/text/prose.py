@@ -51,6 +51,7 @@ _GENERIC = _rx(
     r"described|suggested|recommended|established|associated|found)|"
     r"(?:is|are) (?:\w{1,12}ly )?described|normally|in descending order|bio-?distribution|"
     r"tends? to|frequently|often|rarely|seldom|sometimes|mostly|in most cases|in rare cases|"
+    r"classically|as a rule|"
     r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis)\b")
 # The article speaking of itself: a title ("...: a case report") or its framing sentence.
 _ARTICLE = _rx(r"\b(?:case reports?|case series|a case of|review of the literature)\b")

@@ -123,11 +123,25 @@ def _newline_boundary(text: str, pos: int) -> bool:
     blank_line = "\n" in rest[:len(rest) - len(nxt)]
     if blank_line and starts_upper and len(line) <= 60:
         return True
-    return starts_upper and len(line) <= 30  # a short heading line ("Case 1")
+    if starts_upper and len(line) <= 30:
+        return True  # a short heading line ("Case 1")
+    # a caption title or a heading line without punctuation ("MRI of neuroblastoma invading
+    # the spinal canal"), then a capitalised line: a prose line that wraps ends in the middle
+    # of a phrase (an article, a preposition, a conjunction, a verb waiting for its object)
+    return nxt[0].isupper() and line[-1].isalpha() and len(line) <= 80 \
+        and not _OPEN_END.search(line) and not _CONTINUES.match(nxt)
 
 
 # After a sentence end: a blank line, or a line of at most 30 characters ended by a line break.
 _HEADING_AFTER = re.compile(r"[ \t]{0,8}\n(?:[ \t]{0,8}\n|[ \t]{0,8}[^\n.]{1,30}\n)")
+
+
+_OPEN_END = re.compile(r"(?:\b(?:the|a|an|of|in|on|at|to|for|with|by|from|and|or|but|as|than|"
+                       r"is|are|was|were|be|been|has|have|had|shows?|showed|reveal(?:s|ed)?|"
+                       r"demonstrat(?:es|ed)|including|within|into|both|no|not)|[,(/-])$",
+                       re.IGNORECASE)
+# A proper name or an acronym carried over from the line before ("... seen on\nCT").
+_CONTINUES = re.compile(r"[A-Z]{2,}\b(?! [A-Z]?[a-z])")
 
 
 # A report line opening with a label of a few words and a colon ("USG Abdomen:", "MIBG:").
