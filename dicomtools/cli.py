@@ -7,6 +7,7 @@ every one printed goes through :func:`dicomtools.phi.printable`.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import importlib.util
 import json
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .errors import DicomToolsError, SRReadError, ValidationFailed
+from .errors import DicomToolsError, InputError, SRReadError, ValidationFailed
 from .phi import printable
 
 EPILOG = """exit codes:
@@ -31,6 +32,7 @@ EPILOG = """exit codes:
   141  the reader of our output went away (e.g. `dicomtools read SR --json | head`)
 """
 SUB_EPILOG = "exit codes: see dicomtools --help"
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG}
 BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 # -o FILE picks the output format from its extension when --format is not given.
@@ -357,14 +359,21 @@ def _format_follows_output(p: argparse.ArgumentParser) -> None:
     fmt.default = None
     described = f"default: from the -o file's extension, else {default}"
     fmt.help = f"{fmt.help or 'output format'} ({described})"
-    p.set_defaults(_format_default=default)
+    p.set_defaults(_format_default=default, _format_choices=tuple(fmt.choices))
 
 
 def _resolve_format(args: argparse.Namespace) -> None:
     if getattr(args, "format", "") is not None or not hasattr(args, "_format_default"):
         return
     output = getattr(args, "output", None)
-    chosen = FORMAT_BY_EXTENSION.get(Path(output).suffix.lower()) if output else None
+    suffix = Path(output).suffix.lower() if output else ""
+    chosen = FORMAT_BY_EXTENSION.get(suffix)
+    choices = args._format_choices
+    if chosen == "md" and chosen not in choices and "text" in choices:
+        chosen = "text"  # .txt / .md for a command whose plain format is called text
+    if suffix and chosen not in choices:  # never write one format under another's name
+        raise InputError(f"{printable(str(output))}: cannot tell the output format from {suffix!r}; "
+                         f"give --format ({', '.join(choices)})")
     args.format = chosen or args._format_default
 
 
@@ -382,6 +391,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return BROKEN_PIPE
+    except OSError as exc:  # our stdout cannot take the output (a full disk, an I/O error)
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _silence_stdout()
+        print(f"dicomtools: error: cannot write the output ({exc.strerror})", file=sys.stderr)
+        return InputError.exit_code
     except KeyboardInterrupt:
         return 130
 

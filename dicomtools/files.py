@@ -124,13 +124,25 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], A
 
     An output that cannot be written (a folder, a read-only or missing place, a full disk) is
     an InputError naming it and the reason; nothing is left behind."""
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{printable(path)}: is a folder; give the name of a file to write")
+    given = Path(path)
+    if given.is_dir():
+        raise InputError(f"{printable(given)}: is a folder; give the name of a file to write")
+    # A link is written through (the file it points to is replaced, the link stays); a FIFO,
+    # device or terminal (-o /dev/stdout, a named pipe) is written to directly, as any tool
+    # would: it cannot be replaced by a rename.
     try:
-        return _write_atomically(path, write)
+        mode = os.stat(given).st_mode  # of what a link points to
+    except OSError:
+        mode = 0  # nothing there yet (or a dangling link: its target is created)
+    try:
+        if mode and not stat.S_ISREG(mode):
+            with open(given, "wb") as handle:
+                write(handle)
+            return given
+        _write_atomically(Path(os.path.realpath(given)) if given.is_symlink() else given, write)
+        return given
     except OSError as exc:
-        raise InputError(f"{printable(path)}: cannot write ({os_error_reason(exc)})") from None
+        raise InputError(f"{printable(given)}: cannot write ({os_error_reason(exc)})") from None
 
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], Any]) -> Path:

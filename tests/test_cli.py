@@ -374,3 +374,22 @@ def test_validate_a_fifo_says_it_is_not_a_regular_file_and_never_opens_it(seed_s
     assert proc.returncode == 0, proc.stderr
     assert f"{tmp_path / 'sr.dcm'}: OK" in proc.stdout
     assert f"{tmp_path / 'pipe.dcm'}: not a regular file (FIFO); skipped, not opened" in proc.stdout
+
+
+def test_output_format_from_an_unknown_extension_is_refused(tmp_path, capsys, seed_srs):
+    from dicomtools.cli import main
+    out = tmp_path / "table.xlsx"
+    assert main(["concordance", str(seed_srs["case1/wbmri"].parent), "-o", str(out)]) == 2
+    assert "cannot tell the output format from '.xlsx'; give --format" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_full_stdout_is_one_error_line_not_a_traceback(tmp_path, seed_srs):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "dicomtools", "concordance",
+                               str(seed_srs["case1/wbmri"].parent)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == "dicomtools: error: cannot write the output (No space left on device)\n"

@@ -254,3 +254,31 @@ def test_input_files_are_read_with_one_clear_error_per_problem(tmp_path):
                           ("bad.json", "not utf-8 text (byte 0xff at offset 7)")):
         with pytest.raises(InputError, match=re.escape(message)):
             read_input_text(tmp_path / name, "a findings file", 100)
+
+
+def test_links_fifos_and_devices_are_written_through_not_replaced(tmp_path):
+    import threading
+
+    from dicomtools.errors import InputError
+    from dicomtools.files import write_text
+    (tmp_path / "target.md").write_text("old")
+    (tmp_path / "link.md").symlink_to("target.md")
+    write_text(tmp_path / "link.md", "new")
+    assert (tmp_path / "link.md").is_symlink() and (tmp_path / "target.md").read_text() == "new"
+    (tmp_path / "dangling.md").symlink_to("created.md")
+    write_text(tmp_path / "dangling.md", "made")
+    assert (tmp_path / "dangling.md").is_symlink() and (tmp_path / "created.md").read_text() == "made"
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_text(fifo, "through the pipe")
+    reader.join(10)
+    assert got == [b"through the pipe"] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    if os.path.exists("/dev/full"):
+        with pytest.raises(InputError, match="/dev/full: cannot write"):
+            write_text("/dev/full", "x" * 100_000)
+        assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["created.md", "dangling.md", "link.md",
+                                                          "pipe.md", "target.md"]
