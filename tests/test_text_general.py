@@ -420,3 +420,9 @@ def test_a_caption_title_line_is_its_own_sentence_and_classical_features_are_gen
     found = findings("WB-MRI revealed a left-sided paravertebral mass (2.6 x\n1.1 x 2.2 cm) at the\n"
                      "Level of T9.")
     assert found[0]["dimensions_mm"] == [26.0, 11.0, 22.0]
+
+
+def test_ct_and_mr_angiography_are_ct_and_mri():
+    assert [(f["procedure"], f["finding"]) for f in findings(
+        "These images from a CT pulmonary angiogram (CTPA) show a saddle embolism.")] == [("CT", "embolus")]
+    assert findings("MR angiography shows a mass.")[0]["procedure"] == "MRI"

@@ -70,6 +70,9 @@ class Mention:
     value: Any = None
 
 
+_ANGIO_AFTER = re.compile(r"(?: [a-z]{3,15}){0,2} angiogra\w{1,4}", re.IGNORECASE)
+
+
 def _procedures(clean: str) -> list[Mention]:
     found: list[Mention] = []
     taken: list[tuple[int, int]] = []
@@ -95,6 +98,10 @@ def _procedures(clean: str) -> list[Mention]:
         prev = out[-1] if out else None
         if prev is not None and re.fullmatch(r"[ -]{0,2}(?:\(\w{1,8}\) ?)?", clean[prev.end:mention.start]) \
                 and (mention.value in _PLACEHOLDERS or mention.value == prev.value):
+            out[-1] = Mention("procedure", prev.start, mention.end, prev.value)
+        elif prev is not None and prev.value in ("CT", "MRI") and mention.value == "UNKNOWN" \
+                and _ANGIO_AFTER.fullmatch(clean, prev.end, mention.end):
+            # "CT pulmonary angiogram", "MR angiography": the CT / MR study of the vessels
             out[-1] = Mention("procedure", prev.start, mention.end, prev.value)
         elif prev is not None and prev.value in _PLACEHOLDERS and mention.value not in _PLACEHOLDERS \
                 and re.fullmatch(r"[ -]{0,2}", clean[prev.end:mention.start]):
