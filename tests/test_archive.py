@@ -295,3 +295,19 @@ def test_large_images_are_skipped_by_their_meta_without_being_read(demo, tmp_pat
     (digest,) = query(out, "SELECT file_sha256 FROM reports")[0]
     assert digest == hashlib.sha256((tree / "sr.dcm").read_bytes()).hexdigest()
     assert counts(out)["problems"] == 0
+
+
+def test_query_is_one_select_that_reads_nothing_but_the_index(tmp_path, index):
+    """`query` runs one SELECT over the views: no COPY/INSTALL/ATTACH, no second statement,
+    no file outside the index (read_csv('/etc/passwd'))."""
+    from dicomtools.archive.query import run_query
+    from dicomtools.errors import InputError
+    assert run_query(index, "SELECT count(*) FROM reports")[1][0][0] > 0
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    for sql, message in ((f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'", "a COPY statement"),
+                         ("SELECT 1; SELECT 2", "2 statements"),
+                         (f"SELECT * FROM read_csv('{outside}')", "Permission")):
+        with pytest.raises(InputError, match=message):
+            run_query(index, sql)
+    assert not (tmp_path / "x.csv").exists()

@@ -19,6 +19,16 @@ def run_query(index: str | os.PathLike[str], sql: str) -> tuple[list[str], list[
     con = connect(index)
     try:
         try:
+            # Read-only over the index: DuckDB reads no other file and writes none (no COPY,
+            # no read_csv('/etc/...')), and runs one SELECT, as the help says.
+            con.execute(f"SET allowed_directories=[{_quoted(os.path.abspath(index) + os.sep)}]")
+            con.execute("SET enable_external_access=false")
+            statements = con.extract_statements(sql)
+            if len(statements) != 1:
+                raise InputError(f"query: {len(statements)} statements; give one SELECT statement")
+            if statements[0].type != duckdb.StatementType.SELECT:
+                raise InputError(f"query: a {statements[0].type.name} statement; the index is "
+                                 "queried with one SELECT (or WITH ... SELECT) statement")
             cursor = con.execute(sql)
             if cursor.description is None:  # a statement without a result (SET, CREATE ...)
                 return [], []
@@ -29,3 +39,8 @@ def run_query(index: str | os.PathLike[str], sql: str) -> tuple[list[str], list[
             raise InputError(f"query: {type(exc).__name__}: {first}") from None
     finally:
         con.close()
+
+
+def _quoted(text: str) -> str:
+    """A string literal for DuckDB's SQL."""
+    return "'" + text.replace("'", "''") + "'"
