@@ -156,7 +156,9 @@ def add_parsers(sub: Any, epilog: str) -> None:
         description="Run SQL over the index's views: reports, findings, measurements, "
                     "evaluations, problems (and files, the crawl state). See docs/archive.md.")
     p.add_argument("index", metavar="INDEX", help="index folder made by dicomtools index")
-    p.add_argument("sql", metavar="SQL", help="one SELECT statement over the views (reports, findings, measurements, evaluations, problems, labs, files); nothing outside the index is read or written")
+    p.add_argument("sql", metavar="SQL", help="one SELECT statement over the views (reports, findings, measurements, "
+                        "evaluations, problems, labs, files); nothing outside the index is read "
+                        "or written")
     p.add_argument("--format", choices=_FORMATS, default="table",
                    help="table: aligned columns for people; json: a list of row objects; csv")
     p.set_defaults(func=_cmd_query)
