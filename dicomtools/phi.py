@@ -86,9 +86,13 @@ def names_patient_attribute(line: str) -> bool:
 
 
 def _mask_known(text: str, values: Iterable[str]) -> str:
-    for value in sorted({v for v in values if v}, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
+    """Each value where it stands as a whole word: a name part "S R" is masked in "S R^Test",
+    not inside "DS Referenced" (which would garble the message and mask nothing)."""
+    ordered = sorted({v for v in values if v}, key=len, reverse=True)
+    if not ordered:
+        return text
+    pattern = "|".join(re.escape(v) for v in ordered)
+    return re.sub(rf"(?<![^\W_])(?:{pattern})(?![^\W_])", MASK, text)
 
 
 def mask_line(line: str, values: Iterable[str] = ()) -> str:

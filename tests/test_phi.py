@@ -192,3 +192,10 @@ def test_pixelmed_messages_are_masked(planted):
     problems = check_pixelmed(planted[0], patient_values(ds))
     text = "\n".join(p.message for p in problems)
     assert not [p for p in PLANTED if p.lower() in text.lower()], text
+
+
+def test_a_short_name_part_is_masked_as_a_word_not_inside_other_words():
+    from dicomtools.phi import mask_line
+    line = "Error - DS Referenced Time Offsets: patient <S R^Test>; S R again"
+    masked = mask_line(line, ["S R", "S R^Test"])
+    assert "DS Referenced Time Offsets" in masked and "S R" not in masked.replace("DS Referenced", "")
