@@ -426,3 +426,11 @@ def test_ct_and_mr_angiography_are_ct_and_mri():
     assert [(f["procedure"], f["finding"]) for f in findings(
         "These images from a CT pulmonary angiogram (CTPA) show a saddle embolism.")] == [("CT", "embolus")]
     assert findings("MR angiography shows a mass.")[0]["procedure"] == "MRI"
+
+
+def test_without_contrast_says_how_the_images_were_made_not_that_a_finding_is_absent():
+    for text in ("Coronal T1 MRI without contrast of the chest shows a right paraspinal mass.",
+                 "MR imaging with (not shown) and without (Figure 4) contrast showed a pelvic mass.",
+                 "Non-contrast CT shows a mass in the liver."):
+        assert one(text)["present"] is True, text
+    assert one("MRI without contrast shows no mass.")["present"] is False

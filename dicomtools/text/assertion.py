@@ -49,7 +49,11 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     (PSEUDO, FORWARD, _rx(r"\b(?:no (?:significant |interval |substantial )?(?:change|progression|"
                           r"doubt|growth)|not only|not necessarily|no longer (?:only|just)|"
                           r"without (?:any )?(?:change|doubt|delay)|not (?:been )?changed|"
-                          r"no (?:neurological )?sequelae|not performed)\b")),
+                          r"no (?:neurological )?sequelae|not performed|"
+                          # how the images were made: "MRI without contrast shows a mass"
+                          r"without (?:\([^()]{0,30}\) )?(?:(?:IV|intravenous|iodinated|oral) )?"
+                          r"(?:contrast|gadolinium|sedation|an(?:a)?esthesia|fat[- ]s\w{1,10})|"
+                          r"non-?contrast)\b")),
     (POSSIBLE, BACKWARD, _rx(r"\b(?:can ?not|can't|could not|couldn't|may not|is not|was not|not) "
                              r"(?:be |been |)(?:(?:completely|entirely|definitely|fully|safely|"
                              r"reliably) )?(?:excluded|ruled out)\b")),
