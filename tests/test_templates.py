@@ -140,3 +140,16 @@ def test_plausible_values_give_no_plausibility_warning(tmp_path):
          "dimensions_mm": [26, 11, 22]}]})
     result = validate(write_sr(report, tmp_path / "ok.dcm"), tools=("dicomtools",))
     assert not [p for p in result.problems if "unit?" in p.message or "impression" in p.message]
+
+
+def test_a_size_measured_on_a_segmentation_is_not_taken_for_centimetres(tmp_path):
+    """measure writes computed diameters (8.04332 mm) with a segmentation reference: no
+    'centimetres given as millimetres?' warning for those, as for the hand-typed 2.6."""
+    from dicomtools.sr.checks import plausibility
+    typed = Report.from_json({"procedure": "MRI", "findings": [
+        {"present": True, "finding": "mass", "dimensions_mm": [8.04332, 6.5, 7.25]}]})
+    assert any("centimetres" in w for w in plausibility(typed))
+    measured = Report.from_json({"procedure": "MRI", "findings": [
+        {"present": True, "finding": "mass", "dimensions_mm": [8.04332, 6.5, 7.25],
+         "roi": {"seg_instance_uid": "1.2.3.4", "segment_number": 1, "source_series_uid": "1.2.3.5"}}]})
+    assert not any("centimetres" in w for w in plausibility(measured))

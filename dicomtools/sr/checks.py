@@ -88,7 +88,8 @@ def plausibility(report: Report) -> list[str]:
                 out.append(f"{label}: ADC {finding.adc_value:g} {finding.adc_unit} is "
                            f"{adc:g} um2/s, outside {low:g}-{high:g} um2/s of tissue: wrong unit?")
         dims = finding.dimensions_mm or ()
-        if dims and all(d < 10 for d in dims) and any(d != int(d) for d in dims):
+        # a size measured on a segmentation (roi) is computed: decimals are expected there
+        if dims and finding.roi is None and all(d < 10 for d in dims) and any(d != int(d) for d in dims):
             out.append(f"{label}: diameters {', '.join(f'{d:g}' for d in dims)} mm are all under "
                        "1 cm with decimals: centimetres given as millimetres?")
     if report.impression == "normal" and present:
