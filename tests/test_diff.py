@@ -290,3 +290,10 @@ def test_folder_pairing_by_study_and_procedure_only_when_unique(seeds, tmp_path)
     write_sr(read_sr(source), b_dir / "elsewhere" / "twice.dcm")
     result = diff_folders(a_dir, b_dir)
     assert not result.pairs and len(result.only_a) == 1 and len(result.only_b) == 2 and not result.same
+
+
+def test_a_missing_side_is_named(tmp_path, capsys):
+    from dicomtools.cli import main
+    (tmp_path / "there").mkdir()
+    assert main(["diff", str(tmp_path / "nope"), str(tmp_path / "there")]) == 4
+    assert "nope: no such file or folder" in capsys.readouterr().err

@@ -40,10 +40,13 @@ def _cmd_render(args: Any) -> int:
 def _cmd_diff(args: Any) -> int:
     import json
 
-    from ..errors import InputError
+    from ..errors import InputError, SRReadError
     from ..phi import printable
     from .diff import diff_files, diff_folders
     a, b = Path(args.a), Path(args.b)
+    for path in (a, b):
+        if not path.exists():
+            raise SRReadError(f"{printable(path)}: no such file or folder")
     if a.is_dir() != b.is_dir():
         raise InputError(f"{printable(a)}, {printable(b)}: give two SR files or two folders, "
                          "not one of each")
