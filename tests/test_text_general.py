@@ -434,3 +434,13 @@ def test_without_contrast_says_how_the_images_were_made_not_that_a_finding_is_ab
                  "Non-contrast CT shows a mass in the liver."):
         assert one(text)["present"] is True, text
     assert one("MRI without contrast shows no mass.")["present"] is False
+
+
+def test_interpretation_of_the_findings_no_longer_seen_and_bare_activity():
+    found = findings("Bone scan: multiple foci involving the spine and ribs. The findings are in "
+                     "keeping with osteoblastic metastases. The previously seen lesions are no "
+                     "longer appreciable. There is no renal activity.")
+    assert [(f["finding"], f.get("site"), f["present"]) for f in found] == [
+        ("uptake", "spine", True), ("uptake", "rib", True), ("lesion", "whole body", False),
+        ("uptake", "kidney", False)]
+    assert findings("CT: disease activity in the liver.") == []

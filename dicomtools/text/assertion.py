@@ -54,6 +54,9 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                           r"without (?:\([^()]{0,30}\) )?(?:(?:IV|intravenous|iodinated|oral) )?"
                           r"(?:contrast|gadolinium|sedation|an(?:a)?esthesia|fat[- ]s\w{1,10})|"
                           r"non-?contrast)\b")),
+    # "the lesions are no longer appreciable": gone on this study (before the "no" of "no ...")
+    (NEGATED, BACKWARD, _rx(r"\b(?:was|were|is|are) no longer (?:seen|visible|appreciable|evident|"
+                            r"present|identified|detectable|demonstrable|depicted|apparent)\b")),
     (POSSIBLE, BACKWARD, _rx(r"\b(?:can ?not|can't|could not|couldn't|may not|is not|was not|not) "
                              r"(?:be |been |)(?:(?:completely|entirely|definitely|fully|safely|"
                              r"reliably) )?(?:excluded|ruled out)\b")),

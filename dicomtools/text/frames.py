@@ -197,6 +197,9 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
             frame["proc"], proc_mention, procedure = None, None, inherited
         elif _CONTRAST_WORD.search(clean):
             return None
+    if anchor.value == "uptake" and clean[anchor.start:anchor.end].lower() == "activity" \
+            and modality_of(procedure) not in ("NM", "PT"):
+        return None  # "activity" said of no scan: of a disease, of the patient
     if anchor.value == "uptake" and _BARE_FOCI.match(clean, anchor.start) \
             and modality_of(procedure) not in ("NM", "PT"):
         if proc_mention is None and scan is not None:

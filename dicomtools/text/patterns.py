@@ -101,9 +101,12 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|(?:ganglio)?neuroblastomas?|ganglioneuromas?"
          r"|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia))\b"), "neoplasm"),
     # a bare "focus"/"foci" ("multiple other foci in the liver") is one of a scan (a lesion on
-    # CT/MR/US, frames.py); "foci of calcification" is not
+    # CT/MR/US, frames.py); "foci of calcification" is not; a bare "activity" ("no renal
+    # activity") is the scan's, and nothing on CT/MR/US (the administered activity is a dose)
     (_rx(r"\b(?:uptake|accumulation|avidity|foc(?:us|i)(?= of (?:\w{1,15} ){0,3}"
          r"(?:uptake|activity|accumulation|radiotracer|tracer))|foc(?:us|i)\b(?! of\b)|hot ?spots?"
+         r"|(?<!physical )(?<!disease )(?<!administered )(?<!injected )(?<!applied )(?<!total )"
+         r"activity(?! (?:of|in) (?:daily|disease))(?![^.;]{0,24}\d ?(?:MBq|GBq|kBq|mCi|uCi))"
          r"|(?:tracer|radiotracer|radiopharmaceutical|mIBG|FDG) (?:activity|localization|localisation)"
          r"|(?:increased|abnormal|focal|intense|pathologic(?:al)?) (?:radio-?)?(?:tracer )?activity"
          r"|hyperfixations?|hypercaptations?"

@@ -55,6 +55,13 @@ _GENERIC = _rx(
     r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis)\b")
 # The article speaking of itself: a title ("...: a case report") or its framing sentence.
 _ARTICLE = _rx(r"\b(?:case reports?|case series|a case of|review of the literature)\b")
+# "The findings are in keeping with ...", "These features are typical of ...": what the
+# findings just told mean, said of them as a whole; the findings themselves came before.
+_INTERPRETATION = _rx(r"\W{0,3}(?:overall,? |taken together,? |in summary,? )?(?:the|these|all|such|both) "
+                      r"(?:\w{1,15} ){0,2}(?:findings|features|appearances?|changes|abnormalities|results) "
+                      r"(?:are|is|were|was|would be|seem|appear)(?: \w{1,12}ly)?(?: most| more| all)? "
+                      r"(?:in keeping with|consistent with|compatible with|suggestive of|typical (?:of|for)|"
+                      r"characteristic of|indicative of|suspicious (?:of|for)|concerning for|in favou?r of)\b")
 # "may be explained by", "can be attributed to": an explanation of a result.
 _EXPLANATION = _rx(r"\b(?:explain\w{0,5}|explanation|attribut\w{1,6} to|accounts? for|"
                    r"(?:may|might|could|can) (?:\w{1,12}ly )?(?:be )?(?:due to|caused by|result\w{0,3} from))\b")
@@ -99,6 +106,8 @@ def non_report(clean: str, has_anchor_attributes: bool) -> str | None:
         return "hypothetical"
     if _ARTICLE.search(clean) and not _CASE_RESULT.search(clean):
         return "article"
+    if _INTERPRETATION.match(clean):
+        return "interpretation"
     if _RESULT.search(clean):
         # a result verb makes it this patient's result even with a general aside
         # ("MRI showed a left adrenal mass, which should be correlated with MIBG")
