@@ -444,3 +444,8 @@ def test_interpretation_of_the_findings_no_longer_seen_and_bare_activity():
         ("uptake", "spine", True), ("uptake", "rib", True), ("lesion", "whole body", False),
         ("uptake", "kidney", False)]
     assert findings("CT: disease activity in the liver.") == []
+
+
+def test_a_negated_property_before_the_study_is_no_negative_study():
+    assert findings("No vascularity seen on color Doppler application.") == []
+    assert one("No abnormality seen on color Doppler.")["present"] is False

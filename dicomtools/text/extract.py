@@ -65,6 +65,12 @@ MAX_FINDINGS = 500
 
 _POSITIVE = re.compile(r"\b(?:(?:was|were|is|are) (?:\w{1,12} )?positive|positive|confirmed the "
                        r"(?:diagnosis|presence|finding))\b", re.IGNORECASE)
+# What a negation before a study may deny that is a property of a lesion, not a finding of
+# the study: "No vascularity seen on color Doppler", "no enhancement on CT".
+_PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|flow|perfusion|hyper-?a?emia|"
+                               r"enhancement|calcifications?|restrict\w{1,6} diffusion|diffusion restriction|"
+                               r"signal|echogenicity|mass effect|midline shift|invasion|extension|"
+                               r"interval change|change|growth|progression)\b", re.IGNORECASE)
 # "a positive [123I]mIBG scan": the result said before the study
 _POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $", re.IGNORECASE)
 
@@ -333,6 +339,8 @@ class _Reader:
                 covers = cue.scope_start <= proc.start < cue.scope_end or lo <= cue.start < hi
                 if not covers or cue.category == assertion.POSSIBLE:
                     continue
+                if cue.start < proc.start and _PROPERTY_NEGATED.match(clean, cue.end):
+                    continue  # "No vascularity seen on color Doppler": a property, not the study
                 if cue.direction == assertion.FORWARD and cue.start > proc.start:
                     # "X revealed no abnormality": the negated noun must be generic
                     generic = [f for f in frames if f.get("generic")
