@@ -449,3 +449,10 @@ def test_interpretation_of_the_findings_no_longer_seen_and_bare_activity():
 def test_a_negated_property_before_the_study_is_no_negative_study():
     assert findings("No vascularity seen on color Doppler application.") == []
     assert one("No abnormality seen on color Doppler.")["present"] is False
+
+
+def test_hemithorax_and_anatomical_adjectives_in_ar():
+    assert [(f["site"], f["laterality"]) for f in findings(
+        "Chest ultrasound showed a solid mass in the right hemithorax.")] == [("thorax", "right")]
+    assert [(f["site"], f["laterality"]) for f in findings(
+        "Bone scan: abnormal uptake in the right acetabular region.")] == [("acetabulum", "right")]

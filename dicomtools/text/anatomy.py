@@ -57,9 +57,9 @@ def _latin_singular(index: dict[str, str], key: str) -> str | None:
 
 # Adjectives of anatomy and the noun they come from (Latin/English morphology, tried in
 # order: pancreatic -> pancreas, tibial -> tibia, pleural -> pleura, humeral -> humerus, sacral -> sacrum,
-# mandibular -> mandible, scapular -> scapula, iliac -> ilium); position words are not places.
+# mandibular -> mandible, scapular -> scapula, iliac -> ilium, acetabular -> acetabulum); position words are not places.
 _ADJECTIVE_RULES = (("atic", "as"), ("ial", "ia"), ("ral", "ra"), ("al", "us"), ("al", "um"),
-                    ("ular", "le"), ("ar", "a"), ("ac", "um"))
+                    ("ular", "le"), ("ar", "a"), ("ac", "um"), ("ar", "um"))
 _NOT_PLACES = frozenset({"dorsal", "ventral", "central", "lateral", "medial", "distal", "proximal",
                          "cranial", "caudal", "basal", "apical", "total", "normal", "focal", "nodal",
                          "several", "general", "initial", "usual", "internal", "external", "bilateral",

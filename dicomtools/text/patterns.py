@@ -130,7 +130,9 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bsympathetic (?:trunk|chain)\b"), "sympathetic trunk"),
     (_rx(r"\b(?:spinal|vertebral) canal\b|\b(?:intra-?spinal|epidural)\b"), "spinal canal"),
     (_rx(r"\bchest wall\b"), "chest wall"),
-    (_rx(r"\b(?:thorax|thoracic(?! (?:vertebra|spine|level))|chest|intrathoracic)\b"), "thorax"),
+    # "the right hemithorax": one side of the thorax (the side word is the laterality)
+    (_rx(r"\b(?:thorax|thoracic(?! (?:vertebra|spine|level))|chest|intrathoracic|hemi-?thora(?:x|ces))\b"),
+     "thorax"),
     (_rx(r"\b(?:abdomen|abdominal|intra-?abdominal)\b"), "abdomen"),
     (_rx(r"\b(?:pelvis|pelvic|presacral|para-?pelvic)\b"), "pelvis"),
     (_rx(r"\b(?:neck|cervical(?! (?:spine|vertebra|level))|supraclavicular)\b"), "neck"),
