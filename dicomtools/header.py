@@ -115,6 +115,10 @@ class SRIdentity:
     series_instance_uid: str
     sop_class_uid: str
     content_date: str | None = None
+    content_time: str | None = None
+    timezone_offset: str | None = None  # Timezone Offset From UTC, "+0100"
+    manufacturer: str | None = None  # of the equipment that wrote the SR
+    model_name: str | None = None
 
 
 def header_part(cls: Any, data: Any, where: str, *, required: bool = False) -> Any:

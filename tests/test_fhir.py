@@ -460,3 +460,32 @@ def test_ig_checks_catch_broken_resources():
             r["category"] = [r["code"]]
     found = ig_problems(bundle)
     assert any("C0034375" in p for p in found) and any("group code/category" in p for p in found)
+
+
+def test_observations_carry_issued_and_device_from_the_sr_header(tmp_path):
+    """The IG's Observation.issued (content date + time + UTC offset) and .device (the SR's
+    equipment); an SR whose header has no UTC offset gets no issued (none is guessed)."""
+    import datetime as dt
+
+    from dicomtools.interop.fhir import bundle_to_reports, reports_to_bundle, validate_bundle
+    from dicomtools.model import Finding, Report
+    from dicomtools.sr.read import read_sr
+    from dicomtools.sr.write import write_sr
+    report = Report(modality="MR", procedure="whole-body MRI", impression="abnormal",
+                    findings=(Finding(present=True, finding="mass", site="adrenal gland",
+                                      laterality="left"),))
+    when = dt.datetime(2024, 1, 3, 14, 5, 9, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    back = read_sr(write_sr(report, tmp_path / "a.dcm", now=when))
+    bundle = reports_to_bundle([back])
+    validate_bundle(bundle)
+    resources = [e["resource"] for e in bundle["entry"]]
+    devices = [r for r in resources if r["resourceType"] == "Device"]
+    assert len(devices) == 1 and devices[0]["manufacturer"] == "dicomtools"
+    device_url = next(e["fullUrl"] for e in bundle["entry"] if e["resource"] is devices[0])
+    observations = [r for r in resources if r["resourceType"] == "Observation"]
+    assert observations and all(o["issued"] == "2024-01-03T14:05:09+01:00" for o in observations)
+    assert all(o["device"] == {"reference": device_url} for o in observations)
+    assert bundle_to_reports(bundle)[0].sr == back.sr
+    naive = read_sr(write_sr(report, tmp_path / "b.dcm", now=when.replace(tzinfo=None)))
+    assert naive.sr is not None and naive.sr.timezone_offset is None
+    assert all("issued" not in e["resource"] for e in reports_to_bundle([naive])["entry"])

@@ -27,6 +27,9 @@ EXT_MODALITY = EXT + "modality"            # valueCoding (DCM modality)
 EXT_INDICATION = EXT + "indication"        # valueString (Reason for Visit)
 EXT_CONTENT_DATE = EXT + "content-date"    # valueDate
 EXT_STUDY = EXT + "study"                  # valueString: study attributes (JSON)
+EXT_CONTENT_TIME = EXT + "content-time"    # valueString: the SR's Content Time (DICOM TM)
+EXT_TIMEZONE = EXT + "timezone-offset"     # valueString: Timezone Offset From UTC ("+0100")
+EXT_EQUIPMENT = EXT + "equipment"          # valueString: manufacturer and model name (JSON)
 EXT_DESIGNATOR = EXT + "coding-scheme-designator"  # valueString on a Coding
 
 SYSTEMS: dict[str, str] = {

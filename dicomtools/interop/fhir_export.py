@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from .. import terms, vocab
@@ -78,6 +79,8 @@ class _ReportExport:
         self.effective = (f"{s.date[:4]}-{s.date[4:6]}-{s.date[6:8]}"
                           if s.date and len(s.date) == 8 else None)
         self.source_url = full_url(self.seed, "sr")
+        self.issued = _instant(report.sr)
+        self.device: dict[str, str] | None = None  # reference to the Device, once added
 
     # -- generic pieces ---------------------------------------------------------------
     def add(self, path: str, resource: dict[str, Any]) -> str:
@@ -111,6 +114,10 @@ class _ReportExport:
             obs["category"] = [concept(category)]
         obs["code"] = concept(code)
         self._context(obs, observation=True)
+        if self.issued:  # the IG's issued: when the SR content was made
+            obs["issued"] = self.issued
+        if self.device:  # the IG's device: the equipment that wrote the SR
+            obs["device"] = self.device
         obs["derivedFrom"] = [_ref(self.source_url)]
         return obs
 
@@ -158,6 +165,9 @@ class _ReportExport:
     # -- the report -------------------------------------------------------------------
     def run(self, diagnostic_report: bool) -> list[Entry]:
         r = self.report
+        sr = r.sr
+        if sr is not None and sr.manufacturer:  # its fullUrl is known before it is added last
+            self.device = _ref(full_url(self.seed, "device"))
         self._source_sr()
         self._image_library()
         groups = [self._finding(i, f) for i, f in enumerate(r.findings)]
@@ -170,7 +180,19 @@ class _ReportExport:
                                            e.value, e.children))
         if diagnostic_report:
             self._diagnostic_report(results)
+        self._device()
         return self.entries
+
+    def _device(self) -> None:
+        """The Device every Observation names (the IG's Observation.device): the equipment
+        that wrote the SR, as its header says."""
+        sr = self.report.sr
+        if sr is None or not sr.manufacturer:
+            return
+        device: dict[str, Any] = {"resourceType": "Device", "manufacturer": sr.manufacturer}
+        if sr.model_name:
+            device["modelNumber"] = sr.model_name
+        self.add("device", device)
 
     def _source_sr(self) -> None:
         r = self.report
@@ -195,6 +217,14 @@ class _ReportExport:
         if r.sr is not None and r.sr.content_date and len(r.sr.content_date) == 8:
             d = r.sr.content_date
             ext.append(extension(fc.EXT_CONTENT_DATE, valueDate=f"{d[:4]}-{d[4:6]}-{d[6:]}"))
+        if r.sr is not None:
+            if r.sr.content_time:
+                ext.append(extension(fc.EXT_CONTENT_TIME, valueString=r.sr.content_time))
+            if r.sr.timezone_offset:
+                ext.append(extension(fc.EXT_TIMEZONE, valueString=r.sr.timezone_offset))
+            equipment = {k: getattr(r.sr, k) for k in ("manufacturer", "model_name") if getattr(r.sr, k)}
+            if equipment:
+                ext.append(extension(fc.EXT_EQUIPMENT, valueString=fc.content_json(equipment)))
         study = {k: getattr(r.study, k) for k in ("date", "time", "id", "description", "patient_age")
                  if getattr(r.study, k) is not None}
         if study:
@@ -404,6 +434,23 @@ class _ReportExport:
         rows += [("evaluations", e.concept_code, e.value, e.children) for e in f.evaluations]
         return [self.evaluation(f"{base}/qual/{k}", field, code, value, children)
                 for k, (field, code, value, children) in enumerate(rows)]
+
+
+_TM = re.compile(r"([01]\d|2[0-3])([0-5]\d)([0-5]\d)(\.\d{1,6})?")
+_TZ = re.compile(r"([+-])([01]\d)([0-5]\d)")
+
+
+def _instant(sr: Any) -> str | None:
+    """The SR's content date, time and UTC offset as a FHIR instant, or None when one of the
+    three is missing (an instant needs seconds and a zone; none is guessed)."""
+    if sr is None or not sr.content_date or len(sr.content_date) != 8 or not sr.content_date.isdigit():
+        return None
+    time, zone = _TM.fullmatch(sr.content_time or ""), _TZ.fullmatch(sr.timezone_offset or "")
+    if not time or not zone:
+        return None
+    d = sr.content_date
+    h, m, s, fraction = time.groups()
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}T{h}:{m}:{s}{fraction or ''}{zone[1]}{zone[2]}:{zone[3]}"
 
 
 def _measurement_parts(m: Measurement) -> dict[str, Any]:

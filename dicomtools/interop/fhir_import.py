@@ -205,9 +205,22 @@ def _sr(src: dict[str, Any], where: str) -> SRIdentity | None:
     if not instances or not src.get("seriesUid"):
         return None
     date = ext_value(src, fc.EXT_CONTENT_DATE, "valueDate")
+    text = {url: value if isinstance(value := ext_value(src, url, "valueString"), str) else None
+            for url in (fc.EXT_CONTENT_TIME, fc.EXT_TIMEZONE, fc.EXT_EQUIPMENT)}
+    equipment = json_text(text[fc.EXT_EQUIPMENT], where, "equipment") or {}
+    if not isinstance(equipment, dict):
+        raise InputError(f"{where}: extension equipment is not a JSON object (it is "
+                         f"{type(equipment).__name__})")
     return SRIdentity(sop_instance_uid=instances[0]["uid"], series_instance_uid=src["seriesUid"],
                       sop_class_uid=(instances[0].get("sopClass") or {}).get("code", ""),
-                      content_date=date.replace("-", "") if isinstance(date, str) else None)
+                      content_date=date.replace("-", "") if isinstance(date, str) else None,
+                      content_time=text[fc.EXT_CONTENT_TIME], timezone_offset=text[fc.EXT_TIMEZONE],
+                      manufacturer=_text_or_none(equipment.get("manufacturer")),
+                      model_name=_text_or_none(equipment.get("model_name")))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _images(b: Bundle, mine: Any, source: dict[str, Any] | None) -> tuple[ImageRef, ...]:

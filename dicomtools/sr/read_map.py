@@ -339,7 +339,9 @@ class _Mapper:
     def identity(self) -> SRIdentity:
         ds = self.ds
         return SRIdentity(_str(ds, "SOPInstanceUID") or "", _str(ds, "SeriesInstanceUID") or "",
-                          _str(ds, "SOPClassUID") or "", _str(ds, "ContentDate"))
+                          _str(ds, "SOPClassUID") or "", _str(ds, "ContentDate"),
+                          _str(ds, "ContentTime"), _str(ds, "TimezoneOffsetFromUTC"),
+                          _str(ds, "Manufacturer"), _str(ds, "ManufacturerModelName"))
 
 
 def _datasets(ds: Any, keyword: str, how: Source) -> tuple[list[Any], int]:

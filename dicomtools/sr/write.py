@@ -273,7 +273,7 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     """Build the SR dataset. Findings without tracking IDs get them (see assign_tracking)."""
     check_writable(report)
     report = assign_tracking(report)
-    now = now or _dt.datetime.now()
+    now = now or _dt.datetime.now().astimezone()
     template = template_for(report.modality, report.procedure)
     performed = _procedure_codes(report.procedure)[1]
     sop_uid = generate_uid()
@@ -304,6 +304,8 @@ def to_dataset(report: Report, *, series_number: int = 900, instance_number: int
     ds.ContentDate = now.strftime("%Y%m%d")
     ds.StudyTime = report.study.time or ""
     ds.ContentTime = now.strftime("%H%M%S")
+    if now.utcoffset() is not None:  # the dates and times above are local to this offset
+        ds.TimezoneOffsetFromUTC = now.strftime("%z")
     ds.AccessionNumber = report.study.accession_number or ""
     ds.Modality = "SR"
     ds.Manufacturer = "dicomtools"
