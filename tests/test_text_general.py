@@ -456,3 +456,9 @@ def test_hemithorax_and_anatomical_adjectives_in_ar():
         "Chest ultrasound showed a solid mass in the right hemithorax.")] == [("thorax", "right")]
     assert [(f["site"], f["laterality"]) for f in findings(
         "Bone scan: abnormal uptake in the right acetabular region.")] == [("acetabulum", "right")]
+
+
+def test_a_plane_sequence_or_contrast_word_before_mr_names_the_mri():
+    assert [(f["procedure"], f["site"]) for f in findings(
+        "Coronal T1 postcontrast MR and axial DWI maps demonstrate a ring enhancing lesion in the "
+        "right frontal lobe.")] == [("MRI", "frontal lobe")]

@@ -50,6 +50,9 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     # ("MR - Axial T1 ...", "MR: ...": a report line's label)
     (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|show\w{0,2}|"
          r"reveal\w{0,2}|demonstrat\w{1,3}|angiogra\w{1,4})| ?[-:] )|MRA"
+         # "coronal T1 postcontrast MR and axial DWI": a plane, sequence or contrast word says MR
+         r"|(?:(?<=T1 )|(?<=T2 )|(?<=axial )|(?<=coronal )|(?<=sagittal )|(?<=postcontrast )|"
+         r"(?<=post-contrast )|(?<=enhanced ))MR"
          r"|magnetic resonance(?: imaging| tomography)?)\b"), "MRI"),
     (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler|USG)\b"
          r"|\bUS\b(?! ?\$)"), "ultrasound"),
