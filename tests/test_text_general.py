@@ -462,3 +462,12 @@ def test_a_plane_sequence_or_contrast_word_before_mr_names_the_mri():
     assert [(f["procedure"], f["site"]) for f in findings(
         "Coronal T1 postcontrast MR and axial DWI maps demonstrate a ring enhancing lesion in the "
         "right frontal lobe.")] == [("MRI", "frontal lobe")]
+
+
+def test_a_figure_title_naming_its_tests_gives_no_finding():
+    found = findings("MRI of neuroblastoma invading the spinal canal\nCoronal T1 MRI shows a right "
+                     "paraspinal mass.")
+    assert [(f["procedure"], f["finding"], f["site"]) for f in found] == [("MRI", "mass", "paravertebral")]
+    assert [f["finding"] for f in findings("CXR and CT of neuroblastoma\nCT shows a calcified "
+                                           "posterior mediastinal mass.")] == ["mass"]
+    assert one("MRI of the brain: no lesion.")["present"] is False

@@ -86,10 +86,33 @@ def _opens_line(text: str, start: int) -> bool:
 def _report_line(clean: str, kinds: dict) -> bool:
     """Does a line carry what a verbless report line carries (a test, a side, a size, a
     level, MR signal, a negation or hedge)? Headings do not."""
-    if any(kinds.get(k) for k in ("procedure", "laterality", "size", "levels", "t1_signal",
+    if any(kinds.get(k) for k in ("laterality", "size", "levels", "t1_signal",
                                   "t2_signal", "enhancement", "diffusion_restricted", "adc")):
         return True
+    if kinds.get("procedure") and not _figure_title(clean, kinds["procedure"]):
+        return True
     return bool(assertion.find_cues(clean))
+
+
+def _figure_title(clean: str, procedures: list) -> bool:
+    """'MRI of neuroblastoma invading the spinal canal', 'CXR and CT of neuroblastoma': a
+    line that opens with its tests and says what they are 'of' titles a figure (its
+    caption follows); the test alone does not make it a report line."""
+    if clean.rstrip()[-1:] in ".;:!?" or len(clean.split()) > 10 \
+            or not _TITLE_LEAD.fullmatch(clean, 0, procedures[0].start):
+        return False
+    pos = procedures[0].end
+    for p in procedures[1:]:
+        if not _TITLE_JOIN.fullmatch(clean, pos, p.start):
+            break
+        pos = p.end
+    return bool(_TITLE_OF.match(clean, pos))
+
+
+_TITLE_JOIN = re.compile(r"(?:,? and |, | ?/ ?| & )(?:[A-Z]{2,5} (?:and|,) )?", re.IGNORECASE)
+_TITLE_OF = re.compile(r" of\b")
+# before the first test: nothing, or another test's acronym ("CXR and MRI of ...")
+_TITLE_LEAD = re.compile(r"\W{0,2}(?:[A-Z]{2,5}(?:,? and |, | ?/ ?| & ))?")
 
 
 def _study_clause(clean: str, proc: Mention, procedures: list[Mention]) -> tuple[int, int]:
