@@ -471,3 +471,7 @@ def test_a_figure_title_naming_its_tests_gives_no_finding():
     assert [f["finding"] for f in findings("CXR and CT of neuroblastoma\nCT shows a calcified "
                                            "posterior mediastinal mass.")] == ["mass"]
     assert one("MRI of the brain: no lesion.")["present"] is False
+
+
+def test_a_chest_radiograph_is_a_test_outside_the_model():
+    assert findings("CXR shows a large posterior mediastinal mass.") == []

@@ -44,7 +44,7 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
      "bone scintigraphy"),
     (_rx(r"\bPET(?:[-/ ]?CT)?\b|\bpositron emission tomography"), "PET"),
     (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2})\b"), "NM"),
-    (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|EEG|echocardiogra\w{1,3}"
+    (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|CXR|KUB|plain films?|EEG|echocardiogra\w{1,3}"
          r"|angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
     (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|MDCT|CTA|CTPA)\b"), "CT"),
     # ("MR - Axial T1 ...", "MR: ...": a report line's label)
