@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, show
+from .files import read_input_text
 from .model import Report
+from .phi import printable
 from .source import attach_patient, attach_source, load_source, load_studies
 from .sr.write import assign_tracking
 
@@ -77,23 +79,8 @@ def load_findings(path: Path) -> tuple[str, Report]:
     are not written to the SR. Every way the file can be wrong is an InputError naming the
     file, the field and the value.
     """
-    where = str(path)
-    try:
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_FINDINGS_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{where}: is a directory, not a findings file") from None
-    except OSError as exc:
-        raise InputError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
-    if len(raw) > MAX_FINDINGS_BYTES:
-        raise InputError(f"{where}: larger than the {MAX_FINDINGS_BYTES:,}-byte limit of a findings file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                         f"{exc.start})") from None
+    where = "standard input" if str(path) == "-" else printable(path)  # - : extract --json | build -
+    text = read_input_text(path, "a findings file", MAX_FINDINGS_BYTES)
     data = parse_findings(text, where)
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected a JSON object with 'procedure' and 'findings'")

@@ -251,7 +251,8 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="findings JSON + source DICOM -> SR", epilog=SUB_EPILOG,
                        formatter_class=_FORMATTER)
-    p.add_argument("findings", help="findings JSON (procedure, impression, findings[])")
+    p.add_argument("findings", help="findings JSON (procedure, impression, findings[]), or - for "
+                                    "standard input (extract --json | build -)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--source", help="DICOM file or directory of the study's source images")
     where.add_argument("--patient-from", metavar="DIR",

@@ -42,6 +42,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
@@ -184,14 +185,19 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 # ---- walking folders ---------------------------------------------------------------------
 def read_input_text(path: str | os.PathLike[str], what: str, max_bytes: int,
-                    encoding: str = "utf-8") -> str:
+                    encoding: str = "UTF-8") -> str:
     """The text of an input file (findings JSON, a bundle, report text), or an InputError
     naming the file and the problem: missing, a folder, unreadable, over ``max_bytes``, not
-    ``encoding`` (with the byte and its offset). A UTF-8 byte-order mark is dropped."""
-    name = printable(path)
+    ``encoding`` (with the byte and its offset). ``-`` is standard input. A UTF-8 byte-order
+    mark is dropped."""
+    stdin = os.fspath(path) == "-"
+    name = "standard input" if stdin else printable(path)
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read(max_bytes + 1)
+        if stdin:
+            raw = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with open(path, "rb") as stream:
+                raw = stream.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError(f"{name}: no such file") from None
     except IsADirectoryError:

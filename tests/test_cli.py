@@ -393,3 +393,22 @@ def test_a_full_stdout_is_one_error_line_not_a_traceback(tmp_path, seed_srs):
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == "dicomtools: error: cannot write the output (No space left on device)\n"
+
+
+def test_extract_json_piped_into_build_from_standard_input(tmp_path):
+    report = tmp_path / "r.txt"
+    report.write_text("MRI spine: 2.3 cm mass at Th12-L1 left paravertebral, restricted diffusion.\n")
+    extracted = run("extract", "--json", report)
+    assert extracted.returncode == 0, extracted.stderr
+    out = tmp_path / "sr.dcm"
+    proc = subprocess.run([sys.executable, "-m", "dicomtools", "build", "-", "--source",
+                           str(SAMPLES / "case3" / "wbmri"), "-o", str(out)],
+                          input=extracted.stdout, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    back = run("read", "--json", out)
+    finding = json.loads(back.stdout)["findings"][0]
+    assert finding["vertebral_levels"] == ["T12", "L1"] and finding["laterality"] == "left"
+    bad = subprocess.run([sys.executable, "-m", "dicomtools", "build", "-", "--source",
+                          str(SAMPLES / "case3" / "wbmri"), "-o", str(tmp_path / "x.dcm")],
+                         input="{", capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("dicomtools: error: standard input: not valid JSON")

@@ -124,7 +124,7 @@ def test_import_bad_input_is_one_line_exit_2(srs, tmp_path, capsys):
     listed.write_text("[]")
     assert "not a FHIR Bundle" in one_error(capsys, main(["import", "fhir", str(listed)]))
     missing = tmp_path / "missing.json"
-    assert "cannot be read" in one_error(capsys, main(["import", "fhir", str(missing)]))
+    assert "missing.json: no such file" in one_error(capsys, main(["import", "fhir", str(missing)]))
 
 
 def test_import_refuses_a_resource_the_ig_does_not_define(srs, tmp_path, capsys):

@@ -251,7 +251,7 @@ def test_input_files_are_read_with_one_clear_error_per_problem(tmp_path):
     (tmp_path / "bad.json").write_bytes(b'{"x": "\xff"}')
     for name, message in (("missing.json", "no such file"), ("", "is a folder, not a findings file"),
                           ("big.json", "larger than the 100-byte limit of a findings file"),
-                          ("bad.json", "not utf-8 text (byte 0xff at offset 7)")):
+                          ("bad.json", "not UTF-8 text (byte 0xff at offset 7)")):
         with pytest.raises(InputError, match=re.escape(message)):
             read_input_text(tmp_path / name, "a findings file", 100)
 

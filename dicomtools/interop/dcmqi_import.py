@@ -26,8 +26,10 @@ from pydicom.uid import RealWorldValueMappingStorage
 from .. import terms, vocab
 from ..build import MAX_FINDINGS_BYTES, parse_findings
 from ..errors import InputError, SourceError, show
+from ..files import read_input_text
 from ..model import MODALITIES, Finding, ImageRef, Patient, Report, Roi, Study
 from ..observations import Evaluation, Measurement
+from ..phi import printable
 from ..source import load_source
 from ..sr.content import HAS_CONCEPT_MOD
 from ..sr.read import report_from_dataset
@@ -140,23 +142,8 @@ def _number(value: Any, where: _Where) -> float | None:
 
 def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     """A dcmqi metadata file as a JSON object (every way it can be unreadable an InputError)."""
-    where = str(path)
-    try:
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_FINDINGS_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{where}: is a directory, not a dcmqi JSON file") from None
-    except OSError as exc:
-        raise InputError(f"{where}: cannot be read ({exc.strerror or type(exc).__name__})") from None
-    if len(raw) > MAX_FINDINGS_BYTES:
-        raise InputError(f"{where}: larger than the {MAX_FINDINGS_BYTES:,}-byte limit")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                         f"{exc.start})") from None
+    where = printable(path)
+    text = read_input_text(path, "a dcmqi JSON file", MAX_FINDINGS_BYTES)
     data = parse_findings(text, where)
     return _object(data, _Where(where), _TOP)
 

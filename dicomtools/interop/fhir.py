@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, one_line, show
-from ..files import write_text
+from ..files import read_input_text, write_text
 from ..model import Report
 from ..phi import printable
 from .fhir_bundle import check_types, kind_of
@@ -191,19 +191,9 @@ def _export_error(bundle: dict[str, Any], ends: list[int], names: list[str], loc
 def read_bundle(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A bundle file as JSON, refused (InputError naming the file) when it is not JSON."""
     name = printable(path)
+    text = read_input_text(path, "a FHIR bundle", MAX_BUNDLE_BYTES)
     try:
-        size = os.stat(path).st_size
-        if size > MAX_BUNDLE_BYTES:
-            raise InputError(f"{name}: {size:,} bytes; bundles larger than "
-                             f"{MAX_BUNDLE_BYTES:,} bytes are refused")
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
