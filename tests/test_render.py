@@ -197,8 +197,8 @@ def test_html_escapes_everything(tmp_path, seed_folder):
 
 def test_render_output_file_errors(tmp_path, seed_folder):
     sr = seed_folder / "case1" / "mibg.dcm"
-    for target, message in ((tmp_path / "x.json", "render writes text or html"),
-                            (tmp_path / "file" / "x.txt", "cannot be written")):
+    for target, message in ((tmp_path / "x.json", "cannot tell the output format from '.json'"),
+                            (tmp_path / "file" / "x.txt", "x.txt: cannot write")):
         if "file" in target.parts:
             (tmp_path / "file").write_text("a file, not a folder")
         proc = subprocess.run([sys.executable, "-m", "dicomtools", "render", str(sr), "-o", str(target)],

@@ -14,24 +14,15 @@ DIFFER = 7  # exit code of diff when the findings differ (dicomtools.sr.diff.DIF
 
 
 def _cmd_render(args: Any) -> int:
-    from ..errors import InputError
     from ..files import write_text
     from ..phi import printable
     from .render import render_file
-    fmt = args.format
-    if fmt == "md":  # -o x.txt / x.md: the shared extension table calls plain text "md"
-        fmt = "text"
-    if fmt not in ("text", "html"):
-        raise InputError(f"{printable(args.output)}: render writes text or html, not {fmt}; "
-                         "pass --format text|html or name the file .txt/.html")
-    out = render_file(args.sr, fmt, show_patient=args.show_patient)
+    # the format: --format, else the -o file's extension (dicomtools.cli refuses one that
+    # names no format of render), else text; an unwritable -o is files.write_text's error
+    out = render_file(args.sr, args.format, show_patient=args.show_patient)
     if args.output:
-        try:
-            write_text(args.output, out)
-        except OSError as exc:
-            raise InputError(f"{printable(args.output)}: cannot be written "
-                             f"({exc.strerror or type(exc).__name__})") from None
-        print(f"wrote {printable(args.output)} ({fmt})")
+        write_text(args.output, out)
+        print(f"wrote {printable(args.output)} ({args.format})")
     else:
         print(out, end="")
     return 0
