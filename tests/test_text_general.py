@@ -475,3 +475,21 @@ def test_a_figure_title_naming_its_tests_gives_no_finding():
 
 def test_a_chest_radiograph_is_a_test_outside_the_model():
     assert findings("CXR shows a large posterior mediastinal mass.") == []
+
+
+def test_a_heading_with_its_technique_sets_the_procedure_of_what_follows():
+    """New-user report: the mIBG heading names its activity and hybrid technique; its
+    negative result is the mIBG scan's, not the whole-body MRI's above it."""
+    text = ("Whole-body MRI:\nLeft adrenal mass 1.1 cm, restricted diffusion.\n\n"
+            "I-123 MIBG SCINTIGRAPHY (185 MBq), 24 h planar and SPECT/CT:\nNo pathological tracer uptake.\n")
+    got = [(e.finding.procedure, e.finding.present) for e in extract_findings(text)]
+    assert got == [("whole-body MRI", True), ("I-123 mIBG scintigraphy", False)]
+
+
+def test_a_heading_with_commas_in_parentheses_ends_the_indication():
+    """New-user report: 'Whole-body MRI (1.5 T, T1, STIR, DWI):' after 'Clinical information:'
+    is the report's first heading, not more of the indication."""
+    text = "Clinical information: OMS.\n\nWhole-body MRI (1.5 T, T1, STIR, DWI):\nRight adrenal mass 3 cm.\n"
+    got = extract_findings(text)
+    assert [(e.finding.procedure, e.finding.laterality, e.finding.dimensions_mm) for e in got] == [
+        ("whole-body MRI", "right", (30.0,))]

@@ -194,6 +194,12 @@ class _Reader:
             # except a heading that names one ("Computer Tomography Images:", "CT ABDOMEN"):
             # it sets the procedure of what follows
             named = [p for p in kinds.get("procedure", []) if p.value != "UNKNOWN"]
+            # one procedure, and at most the modality words of its own technique
+            # ("I-123 MIBG SCINTIGRAPHY (185 MBq), 24 h planar and SPECT/CT:")
+            specific = [p for p in named if p.value in vocab.PROCEDURES]
+            if len(specific) == 1 and all(p is specific[0] or p.value == modality_of(specific[0].value)
+                                          for p in named):
+                named = specific
             if why == "heading" and len(named) == 1 and not kinds.get("anchor"):
                 self.last_procedure = self._named(named[0], named).value
                 self.procedures_seen.append(self.last_procedure)

@@ -161,7 +161,9 @@ def ends_table(clean: str) -> bool:
 # Report header labels. What follows a request label (the indication, the clinical question)
 # is why the study was done: its nouns ("search for occult neuroblastic tumour",
 # "? neuroblastoma") are what the referrer asks about, not what the study showed.
-_LABEL = re.compile(r"\W{0,3}([A-Za-z0-9][\w /'()+.-]{0,38}?) ?:")
+# A label's words, with a parenthesised aside that may hold commas ("Whole-body MRI (1.5 T, T1,
+# STIR, DWI):"); anything else with a comma is a sentence, not a label.
+_LABEL = re.compile(r"\W{0,3}([A-Za-z0-9](?:[\w /'+.-]|\([^()\n:]{0,40}\)){0,38}?) ?:")
 # ("Background:" is not one: it labels an article abstract's first part.)
 _REQUEST_LABEL = _rx(r"(?:(?:clinical|relevant|past|medical) ){0,2}(?:indications?|history|questions?)|"
                      r"clinical (?:information|details|background)|reason for (?:the )?(?:examination|exam|"
