@@ -55,29 +55,40 @@ TABLE: dict[int, tuple[str, bytes]] = {
 KEYWORDS = frozenset(keyword for keyword, _ in TABLE.values())
 
 
-class ContentDataset(dict):
-    """One content item (or a code, a measured value, a reference) by keyword, with pydicom
-    Dataset's ``get``, ``in`` and attribute access for the keywords items_from_pydicom reads."""
+class KeywordDataset(dict):
+    """Attributes by keyword, with pydicom Dataset's ``get``, ``in`` and attribute access for
+    the keywords ``parsed`` (a subclass's). Asking for any other keyword is a bug of the fast
+    path (the mapping reads something the parser did not keep): NotFast, and pydicom reads
+    the file."""
 
     __slots__ = ()
+    parsed: frozenset[str] = frozenset()
 
     def get(self, key: Any, default: Any = None) -> Any:
-        if key not in KEYWORDS:
+        if key not in self.parsed:
             raise NotFast(f"keyword {key} is not parsed")
         return dict.get(self, key, default)
 
     def __contains__(self, key: object) -> bool:
-        if key not in KEYWORDS:
+        if key not in self.parsed:
             raise NotFast(f"keyword {key} is not parsed")
         return dict.__contains__(self, key)
 
     def __getattr__(self, key: str) -> Any:
-        if key not in KEYWORDS:
+        if key not in self.parsed:
             raise NotFast(f"keyword {key} is not parsed")
         try:
             return self[key]
         except KeyError:
             raise AttributeError(key) from None
+
+
+class ContentDataset(KeywordDataset):
+    """One content item (or a code, a measured value, a reference): the keywords
+    items_from_pydicom reads."""
+
+    __slots__ = ()
+    parsed = KEYWORDS
 
 
 # pydicom's checks of these VRs when it converts them (valuerep.VR_REGEXES, MAX_VALUE_LEN),

@@ -18,7 +18,7 @@ import struct
 from typing import Any
 
 from .codec import CONTENT_SEQ
-from .fast_content import NUMBER_VRS, ContentDataset, NotFast, number
+from .fast_content import NUMBER_VRS, ContentDataset, KeywordDataset, NotFast, number
 from .fast_content import TABLE as CONTENT_TABLE
 
 __all__ = ["FastDataset", "NotFast", "parse"]
@@ -97,22 +97,11 @@ _TEXT_MAX = {b"SH": 16, b"LO": 64, b"UT": 0, b"PN": 0, b"UC": 0}
 _PLAIN = frozenset(_CHECKS) | frozenset(_TEXT_MAX) | NUMBER_VRS
 
 
-class FastDataset(dict):
-    """Header attributes by keyword, with pydicom Dataset's ``get`` and ``in`` for the
-    keywords the mapping reads. Asking for any other keyword is a bug of this module (the
-    mapping reads something the parser did not keep): NotFast, and pydicom reads the file."""
+class FastDataset(KeywordDataset):
+    """Header attributes by keyword: the keywords the mapping reads (read_map.py)."""
 
     __slots__ = ()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        if key not in KEYWORDS:
-            raise NotFast(f"keyword {key} is not parsed")
-        return dict.get(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        if key not in KEYWORDS:
-            raise NotFast(f"keyword {key} is not parsed")
-        return dict.__contains__(self, key)
+    parsed = KEYWORDS
 
 
 def parse(data: bytes) -> tuple[FastDataset, bytes | list | None, bool, str]:
