@@ -892,7 +892,6 @@ class Worker:
 
     # -- reader --
     def reader(self, case: ReaderCase, index: int) -> Outcome:
-        from dicomtools.errors import DicomToolsError
         from dicomtools.sr.read import read_sr
         out = Outcome("reader", index, case.kind, "ok", truncated=case.truncated, benign=case.benign,
                       size=len(case.data))
@@ -901,17 +900,8 @@ class Worker:
         clean = self.clean(case.seed)
         try:
             report = read_sr(path)
-        except DicomToolsError as exc:
-            out.status, out.exit_code, out.error = "documented", exc.exit_code, f"{type(exc).__name__}: {exc}"
-            out.bad_message = _message_problem(str(exc), str(path))
-            return out
         except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            out.status = "undocumented"
-            out.error, out.where = _undocumented(exc)
-            out.trace = traceback.format_exc()
-            return out
+            return _failed(out, exc, path)
         if case.truncated:
             new = [w for w in report.warnings if w not in clean.warnings]
             if not new:
@@ -928,7 +918,6 @@ class Worker:
         from dataclasses import replace
 
         from dicomtools.build import load_findings, with_source
-        from dicomtools.errors import DicomToolsError
         from dicomtools.sr.read import read_sr
         from dicomtools.sr.write import write_sr
         out = Outcome("build", index, case.kind, "ok", size=len(case.payload))
@@ -941,17 +930,8 @@ class Worker:
                                  where=str(findings))
             write_sr(report, sr)
             back = read_sr(sr)
-        except DicomToolsError as exc:
-            out.status, out.exit_code, out.error = "documented", exc.exit_code, f"{type(exc).__name__}: {exc}"
-            out.bad_message = _message_problem(str(exc), str(findings))
-            return out
         except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            out.status = "undocumented"
-            out.error, out.where = _undocumented(exc)
-            out.trace = traceback.format_exc()
-            return out
+            return _failed(out, exc, findings)
         expected = report.with_findings_in_context()
         lost = []
         if replace(back, sr=None) != expected:
@@ -967,7 +947,6 @@ class Worker:
 
     # -- text --
     def text(self, case: TextCase, index: int) -> Outcome:
-        from dicomtools.errors import DicomToolsError
         from dicomtools.text.extract import extract_findings
         from dicomtools.text.reports import read_report_text
         out = Outcome("text", index, case.kind, "ok", size=len(case.payload))
@@ -978,17 +957,25 @@ class Worker:
             results = extract_findings(text, max_chars=2_000_000)
             for r in results:
                 json.dumps(r.to_json())
-        except DicomToolsError as exc:
-            out.status, out.exit_code, out.error = "documented", exc.exit_code, f"{type(exc).__name__}: {exc}"
-            out.bad_message = _message_problem(str(exc), str(path))
-            return out
         except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            out.status = "undocumented"
-            out.error, out.where = _undocumented(exc)
-            out.trace = traceback.format_exc()
+            return _failed(out, exc, path)
         return out
+
+
+def _failed(out: Outcome, exc: BaseException, path: Path) -> Outcome:
+    """The outcome of a case that raised: documented (one of our errors, its message checked)
+    or undocumented (anything else, with where and the traceback). Ctrl-C stops the run."""
+    from dicomtools.errors import DicomToolsError
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+    if isinstance(exc, DicomToolsError):
+        out.status, out.exit_code, out.error = "documented", exc.exit_code, f"{type(exc).__name__}: {exc}"
+        out.bad_message = _message_problem(str(exc), str(path))
+        return out
+    out.status = "undocumented"
+    out.error, out.where = _undocumented(exc)
+    out.trace = traceback.format_exc()
+    return out
 
 
 def _message_problem(message: str, path: str) -> str:
