@@ -145,7 +145,33 @@ def _table(kind: str) -> _Table:
     for spelling, term in SYNONYMS.get(kind, {}).items():
         if term in code_of:
             by_name.setdefault(normalise(spelling), term)
+    if kind == "site":
+        for spelling, term in part_names(code_of).items():
+            by_name.setdefault(normalise(spelling), term)
     return _Table(by_name, code_of, term_of)
+
+
+# Heads too generic to name a part on their own ("base of tongue" is no "base").
+_GENERIC_HEADS = frozenset({
+    "angle", "base", "body", "circle", "lobe", "segment", "surface", "torus", "genu", "ostium",
+    "frenulum", "vertex", "tubercle", "fissure", "level", "apex", "arch", "shaft", "lumen", "skin",
+    "mucosa", "muscle", "bone", "lymph node", "tissue not", "bone structure", "occipital region"})
+
+
+def part_names(code_of: dict[str, Code]) -> dict[str, str]:
+    """The short names by which reports call a part the standard names in full: "wrist" is
+    the "wrist joint", "manubrium" the "manubrium of sternum", "lower lobe" the "lower lobe of
+    lung" — the head of a "HEAD of WHOLE" or "HEAD joint" term, where exactly one term has it
+    and it is neither a term itself nor too generic to name a part."""
+    heads: dict[str, set[str]] = {}
+    for term in code_of:
+        head = term.split(" of ", 1)[0] if " of " in term else \
+            term[:-len(" joint")] if term.endswith(" joint") else None
+        if head and not head.startswith(("anterior ", "posterior ", "inner ", "outer ")):
+            heads.setdefault(head, set()).add(term)
+    taken = {normalise(t) for t in code_of} | {normalise(c.meaning) for c in code_of.values()}
+    return {head: next(iter(found)) for head, found in heads.items()
+            if len(found) == 1 and head not in _GENERIC_HEADS and normalise(head) not in taken}
 
 
 # Anatomy CIDs in order of preference: the plain region and structure lists (whose meanings

@@ -493,3 +493,17 @@ def test_a_heading_with_commas_in_parentheses_ends_the_indication():
     got = extract_findings(text)
     assert [(e.finding.procedure, e.finding.laterality, e.finding.dimensions_mm) for e in got] == [
         ("whole-body MRI", "right", (30.0,))]
+
+
+# ---- short names of parts the standard names in full -----------------------------------------
+def test_a_part_is_named_by_the_head_of_its_standard_term():
+    from dicomtools import terms
+    assert terms.lookup("site", "wrist") == "wrist joint"
+    assert terms.lookup("site", "manubrium") == "manubrium of sternum"
+    assert terms.lookup("site", "lower lobe") == "lower lobe of lung"
+    assert terms.lookup("site", "base") is None  # "base of tongue": too generic alone
+    sites = [f.get("site") for f in findings(
+        "Bone scan: increased uptake in the cervical spine, wrist, ankle, and toes.")]
+    assert sites == ["cervical spine", "wrist joint", "ankle joint", "toe"]
+    f = one("CT: an 11 mm nodule in the left lower lobe.")
+    assert (f["site"], f["laterality"]) == ("lower lobe of lung", "left")

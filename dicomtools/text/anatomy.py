@@ -38,6 +38,9 @@ def _anatomy_index() -> dict[str, str]:
         for spelling in (term, terms.code_for("site", term).meaning):
             if spelling.casefold() not in _VAGUE_ANATOMY:
                 index.setdefault(terms.normalise(spelling), term)
+    for spelling, term in terms.part_names({t: terms.code_for("site", t) for t in terms.names("site")}).items():
+        if spelling.casefold() not in _VAGUE_ANATOMY and term not in vocab.SITES:
+            index.setdefault(terms.normalise(spelling), term)  # "wrist" -> wrist joint
     return index
 
 
