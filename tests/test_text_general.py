@@ -507,3 +507,13 @@ def test_a_part_is_named_by_the_head_of_its_standard_term():
     assert sites == ["cervical spine", "wrist joint", "ankle joint", "toe"]
     f = one("CT: an 11 mm nodule in the left lower lobe.")
     assert (f["site"], f["laterality"]) == ("lower lobe of lung", "left")
+
+
+def test_a_named_tumour_type_is_kept_as_said_and_written():
+    f = one("Ultrasound: right adrenal neuroblastoma with calcifications.")
+    assert (f["finding"], f["site"], f["laterality"]) == ("neuroblastoma", "adrenal gland", "right")
+    assert one("CT showed a 4 cm ganglioneuroma in the posterior mediastinum.")["finding"] == "ganglioneuroma"
+    assert one("MRI: a tumour in the left adrenal gland.")["finding"] == "neoplasm"
+    report = Report.from_json({"procedure": "ultrasound", "impression": "abnormal", "findings": [
+        findings("Ultrasound: right adrenal neuroblastoma.")[0]]})
+    check_writable(report)  # a tumour type is a finding the SR can code (ICD-O-3)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 ATTRIBUTES = ("t1_signal", "t2_signal", "diffusion_restricted", "adc", "enhancement",
               "contrast_agent", "size", "levels", "volume_ml", "measurement")
-LESIONS = {"mass", "lesion", "neoplasm", "nodule", "metastasis"}
+LESIONS = {"mass", "lesion", "neoplasm", "nodule", "metastasis", "neuroblastoma", "ganglioneuroblastoma",
+           "ganglioneuroma"}
 REGIONS = {"thorax", "abdomen", "pelvis", "neck", "whole body"}
 _STOP = frozenset(["a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "of", "in", "at",
                    "on", "with", "to", "from", "by", "within", "into", "for", "and", "or", "showed", "shows", "show",

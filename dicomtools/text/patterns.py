@@ -101,8 +101,12 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
      "lesion"),
     (_rx(r"\b(?:lymph ?nodes?|(?:lymph)?adenopath\w{1,3}|nodes)\b"), "lymph node"),
     (_rx(r"\bmetasta(?:sis|ses|tic disease)\b"), "metastasis"),
-    (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|(?:ganglio)?neuroblastomas?|ganglioneuromas?"
-         r"|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia))\b"), "neoplasm"),
+    # a named tumour type the vocabulary codes is kept as said (ICD-O-3), not widened to neoplasm
+    (_rx(r"\bganglioneuroblastomas?\b"), "ganglioneuroblastoma"),
+    (_rx(r"\bneuroblastomas?\b"), "neuroblastoma"),
+    (_rx(r"\bganglioneuromas?\b"), "ganglioneuroma"),
+    (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia))\b"),
+     "neoplasm"),
     # a bare "focus"/"foci" ("multiple other foci in the liver") is one of a scan (a lesion on
     # CT/MR/US, frames.py); "foci of calcification" is not; a bare "activity" ("no renal
     # activity") is the scan's, and nothing on CT/MR/US (the administered activity is a dose)
