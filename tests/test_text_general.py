@@ -517,3 +517,26 @@ def test_a_named_tumour_type_is_kept_as_said_and_written():
     report = Report.from_json({"procedure": "ultrasound", "impression": "abnormal", "findings": [
         findings("Ultrasound: right adrenal neuroblastoma.")[0]]})
     check_writable(report)  # a tumour type is a finding the SR can code (ICD-O-3)
+
+
+# ---- labelled sections of a structured report -------------------------------------------------
+def test_a_labelled_section_gives_its_place_to_the_findings_under_it():
+    text = ("Thyroid Ultrasound\nFindings:\nRight thyroid lobe: Measures 5.4 x 1.9 x 2.1 cm in size.\n"
+            "Nodule 1: Central midpole. Solid. Measures 1.2 x 0.8 x 1.0 cm. No echogenic foci.\n"
+            "Nodule 2: Lower pole. Measures 0.4 x 0.3 x 0.3 cm.\n"
+            "Left thyroid lobe: Normal.\nSmall hypoechoic nodule measuring 6 x 4 x 6 mm.\n")
+    got = [(f["finding"], f.get("site"), f.get("laterality"), f.get("dimensions_mm"), f["present"])
+           for f in findings(text)]
+    assert got == [("nodule", "thyroid", "right", [12.0, 8.0, 10.0], True),
+                   ("nodule", "thyroid", "right", [4.0, 3.0, 3.0], True),
+                   ("nodule", "thyroid", "left", [6.0, 4.0, 6.0], True)]
+
+
+def test_a_part_label_is_the_examined_organs_and_a_body_region_label_is_no_place():
+    text = ("US: Thyroid gland\nRIGHT LOBE: 5.2 cm x 1.5 cm. No discrete nodules.\n"
+            "ISTHMUS: No mass.\n")
+    got = [(f["finding"], f.get("site"), f.get("laterality"), f["present"]) for f in findings(text)]
+    assert got == [("nodule", "thyroid", "right", False), ("mass", "thyroid", None, False)]
+    from dicomtools.text.places import label_places
+    assert label_places("Left suprarenal region:") == [("adrenal gland", "left")]
+    assert label_places("Abdomen:") == []  # a part of the report, not a finding's place

@@ -51,9 +51,10 @@ from .frames import (
     region_of,
     relational_zones,
 )
-from .mentions import Mention, find_mentions, is_definite_reference
+from .mentions import Mention, find_mentions, is_definite_reference, places_in
 from .merge import _absorb_summary
 from .patterns import TRACER_STUDIES
+from .places import SectionPlaces
 from .sentences import Sentence, split_sentences
 
 #: Longest text accepted (characters). A report is a few kB, a whole case-report article
@@ -71,6 +72,11 @@ _PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|fl
                                r"enhancement|calcifications?|restrict\w{1,6} diffusion|diffusion restriction|"
                                r"signal|echogenicity|mass effect|midline shift|invasion|extension|"
                                r"interval change|change|growth|progression)\b", re.IGNORECASE)
+# A numbered item of a report: "Nodule 1:", "Lesion #2:", "Mass A -".
+_NUMBERED_ITEM = re.compile(r"\W{0,3}([A-Za-z]{3,20} ?(?:#|no\.? ?)?(?:\d{1,2}|[A-H]))\s?[:)-]")
+# A size with no subject: "Measures 1.2 x 0.8 x 1.0 cm.", "Size = 1.5 x 1.5 cm", "measuring 6 mm".
+_SUBJECTLESS_SIZE = re.compile(r"\W{0,3}(?:[Ii]t |[Tt]his |[Tt]he (?:lesion|mass|nodule|tumou?r) )?"
+                               r"(?:[Mm]easur\w{0,4}|[Ss]ize\b|[Dd]imensions?\b)")
 # "a positive [123I]mIBG scan": the result said before the study
 _POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $", re.IGNORECASE)
 
@@ -157,6 +163,7 @@ class _Reader:
         self.request = False  # inside an indication / clinical-question section
         self.aside = False  # ... or a differential-diagnosis / discussion section
         self.indication: list[str] = []  # its text
+        self.places = SectionPlaces()  # the place a labelled section is about
 
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
         """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
@@ -177,6 +184,16 @@ class _Reader:
 
     # ---- one sentence --------------------------------------------------------------------
     def read(self, sentence: Sentence, line_start: bool = False) -> None:
+        before = len(self.drafts)
+        self.places.enter(sentence.clean, line_start)
+        self._read(sentence, line_start)
+        self.places.fill(self.drafts[before:])
+        item = _NUMBERED_ITEM.match(sentence.clean) if line_start else None
+        if item and any(m.kind == "anchor" for m in find_mentions(item.group(1))):  # not "Deauville 4:"
+            for draft in self.drafts[before:]:
+                draft.item = item.group(1).casefold()
+
+    def _read(self, sentence: Sentence, line_start: bool) -> None:
         if len(self.drafts) >= MAX_FINDINGS:
             return  # not report prose any more (see MAX_FINDINGS): keep the time bounded
         clean = sentence.clean
@@ -390,12 +407,17 @@ class _Reader:
                 self.drafts.append(one)
 
     def _coreference(self, clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> None:
-        """Attributes without a finding noun describe the last finding of the procedure."""
-        if not any(kinds.get(name) for name in ATTRIBUTES if name not in ("size", "levels", "contrast_agent")):
+        """Attributes without a finding noun describe the last finding of the procedure; a
+        size only when the sentence has no subject of its own ("Measures 1.2 x 0.8 cm.", after
+        "Nodule 1: Solid."), and only for a finding not yet measured."""
+        sized = bool(kinds.get("size")) and _SUBJECTLESS_SIZE.match(clean) is not None \
+            and not places_in(clean)[0]
+        if not sized and not any(kinds.get(name) for name in ATTRIBUTES
+                                 if name not in ("size", "levels", "contrast_agent")):
             return
         target = next((d for d in reversed(self.drafts) if d.procedure == procedure
                        and d.present is True and not d.study_level), None)
-        if target is None:
+        if target is None or (sized and target.values.get("dimensions_mm")):
             return
         apply_attributes(clean, target, kinds, 0, len(clean))
         target.evidence.append(evidence)

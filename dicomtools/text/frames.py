@@ -57,6 +57,7 @@ class Draft:
     other: bool = False
     summary: bool = False  # read in an abstract: a restatement of the body
     panel: bool = False  # read in a figure panel ("B: Sagittal T1-weighted MRI showing ...")
+    item: str | None = None  # its numbered item ("Nodule 2: ..."): another number, another finding
     tracer: str | None = None
     modality_hint: str | None = None
 
@@ -66,7 +67,11 @@ class Draft:
 
 
 def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
-    """Is this finding noun about pathology, surgery, an indication or normal uptake?"""
+    """Is this finding noun about pathology, surgery, an indication or normal uptake, or a
+    feature of a lesion ("no echogenic foci", "hyperechoic foci": its texture, not a lesion)?"""
+    if clean[anchor.start:anchor.start + 3].lower() == "foc" \
+            and _ECHO_FEATURE.search(clean, max(0, anchor.start - 24), anchor.start):
+        return True
     lo, hi = clause_around(clean, anchor.start)
     for cue in kinds.get("pathology", []):
         if clause_around(clean, cue.start)[0] <= anchor.start:
@@ -93,6 +98,7 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
             return True
     return False
 
+_ECHO_FEATURE = re.compile(r"\b(?:hyper|hypo|an)?echo(?:genic|ic)(?: punctate| bright)? $", re.IGNORECASE)
 # ", likely physiological" judges the uptake normal; ", possibly physiological" only hedges it.
 _NORMAL_APPOSITIVE = re.compile(r", (?:(?:most|very|more|highly) )?(?:likely|probably|presumably|"
                                 r"consistent with|in keeping with|compatible with|representing|"

@@ -465,6 +465,12 @@ def _open(low: str, gate: str) -> bool:
     return any(key in low for key in _GATES[gate])
 
 
+def places_in(clean: str) -> tuple[list[Mention], list[Mention]]:
+    """The sites and side words of a text (a label), without the finding noun
+    :func:`find_mentions` needs before it looks for places."""
+    return _sites(clean), _laterality(clean)
+
+
 def find_mentions(clean: str) -> list[Mention]:
     """Every mention in one normalised sentence, ordered by position."""
     low = clean.lower()

@@ -10,10 +10,15 @@ def _compatible(a: Draft, b: Draft) -> bool:
     """May ``b`` (read later) be the same finding as ``a``?"""
     if a.procedure != b.procedure or a.present != b.present or b.other:
         return False
+    if a.item is not None and b.item is not None and a.item != b.item:
+        return False  # "Nodule 1: ..." and "Nodule 2: ...": two findings, whatever they share
     if a.study_level or b.study_level:
         same_kind = a.finding == b.finding
         return same_kind and a.values.get("site") == b.values.get("site")
-    kinds_ok = a.finding == b.finding or {a.finding, b.finding} <= LESIONS
+    # a lesion told twice may be called a mass, then a tumour; "no nodules" (right lobe), then
+    # "no mass" (isthmus) are two statements unless they say the same place the same way
+    kinds_ok = a.finding == b.finding or ({a.finding, b.finding} <= LESIONS and (
+        a.present is not False or all(a.values.get(k) == b.values.get(k) for k in ("site", "laterality"))))
     if kinds_ok and a.panel and b.panel:
         # panels of one figure: the lesion in another view, unless they say another place
         return not _disagree(a, b, "site", "laterality")
