@@ -540,3 +540,13 @@ def test_a_part_label_is_the_examined_organs_and_a_body_region_label_is_no_place
     from dicomtools.text.places import label_places
     assert label_places("Left suprarenal region:") == [("adrenal gland", "left")]
     assert label_places("Abdomen:") == []  # a part of the report, not a finding's place
+
+
+def test_metastatic_lesions_are_metastases_and_a_tumours_necrosis_is_no_new_finding():
+    got = [(f["finding"], f.get("site"), f.get("laterality")) for f in findings(
+        "CT: lytic metastatic lesions were observed in the left femur.")]
+    assert got == [("metastasis", "femur", "left")]
+    f = one("CT: a large right abdominal mass with some areas of tumor necrosis and heterogeneous "
+            "enhancement; posterior displacement of the right kidney and encasement of the IVC "
+            "(at the center of the mass).")
+    assert (f["finding"], f["site"], f["laterality"]) == ("mass", "abdomen", "right")

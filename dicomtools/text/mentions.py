@@ -134,9 +134,16 @@ def _anchors(clean: str) -> list[Mention]:
         for m in pattern.finditer(clean):
             found.append(Mention("anchor", m.start(), m.end(), kind))
     # the generated finding terms fill in where no hand-kept noun is ("abscess", "oedema")
-    found += [Mention("anchor", s, e, t) for s, e, t in open_findings(clean)
-              if not any(s < h.end and h.start < e for h in found) and not _COMPONENT.search(
-                  clean[max(0, s - 80):s].rsplit(";", 1)[-1].rsplit(".", 1)[-1])]
+    components = []
+    for s, e, t in open_findings(clean):
+        if any(s < h.end and h.start < e for h in found):
+            continue
+        if _COMPONENT.search(clean[max(0, s - 80):s].rsplit(";", 1)[-1].rsplit(".", 1)[-1]):
+            components.append(s)
+        else:
+            found.append(Mention("anchor", s, e, t))
+    # "areas of tumor necrosis": the tumour names whose necrosis it is, not another finding
+    found = [h for h in found if not any(_HEAD_GAP.match(clean[h.end:c]) for c in components if c >= h.end)]
     found.sort(key=lambda x: (x.start, -x.end))
     out: list[Mention] = []
     for mention in found:

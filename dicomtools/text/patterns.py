@@ -93,6 +93,9 @@ _REGION_WORDS: list[tuple[re.Pattern[str], str]] = [
 # --- finding nouns ---------------------------------------------------------------------
 # (pattern, finding type); "generic" nouns ("abnormality") make study-level statements.
 _ANCHORS: list[tuple[re.Pattern[str], str]] = [
+    # "lytic metastatic lesions", "a metastatic bone deposit": the lesion is a metastasis
+    (_rx(r"\bmetastatic (?:(?!and |or )[a-z-]{2,15} ){0,2}?(?:lesions?|mass(?:es)?|deposits?|foc(?:us|i)|"
+         r"nodules?|tumou?rs?|implants?)\b"), "metastasis"),
     (_rx(r"\bmass(?:es)?\b(?![- ]effect)"), "mass"),  # "mass effect" is what a mass does
     (_rx(r"\blesions?\b|\bdeposits?\b|\binfiltrat(?:es?|ion)\b"), "lesion"),
     (_rx(r"\bnodules?\b"), "nodule"),
@@ -246,7 +249,8 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"(?: to| of)\b|\b(?:abutting|displacing|compressing|encasing|indenting|"
                        r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
                        r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|from the "
-                       r"(?:upper|lower) pole)\b|\bdisplaced\b")),
+                       r"(?:upper|lower) pole|(?:displacement|encasement|compression|indentation) of|(?:at|in) the "
+                       r"(?:cent(?:er|re)|periphery|edge|margins?) of)\b|\bdisplaced\b")),
     ("interp", _rx(r"\b(?:consistent with|compatible with|suggestive of|suspicious (?:for|of)|"
                    r"in keeping with|represent(?:s|ing)?|typical (?:for|of)|characteristic of|"
                    r"classified as|diagnosed as|indicative of|likely|probably|presumably|"
