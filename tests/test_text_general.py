@@ -550,3 +550,20 @@ def test_metastatic_lesions_are_metastases_and_a_tumours_necrosis_is_no_new_find
             "enhancement; posterior displacement of the right kidney and encasement of the IVC "
             "(at the center of the mass).")
     assert (f["finding"], f["site"], f["laterality"]) == ("mass", "abdomen", "right")
+
+
+def test_a_sequence_is_the_mr_study_and_a_definite_reference_keeps_its_antecedents_place():
+    got = [(f["procedure"], f["finding"], f.get("site"), f.get("laterality"), f.get("t1_signal"))
+           for f in findings("Chest ultrasound showed a round solid mass in the right hemithorax. "
+                             "T1-weighted MR imaging showed the mass to have low-signal intensity.")]
+    assert got == [("ultrasound", "mass", "thorax", "right", None), ("MRI", "mass", "thorax", "right", "hypo")]
+    f = findings("Whole-body MRI: left paravertebral mass at T10. On T2-weighted MRI the mass is bright.")
+    assert [x["procedure"] for x in f] == ["whole-body MRI"]
+
+
+def test_diagnostic_reasoning_without_a_test_gives_no_finding():
+    text = ("CT revealed a huge retroperitoneal tumor. She was diagnosed with neuroblastoma in childhood. "
+            "Ganglioneuroma matured from neuroblastoma was considered, the most likely diagnosis. "
+            "A malignant peripheral nerve sheath tumor could not be ruled out.")
+    assert [(f["procedure"], f["finding"], f.get("site")) for f in findings(text)] == [
+        ("CT", "neoplasm", "retroperitoneum")]

@@ -110,7 +110,9 @@ def test_procedures(text, proc):
 
 
 def test_sequence_names_are_not_studies():
-    assert values("in the diffusion weighted MRI", "procedure") == []
+    # a sequence is a part of the MR study being read (resolved by the reader), not a new study
+    assert values("in the diffusion weighted MRI", "procedure") == ["MR sequence"]
+    assert values("in the diffusion weighted CT", "procedure") == []
 
 
 def test_t1_brightness_after_contrast_is_enhancement_not_signal():

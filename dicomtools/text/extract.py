@@ -41,6 +41,7 @@ from .clauses import (
 )
 from .frames import (
     ATTRIBUTES,
+    LESIONS,
     Draft,
     apply_attributes,
     build_frames,
@@ -51,7 +52,7 @@ from .frames import (
     region_of,
     relational_zones,
 )
-from .mentions import Mention, find_mentions, is_definite_reference, places_in
+from .mentions import SEQUENCE, Mention, find_mentions, is_definite_reference, places_in
 from .merge import _absorb_summary
 from .patterns import TRACER_STUDIES
 from .places import SectionPlaces
@@ -72,6 +73,11 @@ _PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|fl
                                r"enhancement|calcifications?|restrict\w{1,6} diffusion|diffusion restriction|"
                                r"signal|echogenicity|mass effect|midline shift|invasion|extension|"
                                r"interval change|change|growth|progression)\b", re.IGNORECASE)
+# Diagnostic reasoning and history, said without a test: what the case was thought or known
+# to be, not what an image showed.
+_DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
+                        r"diagnos\w{1,3}|(?:was|were) diagnosed (?:with|as)|(?:could|can)(?:not| not) be "
+                        r"ruled out)\b", re.IGNORECASE)
 # A numbered item of a report: "Nodule 1:", "Lesion #2:", "Mass A -".
 _NUMBERED_ITEM = re.compile(r"\W{0,3}([A-Za-z]{3,20} ?(?:#|no\.? ?)?(?:\d{1,2}|[A-H]))\s?[:)-]")
 # A size with no subject: "Measures 1.2 x 0.8 x 1.0 cm.", "Size = 1.5 x 1.5 cm", "measuring 6 mm".
@@ -168,6 +174,8 @@ class _Reader:
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
         """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
         last one named before it; resolved at the end of the document otherwise."""
+        if p.value == SEQUENCE:
+            return Mention(p.kind, p.start, p.end, self.last_named.get("MR", "MRI"))
         modality = {"NM": "NM", "PET": "PT"}.get(p.value)
         if modality is None:
             return p
@@ -188,6 +196,7 @@ class _Reader:
         self.places.enter(sentence.clean, line_start)
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
+        self._antecedent_place(before)
         item = _NUMBERED_ITEM.match(sentence.clean) if line_start else None
         if item and any(m.kind == "anchor" for m in find_mentions(item.group(1))):  # not "Deauville 4:"
             for draft in self.drafts[before:]:
@@ -237,6 +246,8 @@ class _Reader:
             self.last_procedure = procedures[-1].value
         if kinds.get("cohort") or kinds.get("followup"):
             return  # cohort statistics, guideline text, follow-up summaries: no findings
+        if not procedures and _DIAGNOSIS.search(clean):
+            return  # "ganglioneuroma ... was considered, the most likely diagnosis": reasoning
         if _NORMAL_ANATOMY.match(clean):
             return  # "Normal bones show no uptake ...": how normal anatomy looks, not a finding
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)
@@ -285,6 +296,19 @@ class _Reader:
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
+
+    def _antecedent_place(self, before: int) -> None:
+        """"Chest ultrasound showed a mass in the right hemithorax. On CT the mass was ...": a
+        definite reference without a place of its own is where its antecedent (the lesion
+        named last, by any test) is."""
+        for draft in self.drafts[before:]:
+            if not draft.definite_ref or draft.values.get("site") or draft.finding not in LESIONS:
+                continue
+            antecedent = next((d for d in reversed(self.drafts[max(0, before - 20):before])
+                               if d.present is True and not d.study_level and d.finding in LESIONS), None)
+            if antecedent is not None and antecedent.values.get("site"):
+                draft.fill("site", antecedent.values["site"])
+                draft.fill("laterality", antecedent.values.get("laterality"))
 
     def _request(self, clean: str, line_start: bool) -> bool:
         """Track indication sections; True while the sentence is the request, not a result.

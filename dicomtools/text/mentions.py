@@ -82,7 +82,9 @@ def _procedures(clean: str) -> list[Mention]:
                 continue
             before = clean[max(0, m.start() - 20):m.start()]
             if name in ("MRI", "CT") and _NOT_A_STUDY.search(before):
-                continue
+                if name == "CT" or "weighted" not in before.lower():
+                    continue
+                name = SEQUENCE  # "T1-weighted MR imaging": a sequence of the MR study being read
             if name == "CT" and _AFTER_SLASH_CT.search(before):
                 continue
             if name == "ultrasound" and m.group().isupper() is False and m.group() == "us":
@@ -112,6 +114,8 @@ def _procedures(clean: str) -> list[Mention]:
 
 
 _PLACEHOLDERS = ("mIBG", "NM", "PET")
+#: A sequence of an MR study ("T2-weighted MRI showed ..."): the MR study named last, else MRI.
+SEQUENCE = "MR sequence"
 
 
 def procedure_region(clean: str, mention: Mention) -> str | None:
@@ -345,7 +349,7 @@ def _signals(clean: str) -> list[Mention]:
 _SEQUENCE = re.compile(r"\bT([12])(?:[- ]?(?:weighted|wieghted|w\b|wi\b)|(?= (?:images?|sequences?)\b)"
                        r"|(?= (?:hetero|homo)\w{0,10} (?:hyper|hypo|iso)))", re.IGNORECASE)
 _BARE_SIGNAL = re.compile(r"\b(?:(hyper|hypo|iso)-? ?intens\w{0,5}|"
-                          r"(high|low|intermediate|increased|decreased)(?: to \w{2,12})? signal)\b",
+                          r"(high|low|intermediate|increased|decreased)(?:[- ]to[- ]\w{2,12})?[- ]signal)\b",
                           re.IGNORECASE)
 # a post-contrast T1 image shows enhancement, not T1 signal
 _CONTRAST_SEQ = re.compile(r"contrast|gadolinium|post-?gad|enhanc", re.IGNORECASE)
