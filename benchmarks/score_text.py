@@ -59,6 +59,7 @@ class Scores:
     decoys: int = 0
     decoy_fp: int = 0
     snippets: int = 0
+    crashes: int = 0  # snippets on which the extractor raised (scored as no findings)
     errors: list[str] = field(default_factory=list)
 
     @staticmethod
@@ -129,7 +130,12 @@ def score(corpus: list[Snippet]) -> Scores:
     s = Scores()
     for snip in corpus:
         s.snippets += 1
-        pred = [_plain(e.finding) for e in extract_findings(snip.text)]
+        try:
+            pred = [_plain(e.finding) for e in extract_findings(snip.text)]
+        except Exception as exc:  # a crash is a wrong answer (no findings), counted and named
+            s.crashes += 1
+            s.errors.append(f"{snip.name}: extractor raised {type(exc).__name__}: {str(exc)[:120]}")
+            pred = []
         s.predicted_findings += len(pred)
         s.gold_findings += len(snip.gold)
         if not snip.gold:
@@ -181,6 +187,7 @@ def table(s: Scores) -> str:
                  f"{sum(s.fp.values()):4d} {sum(s.fn.values()):4d}")
     lines.append(f"present accuracy: {s.present_accuracy():.3f} ({s.present_ok}/{s.gold_findings} gold findings)")
     lines.append(f"decoy false positives: {s.decoy_fp} finding(s) on {s.decoys} decoy snippets")
+    lines.append(f"extractor errors: {s.crashes} snippet(s)")
     lines.append(f"snippets: {s.snippets}; gold findings: {s.gold_findings}; predicted: {s.predicted_findings}")
     return "\n".join(lines)
 
