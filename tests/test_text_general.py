@@ -567,3 +567,12 @@ def test_diagnostic_reasoning_without_a_test_gives_no_finding():
             "A malignant peripheral nerve sheath tumor could not be ruled out.")
     assert [(f["procedure"], f["finding"], f.get("site")) for f in findings(text)] == [
         ("CT", "neoplasm", "retroperitoneum")]
+
+
+def test_a_test_outside_the_model_is_no_procedure_and_never_breaks_extraction():
+    # found by blind batch 375-414: "a chest X-ray and CT revealed ..." copied the mass to the
+    # X-ray, whose procedure the model does not have, and extraction raised
+    text = ("Basic blood analysis, EEG and cerebral CT were normal. An opsoclonus (OMAS) was "
+            "suspected and a chest X-ray and CT revealed a paravertebral thoracic mass.")
+    got = [(f["procedure"], f["present"], f.get("certainty"), f["finding"], f.get("site")) for f in findings(text)]
+    assert got == [("CT", False, None, "mass", "brain"), ("CT", True, "definite", "mass", "paravertebral")]

@@ -70,6 +70,8 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     # "uptake in the adrenal, possibly physiological": a doubt about the finding itself
     (POSSIBLE, BACKWARD, _rx(r"\b(?:possibly|probably|likely|presumably|maybe) (?:physiologic\w{0,3}|"
                              r"benign|reactive|artefact\w{0,2}|artifact\w{0,2}|normal|inflammatory)\b")),
+    # "An opsoclonus was suspected and CT revealed a mass": the hedge is on what came before
+    (POSSIBLE, BACKWARD, _rx(r"\b(?:is|was|are|were) (?:suspected|possible|likely|probable)\b(?! to\b)")),
     # "lesions, probably metastases": the hedge is on what follows (the interpretation)
     (POSSIBLE, FORWARD, _rx(r"\b(?:possibly|probably|presumably|questionabl[ey])\b")),
     (POSSIBLE, FORWARD, _rx(r"\b(?:possible|probable|likely|suspicious (?:for|of)|suggestive of|"
@@ -78,7 +80,6 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                             r"potential|concerning for|worrisome for|(?:may|might|could) "
                             r"(?:represent|be|correspond to|reflect)|cannot exclude|"
                             r"differential diagnosis (?:of|includes)|vs\.?|versus)\b")),
-    (POSSIBLE, BACKWARD, _rx(r"\b(?:is|was|are|were) (?:suspected|possible|likely|probable)\b")),
     # "Both scans were negative for bone involvement": the studies are negative, there
     (NEGATED, BOTH, _rx(r"\b(?:was|were|is|are|remained) (?:\w{1,12} )?negative for\b")),
     (NEGATED, FORWARD, _rx(r"\b(?:no(?: evidence| signs?| sign| indication)?(?: of)?(?: any)?|"

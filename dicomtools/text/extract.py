@@ -285,7 +285,8 @@ class _Reader:
                 # "CT and MRI showed 2 liver nodules": the finding of each test of the list
                 group = groups.get(id(frame.get("proc")), [])
                 if group and frame["anchor"].start > group[-1].end:
-                    found += [_for_procedure(d, p.value) for p in group if p is not frame["proc"]
+                    found += [_for_procedure(d, p.value) for p in group
+                              if p is not frame["proc"] and p.value != "UNKNOWN"
                               for d in list(found)]
                 panel = bool(_PANEL.match(clean))
                 for one in found:
@@ -463,6 +464,8 @@ class _Reader:
         merged = _absorb_summary(self.drafts)
         out = []
         for draft in merged:
+            if draft.procedure == "UNKNOWN":
+                continue  # a test the model has no procedure for (an EEG, an X-ray): not its finding
             procedure = draft.procedure
             modality = modality_of(procedure)
             values = dict(draft.values)
