@@ -292,3 +292,12 @@ def test_lowercase_mixed_case_word_starts_a_sentence():
         mri = [f.finding for f in extract_findings(text) if f.finding.present]
         assert [(f.procedure, f.site, f.laterality) for f in mri] == [
             ("whole-body MRI", "adrenal gland", "right")], text
+
+
+def test_bracketed_isotopes_read_as_their_hyphenated_form():
+    from dicomtools.text.sentences import normalise
+    assert normalise("[18F]DOPA PET/CT") == "18F-DOPA PET/CT"
+    assert normalise("a [123I]I-MIBG scan and [68Ga]Ga-DOTATATE") == "a 123I-MIBG scan and 68Ga-DOTATATE"
+    assert normalise("(123)I-MIBG") == "123I-MIBG"
+    assert normalise("as in [12] and (3)") == "as in [12] and (3)"
+    assert values("He underwent an integrated [18F]DOPA PET/CT scan.", "procedure") == ["18F-DOPA"]

@@ -59,6 +59,10 @@ _TRANSLATE = str.maketrans({
 _SOFT_HYPHEN = re.compile(r"(?<=[a-z])-[ \t]{0,4}\n[ \t\n]{0,20}(?=[a-z])")
 _HARD_HYPHEN = re.compile(r"-[ \t]{0,4}\n[ \t\n]{0,20}")
 _SPACES = re.compile(r"\s+")
+# Isotopes written as a bracket or a parenthesised mass ("[18F]DOPA", "[123I]I-mIBG", "(123)I-MIBG")
+# are read as the hyphenated form the patterns know ("18F-DOPA", "123I-mIBG").
+_BRACKET_ISOTOPE = re.compile(r"\[(\d{1,3}m?) ?([A-Z][a-z]?)\] ?-?(?:\2-)?(?=\w)")  # "[68Ga]Ga-DOTATATE"
+_PAREN_ISOTOPE = re.compile(r"\((\d{1,3}m?)\) ?([A-Z][a-z]?)\b")
 
 
 def normalise(raw: str) -> str:
@@ -66,6 +70,8 @@ def normalise(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).translate(_TRANSLATE)
     text = _SOFT_HYPHEN.sub("", text)
     text = _HARD_HYPHEN.sub("-", text)
+    if "[" in text or "(" in text:
+        text = _PAREN_ISOTOPE.sub(r"\1\2", _BRACKET_ISOTOPE.sub(r"\1\2-", text))
     return _SPACES.sub(" ", text).strip()
 
 
