@@ -576,3 +576,21 @@ def test_a_test_outside_the_model_is_no_procedure_and_never_breaks_extraction():
             "suspected and a chest X-ray and CT revealed a paravertebral thoracic mass.")
     got = [(f["procedure"], f["present"], f.get("certainty"), f["finding"], f.get("site")) for f in findings(text)]
     assert got == [("CT", False, None, "mass", "brain"), ("CT", True, "definite", "mass", "paravertebral")]
+
+
+def test_a_finding_told_with_a_colon_takes_one_line_per_place():
+    text = ("Technique: Whole Body Bone Scan (Tc-99m MDP)\n"
+            "The scan reveals focal areas of increased radiotracer uptake involving:\n"
+            "\u2022 Multiple bilateral ribs\n\u2022 Proximal left femur\n"
+            "The kidneys are faintly visualized.\n")
+    got = [(f["procedure"], f["finding"], f.get("site"), f.get("laterality")) for f in findings(text)]
+    assert got == [("bone scintigraphy", "uptake", "rib", "bilateral"),
+                   ("bone scintigraphy", "uptake", "proximal femur", "left")]
+
+
+def test_a_study_that_reported_a_finding_is_no_literature_and_canal_words_are_the_spinal_canal():
+    f = findings("Contrast enhanced MRI of the spine reported high T2 and low T1 signal in the T8 lesion.")
+    assert [(x["procedure"], x.get("vertebral_levels"), x.get("t2_signal")) for x in f] == [("MRI", ["T8"], "hyper")]
+    assert findings("Similar lesions have been reported in the literature.") == []
+    f = one("MRI: an intradural extramedullary mass at C2 on the right.")
+    assert (f["site"], f["laterality"]) == ("spinal canal", "right")

@@ -55,7 +55,7 @@ from .frames import (
 from .mentions import SEQUENCE, Mention, find_mentions, is_definite_reference, places_in
 from .merge import _absorb_summary
 from .patterns import TRACER_STUDIES
-from .places import SectionPlaces
+from .places import PlaceList, SectionPlaces
 from .sentences import Sentence, split_sentences
 
 #: Longest text accepted (characters). A report is a few kB, a whole case-report article
@@ -170,6 +170,7 @@ class _Reader:
         self.aside = False  # ... or a differential-diagnosis / discussion section
         self.indication: list[str] = []  # its text
         self.places = SectionPlaces()  # the place a labelled section is about
+        self.place_list = PlaceList()  # "uptake involving:" and one line per place
 
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
         """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
@@ -194,8 +195,12 @@ class _Reader:
     def read(self, sentence: Sentence, line_start: bool = False) -> None:
         before = len(self.drafts)
         self.places.enter(sentence.clean, line_start)
+        if self.place_list.item(sentence.clean, line_start, self.drafts,
+                                Evidence(sentence.raw, sentence.start, sentence.end)):
+            return
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
+        self.place_list.opens(sentence.clean, self.drafts[before:])
         self._antecedent_place(before)
         item = _NUMBERED_ITEM.match(sentence.clean) if line_start else None
         if item and any(m.kind == "anchor" for m in find_mentions(item.group(1))):  # not "Deauville 4:"
@@ -226,7 +231,7 @@ class _Reader:
             if len(specific) == 1 and all(p is specific[0] or p.value == modality_of(specific[0].value)
                                           for p in named):
                 named = specific
-            if why == "heading" and len(named) == 1 and not kinds.get("anchor"):
+            if why == "heading" and len({p.value for p in named}) == 1 and not kinds.get("anchor"):
                 self.last_procedure = self._named(named[0], named).value
                 self.procedures_seen.append(self.last_procedure)
             return

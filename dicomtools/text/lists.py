@@ -88,8 +88,11 @@ def item_start(clean: str, prev: Mention, site: Mention) -> int:
 
 
 def own_laterality(clean: str, site: Mention, lateralities: list[Mention]) -> str | None:
-    """The side word right before a site ("the left pelvis", "bilateral femora") or right
-    after it ("the ribs bilaterally")."""
+    """The side word right before a site ("the left pelvis", "bilateral femora"), inside its
+    name ("the proximal left femur") or right after it ("the ribs bilaterally")."""
+    for m in lateralities:
+        if site.start <= m.start and m.end <= site.end:
+            return m.value
     for m in lateralities:
         if 0 <= site.start - m.end <= 12 and not re.search(r"[,;]|\band\b|\bor\b", clean[m.end:site.start]):
             return m.value

@@ -220,8 +220,10 @@ def _levels(clean: str) -> list[Mention]:
         after = clean[m.end():m.end() + 12].lower()
         as_site = bool(_LEVEL_AS_SITE.search(before))
         if second is None and not as_site and not _LEVEL_CONTEXT.search(before) and not after.startswith(
-                (" vertebra", " level", " vertebral", "-level")):
+                (" vertebra", " level", " vertebral", "-level")) and not _LONE_LEVEL.fullmatch(first):
             continue  # a lone "T2" is a sequence unless the words say "level"/"vertebra"
+        if (second is None and _TNM.match(clean, m.end())) or _TNM_PREFIX.search(before):
+            continue  # "T3N1M0", "pT3": a tumour stage
         if second is not None and not second[0].isalpha() and "/" not in m.group() \
                 and not _LEVEL_CONTEXT.search(before) and " and " in m.group():
             continue
@@ -240,6 +242,10 @@ def _levels(clean: str) -> list[Mention]:
 
 
 _DORSAL = re.compile(r"(?:^|(?<=-))(?:Th|D)(?= ?\d)")
+# A lone level that no MR sequence is called ("the T8 lesion", "L4", "Th12"; not T1, T2, D2).
+_LONE_LEVEL = re.compile(r"(?:T ?(?:[3-9]|1[0-2])|C ?[1-7]|L ?[1-5]|S ?[1-5]|Th ?\d{1,2})")
+_TNM = re.compile(r" ?[NM][0-3xX]")
+_TNM_PREFIX = re.compile(r"\b[pcy]$|stage $|\bT-?stage $", re.IGNORECASE)
 
 
 # "the 5th - 6th thoracic vertebra", "fifth lumbar vertebra": ordinal levels

@@ -138,7 +138,9 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
      "whole body"),
     (_rx(r"\bbone marrow\b|\bmarrow\b"), "bone marrow"),
     (_rx(r"\bsympathetic (?:trunk|chain)\b"), "sympathetic trunk"),
-    (_rx(r"\b(?:spinal|vertebral) canal\b|\b(?:intra-?spinal|epidural)\b"), "spinal canal"),
+    # inside the canal: "intradural extramedullary", "extradural", "epidural", "intracanalicular"
+    (_rx(r"\b(?:spinal|vertebral) canal\b|\b(?:intra-?spinal|epidural|extradural|intradural|"
+         r"extra-?medullary|intra-?canal(?:icul)?ar)\b"), "spinal canal"),
     (_rx(r"\bchest wall\b"), "chest wall"),
     # "the right hemithorax": one side of the thorax (the side word is the laterality)
     (_rx(r"\b(?:thorax|thoracic(?! (?:vertebra|spine|level))|chest|intrathoracic|hemi-?thora(?:x|ces))\b"),
@@ -198,7 +200,9 @@ _SIG_FIRST = _rx(rf"\b(?:{_SIG}|{_SIG_WORD})(?: signal(?: intensity)?)?(?: \w{{1
 _SEQ_VERB = _rx(rf"\bT([12])[- ]?(?:w|weighted)(?: \w{{1,12}})? (?:images?|sequences?) "
                 r"(?:show\w{0,2}|demonstrat\w{1,3}|reveal\w{0,2}|depict\w{0,2})(?: an?| the)?(?: \w{1,12}){0,2}? "
                 rf"(?:{_SIG})")
-_WORD_SEQ = _rx(r"\b(high|low|intermediate|increased|decreased) T([12])(?:-weighted)? signal")
+# "low T1 signal", "high T2 and low T1 signal" (the first said with the second's noun)
+_WORD_SEQ = _rx(r"\b(high|low|intermediate|increased|decreased) T([12])(?:-weighted)?(?: signal|(?= and "
+                r"(?:high|low|intermediate|increased|decreased) T[12](?:-weighted)? signal))")
 _STIR_FIRST = _rx(rf"\b(?:STIR|TIRM)(?: images?| sequences?)? ?(?:{_SIG})")
 _POST_CONTRAST = _rx(r"post-?contrast|contrast-?enhanced|gadolinium-?enhanced|after (?:the )?"
                      r"(?:intravenous )?(?:administration|injection|application|contrast|gado)"
@@ -287,7 +291,10 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"guidelines?|recommend\w{0,5}|sensitivity|specificity|accuracy|"
                    r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"
                    r"et al|percent|neuroblastomas|tumors are|is widely|are widely|"
-                   r"typically|usually|commonly|in general|[Rr]eported|"
+                   r"typically|usually|commonly|in general|"
+                   # what the literature reports, not what a study of this patient "reported"
+                   r"(?:has|have|had) been reported|(?:is|are|were) reported|reported (?:in|by) (?:the|\d)|"
+                   r"previously reported|reported cases|"
                    r"generally|includes the following|diagnostic evaluation|"
                    r"are imaged|is performed in|is indicated|metastasi[sz]es to|arises? from|"
                    r"originates? from|occurs? in)\b|"

@@ -14,6 +14,8 @@ inside it; "Findings:" / "Impression:" end it.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Any
 
 from . import prose
 from .frames import REGIONS, Draft
@@ -83,3 +85,47 @@ def label_places(text: str) -> list[tuple[str, str | None]]:
     """(site, side) of each site a label names: "Right thyroid lobe" -> (thyroid, right)."""
     sites, sides = places_in(text)
     return [(m.value, own_laterality(text, m, sides)) for m in sites if m.value not in REGIONS]
+
+
+# A list line: "• Multiple bilateral ribs", "- Proximal left femur", "2) Right ilium".
+_BULLET = re.compile(r"\W{0,2}(?:[\u2022*\u00b7\u25aa\u25e6-]|\d{1,2}[.)]|[a-h][.)])\s")
+
+
+class PlaceList:
+    """A finding told with a colon and no place ("focal areas of increased uptake involving:"),
+    then one line per place ("• Multiple bilateral ribs", "• Proximal left femur"): one finding
+    per line, with that line's place and side."""
+
+    def __init__(self) -> None:
+        self.template: Draft | None = None
+        self.items = 0
+
+    def item(self, clean: str, line_start: bool, drafts: list[Draft], evidence: Any) -> bool:
+        """Read a line as an item of the open list; True when it was one (nothing else to read)."""
+        if self.template is None:
+            return False
+        if not (line_start and _BULLET.match(clean)) or any(
+                m.kind in ("anchor", "procedure") for m in find_mentions(clean)):
+            self.template = None  # the list ended
+            return False
+        places = label_places(clean)
+        if not places:
+            return False
+        if self.items == 0 and self.template in drafts:
+            drafts.remove(self.template)  # the list names its places: the placeless one goes
+        for site, side in places:
+            copy = replace(self.template, values=dict(self.template.values),
+                           evidence=[*self.template.evidence, evidence])
+            copy.values["site"] = site
+            copy.values["laterality"] = side or self.template.values.get("laterality")
+            drafts.append(copy)
+        self.items += 1
+        return True
+
+    def opens(self, clean: str, new: list[Draft]) -> None:
+        """After a sentence: does it open a list of places for its (placeless) finding?"""
+        if not clean.rstrip().endswith(":"):
+            return
+        found = [d for d in new if d.present is True and not d.study_level and not d.values.get("site")]
+        if found:
+            self.template, self.items = found[-1], 0
