@@ -594,3 +594,13 @@ def test_a_study_that_reported_a_finding_is_no_literature_and_canal_words_are_th
     assert findings("Similar lesions have been reported in the literature.") == []
     f = one("MRI: an intradural extramedullary mass at C2 on the right.")
     assert (f["site"], f["laterality"]) == ("spinal canal", "right")
+
+
+def test_radioiodine_scans_name_their_agent_only_when_the_text_does():
+    f = findings("NaI-131 diagnostic whole body scintigraphy showed abnormal tracer uptake in both lungs.")
+    assert [(x["modality"], x.get("procedure"), x.get("tracer"), x.get("site"), x.get("laterality"))
+            for x in f] == [("NM", None, "sodium iodide i^131^", "lung", "bilateral")]
+    f = one("A follow-up whole-body iodine-131 (I-131) scan showed a focus of uptake in the neck.")
+    assert (f["modality"], f.get("tracer"), f.get("site")) == ("NM", None, "neck")
+    f = one("He had ablation with 150 mCi of I-131. The I-131 whole-body scan showed uptake in the neck.")
+    assert f.get("activity_mbq") is None  # a treatment dose is not the scan's activity

@@ -78,6 +78,8 @@ _PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|fl
 _DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
                         r"diagnos\w{1,3}|(?:was|were) diagnosed (?:with|as)|(?:could|can)(?:not| not) be "
                         r"ruled out)\b", re.IGNORECASE)
+_THERAPY = re.compile(r"\b(?:ablat\w{2,5}|therap\w{1,4}|treat\w{1,5}|radionuclide therapy|PRRT|"
+                      r"cycles?)\b", re.IGNORECASE)
 # A numbered item of a report: "Nodule 1:", "Lesion #2:", "Mass A -".
 _NUMBERED_ITEM = re.compile(r"\W{0,3}([A-Za-z]{3,20} ?(?:#|no\.? ?)?(?:\d{1,2}|[A-H]))\s?[:)-]")
 # A size with no subject: "Measures 1.2 x 0.8 x 1.0 cm.", "Size = 1.5 x 1.5 cm", "measuring 6 mm".
@@ -256,7 +258,7 @@ class _Reader:
         if _NORMAL_ANATOMY.match(clean):
             return  # "Normal bones show no uptake ...": how normal anatomy looks, not a finding
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)
-        self._acquisition(kinds, procedures, inherited)
+        self._acquisition(clean, kinds, procedures, inherited)
         if not procedures and not kinds.get("anchor"):
             self._coreference(clean, kinds, inherited, evidence)
             return
@@ -368,9 +370,11 @@ class _Reader:
             return True
         return False
 
-    def _acquisition(self, kinds: dict, procedures: list[Mention], inherited: str | None) -> None:
+    def _acquisition(self, clean: str, kinds: dict, procedures: list[Mention], inherited: str | None) -> None:
         """Administered activity and contrast agent belong to the procedure nearest them."""
         for act in kinds.get("activity", []):
+            if _THERAPY.search(clean, max(0, act.start - 50), min(len(clean), act.end + 25)):
+                continue  # "ablation with 150 mCi of I-131": a treatment, not a study's activity
             self.activities.append((_nearest(procedures, act, inherited), act.value[0]))
         for agent in kinds.get("contrast_agent", []):
             self.agents.append((_nearest(procedures, agent, inherited), agent.value))

@@ -38,12 +38,19 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:(?:radio-?labell?ed )?octreotide|somatostatin receptor)(?= (?:scintigra|scan|imaging|"
          r"SPECT|study))|\bradio-?labell?ed octreotide\b"), "octreotide scintigraphy"),
     (_rx(r"\bm?-?FBG\b|\bfluorobenzylguanidine"), "18F-MFBG PET"),
+    # radioiodine named as its agent ("NaI-131", "sodium iodide I-131"); an isotope alone
+    # ("I-131 whole-body scan", "I123 scintigraphy") names a scintigraphy, not its agent
+    (_rx(r"\b(?:NaI[- ]?131|Na ?131 ?I|sodium iodide[- ](?:I[- ]?131|131 ?I))\b"), "I-131 radioiodine"),
+    (_rx(r"\b(?:NaI[- ]?123|Na ?123 ?I|sodium iodide[- ](?:I[- ]?123|123 ?I))\b"), "I-123 radioiodine"),
+    (_rx(r"(?:\bI[- ]?1(?:31|23)|\b1(?:31|23) ?I|\biodine[- ]1(?:31|23))(?=(?: \(I-1(?:31|23)\))?[- ]"
+         r"(?:(?:whole[- ]body|diagnostic|post-?therapy|WB) ){0,2}(?:scans?|WBS)\b)"), "NM"),
     (_rx(r"\bFDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),
     (_rx(r"\bbone scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
          r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|H?HDP|HMDP|DPD)\b|\bmethylene diphosphonate"),
      "bone scintigraphy"),
     (_rx(r"\bPET(?:[-/ ]?CT)?\b|\bpositron emission tomography"), "PET"),
-    (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2})\b"), "NM"),
+    # a bare "whole body scan" (WBS) is a scintigraphy: an MRI or CT says so ("WB-MRI")
+    (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2}|whole[- ]body scans?|D?WBS)\b"), "NM"),
     (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|CXR|KUB|plain films?|EEG|echocardiogra\w{1,3}"
          r"|angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
     (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|MDCT|CTA|CTPA)\b"), "CT"),
@@ -64,6 +71,8 @@ TRACER_STUDIES: dict[str, tuple[str, str | None]] = {
     "68Ga-DOTATOC": ("PT", "Edotreotide Ga^68^"),
     "18F-DOPA": ("PT", "Fluoro-L-dopa F^18^"),
     "In-111 pentetreotide": ("NM", "Indium^111 Pentetreotide"),
+    "I-131 radioiodine": ("NM", "Sodium iodide I^131^"),
+    "I-123 radioiodine": ("NM", "Sodium iodide I^123^"),
     "octreotide scintigraphy": ("NM", None),
     "NM": ("NM", None),
     "PET": ("PT", None),
