@@ -604,3 +604,20 @@ def test_radioiodine_scans_name_their_agent_only_when_the_text_does():
     assert (f["modality"], f.get("tracer"), f.get("site")) == ("NM", None, "neck")
     f = one("He had ablation with 150 mCi of I-131. The I-131 whole-body scan showed uptake in the neck.")
     assert f.get("activity_mbq") is None  # a treatment dose is not the scan's activity
+
+
+def test_results_said_with_on_and_studies_not_done():
+    text = ("We report the case of a 23-year-old man presenting a right pheochromocytoma, falsely "
+            "negative on FDG PET/CT and on MIBG scintigraphy but strongly positive on 18F-DOPA PET/CT.")
+    got = [(f["modality"], f.get("procedure"), f["present"]) for f in findings(text)]
+    assert got == [("PT", "FDG PET/CT", False), ("NM", "mIBG scintigraphy", False), ("PT", None, True)]
+    assert findings("A preoperative bone scan had not been done as the alkaline phosphatase was normal.") == []
+
+
+def test_reference_text_about_no_ones_study_gives_nothing():
+    text = ("The SI of neuroblastoma on T1-weighted images is almost identical to that of the renal "
+            "medulla. On T2-weighted images, neuroblastomas have an isointense SI compared to a normal "
+            "kidney. In up to 84% of all cases, calcifications are present in neuroblastomas.")
+    assert findings(text) == []
+    # a report line naming no patient is still a report
+    assert len(findings("Whole-body MRI: right adrenal mass. mIBG: negative.")) == 2

@@ -60,6 +60,9 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     (POSSIBLE, BACKWARD, _rx(r"\b(?:can ?not|can't|could not|couldn't|may not|is not|was not|not) "
                              r"(?:be |been |)(?:(?:completely|entirely|definitely|fully|safely|"
                              r"reliably) )?(?:excluded|ruled out)\b")),
+    # "a pheochromocytoma, falsely negative on FDG PET/CT and on MIBG scintigraphy"
+    (NEGATED, FORWARD, _rx(r"\b(?:falsely |false-)?negative (?:on|at|in|with)(?= (?:the )?(?:[\w/-]{1,20} ){0,3}?"
+                           r"(?:scans?|study|scintigra\w{1,6}|MRI|CT|PET(?:/CT)?|ultraso\w{2,8}|imaging)\b)")),
     # "underwent a negative I-123 MIBG scan": the result said before the study
     (NEGATED, FORWARD, _rx(r"\b(?:an?|the) (?:negative|normal|unremarkable)(?= (?:[\w/\[\]-]{1,20} ){0,3}?"
                            r"(?:scans?|study|studies|scintigra\w{1,6}|MRI|CT|PET|ultraso\w{2,8}|imaging)\b)")),

@@ -78,6 +78,8 @@ _PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|fl
 _DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
                         r"diagnos\w{1,3}|(?:was|were) diagnosed (?:with|as)|(?:could|can)(?:not| not) be "
                         r"ruled out)\b", re.IGNORECASE)
+_NOT_DONE = re.compile(r"(?: \w{1,15}){0,2}? (?:(?:had|has|have|was|were) not been|(?:was|were) not|not) "
+                       r"(?:done|performed|obtained|available|carried out)\b", re.IGNORECASE)
 _THERAPY = re.compile(r"\b(?:ablat\w{2,5}|therap\w{1,4}|treat\w{1,5}|radionuclide therapy|PRRT|"
                       r"cycles?)\b", re.IGNORECASE)
 # A numbered item of a report: "Nodule 1:", "Lesion #2:", "Mass A -".
@@ -86,7 +88,8 @@ _NUMBERED_ITEM = re.compile(r"\W{0,3}([A-Za-z]{3,20} ?(?:#|no\.? ?)?(?:\d{1,2}|[
 _SUBJECTLESS_SIZE = re.compile(r"\W{0,3}(?:[Ii]t |[Tt]his |[Tt]he (?:lesion|mass|nodule|tumou?r) )?"
                                r"(?:[Mm]easur\w{0,4}|[Ss]ize\b|[Dd]imensions?\b)")
 # "a positive [123I]mIBG scan": the result said before the study
-_POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $", re.IGNORECASE)
+_POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $|"
+                              r"\bpositive (?:on|at|in|with) (?:the )?(?:\w{1,3}-)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +392,8 @@ class _Reader:
             if proc.value == "UNKNOWN":
                 continue
             lo, hi = _study_clause(clean, proc, procedures)
+            if _NOT_DONE.match(clean, proc.end):
+                continue  # "A preoperative bone scan had not been done": no study, no result
             if any(_names_own_finding(f, proc, lo, hi) for f in frames):
                 continue  # the procedure's clause (or the same study, named twice) has its finding
             state = None

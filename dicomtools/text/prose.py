@@ -75,7 +75,10 @@ _RESULT = _rx(r"\b(?:revealed|showed|shown|demonstrated|detected|identified|depi
 _CASE_RESULT = _rx(r"\b(?:revealing|showing|demonstrating|revealed|showed|demonstrated) (?:on |at |by )?"
                    r"(?:\w{1,20} ){0,4}?(?:CT|MRI|computed tomography|ultraso\w{2,8}|scintigra\w{1,6}|PET)\b"
                    r"|\b(?:CT|MRI|computed tomography|ultraso\w{2,8}|scintigra\w{1,6}|PET)(?: \(\w{1,8}\))? "
-                   r"(?:revealed|showed|demonstrated)\b")
+                   r"(?:revealed|showed|demonstrated)\b"
+                   # "a pheochromocytoma, falsely negative on FDG PET/CT and on MIBG scintigraphy"
+                   r"|\b(?:negative|positive|avid|seen|visible|detected|identified|enhancing) (?:\w{1,12} )?on "
+                   r"(?:[\w-]{1,20} ){0,3}?(?:CT|MRI|computed tomography|ultraso\w{2,8}|scintigra\w{1,6}|PET|m?IBG)\b")
 _TERMINAL = re.compile(r"[.!?;]\W{0,3}$")
 # Verbs that make a line a clause rather than a heading.
 _VERB = _rx(r"\b(?:is|are|was|were|be|been|has|have|had|there|shows?|showed|shown|reveal\w{0,2}|"
@@ -247,8 +250,26 @@ def not_one_patient(text: str) -> str | None:
     of one examination or one patient (no result, side, size, negative, report line, a test
     that shows or showed, a patient pointed at).
     """
-    if _COHORT_COUNT.search(text) and not _ONE_PATIENT.search(text):
+    if _ONE_PATIENT.search(text):
+        return None
+    if _COHORT_COUNT.search(text):
         return "cohort"
-    if not _PARTICULAR.search(text) and not _ONE_PATIENT.search(text):
+    if not _PARTICULAR.search(text):
         return "general"
+    if not _STUDY_RESULT.search(text) and len(_GENERAL.findall(text)) >= 2:
+        return "general"  # reference text: how tumours look and tracers behave, no one's study
     return None
+
+
+# A result of one study: a past result verb, a report's present ("shows", "there is a"), a
+# pointer at an image ("arrow"), a measurement taken.
+_STUDY_RESULT = _rx(r"\b(?:revealed|showed|demonstrated|depicted|disclosed|detected|identified|"
+                    r"(?:was|were) (?:seen|noted|found|detected|identified|observed|present|visuali[sz]ed)|"
+                    r"measur(?:ed|ing)|shows|demonstrates|there (?:is|are) (?:a|an|no)|"
+                    r"is (?:seen|noted|identified)|arrows?|arrowheads?)\b")
+# What reference and guideline text says: what things are, may be, usually do, in what share.
+_GENERAL = _rx(r"\b(?:is|are) (?:\w{1,12}ly )?(?:used|seen|present|located|observed|visuali[sz]ed|"
+               r"characteri[sz]ed|taken up|transported|desirable|common|rare)\b|"
+               r"\b(?:may|can|should|might|could) (?:be|reveal|show|appear|originate|infiltrate)\b|\d ?%|"
+               r"\b(?:always|usually|typically|often|generally|commonly|rarely|normally|routinely|"
+               r"consistently)\b|\b(?:neuroblastomas|tumou?rs|lesions|patients|cases|children)\b")
