@@ -37,6 +37,7 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "vertebral canal": "spinal canal", "intraspinal": "spinal canal", "epidural": "spinal canal",
         "epidural space": "spinal canal", "extradural": "spinal canal", "intradural": "spinal canal",
         "extramedullary": "spinal canal", "suprarenal region": "adrenal gland",
+        "splenic": "spleen", "gastric": "stomach", "pulmonary": "lung",
         "retroperitoneal": "retroperitoneum", "mediastinal": "mediastinum",
         "posterior mediastinal": "posterior mediastinum", "hepatic": "liver", "renal": "kidney",
         "osseous": "bone", "skeleton": "bone", "marrow": "bone marrow", "cranium": "skull",

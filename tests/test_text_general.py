@@ -621,3 +621,9 @@ def test_reference_text_about_no_ones_study_gives_nothing():
     assert findings(text) == []
     # a report line naming no patient is still a report
     assert len(findings("Whole-body MRI: right adrenal mass. mIBG: negative.")) == 2
+
+
+def test_an_organ_adjective_says_whose_part_it_is():
+    from dicomtools.text.anatomy import open_sites
+    assert [t for _, _, t in open_sites("a mass at the splenic hilum")] == ["spleen"]
+    assert [t for _, _, t in open_sites("the left hilum")] == ["hilum of lung"]

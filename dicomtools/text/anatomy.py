@@ -38,10 +38,28 @@ def _anatomy_index() -> dict[str, str]:
         for spelling in (term, terms.code_for("site", term).meaning):
             if spelling.casefold() not in _VAGUE_ANATOMY:
                 index.setdefault(terms.normalise(spelling), term)
-    for spelling, term in terms.part_names({t: terms.code_for("site", t) for t in terms.names("site")}).items():
+    for spelling, term in terms.SYNONYMS["site"].items():
+        if term not in vocab.SITES and term in index.values():
+            index.setdefault(terms.normalise(spelling), term)  # "splenic" -> spleen
+    for spelling, term in _part_names().items():
         if spelling.casefold() not in _VAGUE_ANATOMY and term not in vocab.SITES:
             index.setdefault(terms.normalise(spelling), term)  # "wrist" -> wrist joint
     return index
+
+
+@lru_cache(maxsize=1)
+def _part_names() -> dict[str, str]:
+    return terms.part_names({t: terms.code_for("site", t) for t in terms.names("site")})
+
+
+@lru_cache(maxsize=1)
+def _part_keys() -> frozenset[str]:
+    return frozenset(terms.normalise(h) for h in _part_names())
+
+
+# "splenic hilum", "renal pole": an organ adjective before a part's short name says whose part
+# it is, which need not be the one organ the standard has the short name for
+_ORGAN_ADJECTIVE = re.compile(r"[a-z]{3,}(?:ic|al|ar)$")
 
 
 _SIDES = frozenset({"left", "right", "bilateral"})
@@ -102,6 +120,10 @@ def open_sites(clean: str) -> list[tuple[int, int, str]]:
                 or (index.get(key[:-1]) if key.endswith("s") else None) \
                 or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
                 or (_noun_of(index, key) if n == 1 else None)
+            if term is not None and n == 1 and key in _part_keys() and i > 0:
+                before = words[i - 1][2].lower()
+                if _ORGAN_ADJECTIVE.match(before) and before not in _NOT_PLACES and before != "pulmonary":
+                    term = None
             if term is not None:
                 out.append((span[0][0], span[-1][1], term))
                 i += n
@@ -155,6 +177,10 @@ def open_findings(clean: str) -> list[tuple[int, int, str]]:
             us = terms.us_spelling(key)
             term = index.get(key) or index.get(us) or (index.get(us[:-1]) if us.endswith("s") else None) \
                 or (index.get(us[:-2]) if us.endswith("es") else None) or _latin_singular(index, us)
+            if term is not None and n == 1 and key in _part_keys() and i > 0:
+                before = words[i - 1][2].lower()
+                if _ORGAN_ADJECTIVE.match(before) and before not in _NOT_PLACES and before != "pulmonary":
+                    term = None
             if term is not None:
                 out.append((span[0][0], span[-1][1], term))
                 i += n
