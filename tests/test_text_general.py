@@ -627,3 +627,16 @@ def test_an_organ_adjective_says_whose_part_it_is():
     from dicomtools.text.anatomy import open_sites
     assert [t for _, _, t in open_sites("a mass at the splenic hilum")] == ["spleen"]
     assert [t for _, _, t in open_sites("the left hilum")] == ["hilum of lung"]
+
+
+def test_our_findings_ends_the_history_and_generic_role_sentences_give_nothing():
+    text = ("Clinical History: 26 years male, known case of Hodgkin Lymphoma, FDG PET/CT for staging.\n"
+            "Our findings: This is an abnormal baseline FDG PET/CT study.\n"
+            "Hypermetabolic lymphomatous deposits in lower lobe of right lung.\n")
+    f = one(text)
+    assert (f["procedure"], f["site"], f["laterality"]) == ("FDG PET/CT", "lower lobe of lung", "right")
+    assert findings("DOTATATE imaging plays an important role in localizing tumors such as "
+                    "pheochromocytoma, paraganglioma and neuroblastoma.") == []
+    # a title stays a title even when it says what a test detected
+    assert findings("Occult ganglioneuroblastoma detected by whole-body MRI in a child with "
+                    "opsoclonus-myoclonus syndrome: a case report") == []

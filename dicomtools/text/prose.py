@@ -52,9 +52,13 @@ _GENERIC = _rx(
     r"(?:is|are) (?:\w{1,12}ly )?described|normally|in descending order|bio-?distribution|"
     r"tends? to|frequently|often|rarely|seldom|sometimes|mostly|in most cases|in rare cases|"
     r"classically|as a rule|"
-    r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis)\b")
+    r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis|"
+    r"plays? an? (?:\w{1,12} )?role|(?:has|have) shown (?:superiority|value|utility))\b")
 # The article speaking of itself: a title ("...: a case report") or its framing sentence.
 _ARTICLE = _rx(r"\b(?:case reports?|case series|a case of|review of the literature)\b")
+# An article's title: "...: a case report", "... - case report and review of the literature"
+_TITLE = _rx(r"[:-] (?:an? )?(?:\w{1,12} )?(?:case reports?|case series|report of (?:a|an|\w{3,5}) cases?)"
+             r"(?: and (?:a )?review of (?:the )?literature)?\W{0,3}$")
 # "The findings are in keeping with ...", "These features are typical of ...": what the
 # findings just told mean, said of them as a whole; the findings themselves came before.
 _INTERPRETATION = _rx(r"\W{0,3}(?:overall,? |taken together,? |in summary,? )?(?:the|these|all|such|both) "
@@ -77,8 +81,9 @@ _CASE_RESULT = _rx(r"\b(?:revealing|showing|demonstrating|revealed|showed|demons
                    r"|\b(?:CT|MRI|computed tomography|ultraso\w{2,8}|scintigra\w{1,6}|PET)(?: \(\w{1,8}\))? "
                    r"(?:revealed|showed|demonstrated)\b"
                    # "a pheochromocytoma, falsely negative on FDG PET/CT and on MIBG scintigraphy"
-                   r"|\b(?:negative|positive|avid|seen|visible|detected|identified|enhancing) (?:\w{1,12} )?on "
-                   r"(?:[\w-]{1,20} ){0,3}?(?:CT|MRI|computed tomography|ultraso\w{2,8}|scintigra\w{1,6}|PET|m?IBG)\b")
+                   r"|\b(?:negative|positive|avid|seen|visible|detected|identified|enhancing) (?:\w{1,12} )?"
+                   r"(?:on|in|at|by) (?:an? |the )?(?:[\w-]{1,20} ){0,4}?(?:CT|MRI|computed tomography|ultraso\w{2,8}|"
+                   r"scintigra\w{1,6}|PET|m?IBG|bone scan)\b")
 _TERMINAL = re.compile(r"[.!?;]\W{0,3}$")
 # Verbs that make a line a clause rather than a heading.
 _VERB = _rx(r"\b(?:is|are|was|were|be|been|has|have|had|there|shows?|showed|shown|reveal\w{0,2}|"
@@ -107,7 +112,7 @@ def non_report(clean: str, has_anchor_attributes: bool) -> str | None:
             return "heading"
     if _HYPOTHETICAL.search(clean):
         return "hypothetical"
-    if _ARTICLE.search(clean) and not _CASE_RESULT.search(clean):
+    if _ARTICLE.search(clean) and (_TITLE.search(clean) or not _CASE_RESULT.search(clean)):
         return "article"
     if _INTERPRETATION.match(clean):
         return "interpretation"
@@ -175,7 +180,8 @@ _REQUEST_LABEL = _rx(r"(?:(?:clinical|relevant|past|medical) ){0,2}(?:indication
 # Sections of a teaching file or case page that are not the case's results.
 _ASIDE_LABEL = _rx(r"(?:differential(?: diagnos[ie]s)?|ddx|discussion|teaching points?|(?:key )?pearls|"
                    r"references?|learning points?)")
-_REPORT_LABEL = _rx(r"findings?|impressions?|conclusions?|results?|report|opinion|technique|"
+_REPORT_LABEL = _rx(r"(?:our |the |main |key |imaging |scan )?(?:findings?|impressions?|conclusions?|results?)|"
+                    r"report|opinion|technique|"
                     r"comparison|diagnosis|assessment|summary|interpretation")
 
 
