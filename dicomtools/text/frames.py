@@ -270,7 +270,8 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
 
     def own(m: Mention) -> bool:  # "both femora": that laterality is the femora's
         nxt = next((x for x in kinds.get("site", []) if 0 <= x.start - m.end <= 20), None)
-        return nxt is None or nxt is site_m
+        # "lower lobe of right lung": the lung named again is the lobe's own whole
+        return nxt is None or nxt is site_m or (site_m is not None and str(nxt.value) in str(site_m.value))
 
     lat = lat or next((m for m in lats if pre <= m.start < anchor.start), None)
     if len(listed) < 2:  # in a list, a side word after the noun is its own site's

@@ -98,6 +98,8 @@ def own_laterality(clean: str, site: Mention, lateralities: list[Mention]) -> st
             return m.value
         if clean[site.end:m.start] == " " and m.value == "bilateral":
             return m.value
+        if re.fullmatch(r" of (?:the )?", clean[site.end:m.start]):
+            return m.value  # "lower lobe of the right lung"
     return None
 
 
