@@ -640,3 +640,14 @@ def test_our_findings_ends_the_history_and_generic_role_sentences_give_nothing()
     # a title stays a title even when it says what a test detected
     assert findings("Occult ganglioneuroblastoma detected by whole-body MRI in a child with "
                     "opsoclonus-myoclonus syndrome: a case report") == []
+
+
+def test_places_said_as_coordinated_adjectives_give_one_finding_each():
+    got = [(f["present"], f["finding"], f["site"]) for f in findings(
+        "FDG PET/CT: hypermetabolic cervical, axillary, mediastinal and retroperitoneal lymphadenopathy. "
+        "No evidence of hypermetabolic hepatic, splenic, adrenal or marrow deposit.")]
+    assert got == [(True, "lymph node", "cervical lymph node"), (True, "lymph node", "axillary lymph node"),
+                   (True, "lymph node", "mediastinal lymph node"), (True, "lymph node", "retroperitoneal lymph node"),
+                   (False, "lesion", "liver"), (False, "lesion", "spleen"), (False, "lesion", "adrenal gland"),
+                   (False, "lesion", "bone marrow")]
+    assert [f["site"] for f in findings("CT: a hypermetabolic, lobulated and enhancing mass in the liver.")] == ["liver"]

@@ -11,7 +11,7 @@ physiological-uptake context are not imaging findings and open no frame.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .. import vocab
@@ -284,7 +284,13 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         frame["lat_m"] = lat
     if lists.biodistribution(clean, anchor, listed, pre):
         return None  # "uptake in the spleen, kidneys, liver, thyroid ...": the normal distribution
-    if len(listed) > 1:
+    adjectives = lists.adjective_sites(clean, anchor) if len(listed) < 2 else []
+    if len(adjectives) > 1:  # "cervical, axillary and mediastinal lymphadenopathy"
+        apply_attributes(clean, draft, kinds, lo, hi)
+        draft.values["site"], draft.values["laterality"] = adjectives[0], None
+        frame["copies"] = [replace(draft, values={**draft.values, "site": site}, evidence=list(draft.evidence))
+                           for site in adjectives[1:]]
+    elif len(listed) > 1:
         frame["copies"] = lists.copies(clean, draft, listed, kinds, hi)
         apply_attributes(clean, draft, kinds, lo, lists.item_start(clean, listed[0], listed[1]))
     else:

@@ -164,3 +164,34 @@ def copies(clean: str, draft: Draft, listed: list[Mention], kinds: dict, hi: int
         apply_attributes(clean, copy, kinds, begin, end)
         out.append(copy)
     return out
+
+
+# "cervical, axillary, mediastinal and retroperitoneal lymphadenopathy", "no hepatic, splenic,
+# adrenal or marrow deposit": places said as adjectives of one finding noun, one finding each.
+_ADJECTIVE_LIST = re.compile(r"((?:[A-Za-z-]{3,20}, ){1,8}(?:[A-Za-z-]{3,20},? )?(?:and|or|and/or|nor) "
+                             r"[A-Za-z-]{3,20}) (?:[a-z-]{3,15} )?$")
+
+
+def adjective_sites(clean: str, anchor: Mention) -> list[str]:
+    """The places a coordinated run of adjectives before ``anchor`` names, or [] when the
+    run is not (wholly) places ("hypermetabolic, lobulated and enhancing mass")."""
+    from .anatomy import open_sites
+    from .mentions import places_in
+    m = _ADJECTIVE_LIST.search(clean, max(0, anchor.start - 160), anchor.start)
+    if m is None:
+        return []
+    words = [w for w in re.split(r",? (?:and/or|and|or|nor) |, ", m.group(1)) if w]
+    node = anchor.value == "lymph node"
+    out: list[str] = []
+    for word in words:
+        term = None
+        if node:  # "axillary" -> axillary lymph node
+            found = open_sites(f"{word} lymph node")
+            term = found[0][2] if found and found[0][0] == 0 and "lymph node" in str(found[0][2]) else None
+        if term is None:
+            found_sites = places_in(word)[0]
+            term = found_sites[0].value if len(found_sites) == 1 else None
+        if term is None:
+            return []
+        out.append(term)
+    return out if len(set(out)) == len(out) else []
