@@ -651,3 +651,10 @@ def test_places_said_as_coordinated_adjectives_give_one_finding_each():
                    (False, "lesion", "liver"), (False, "lesion", "spleen"), (False, "lesion", "adrenal gland"),
                    (False, "lesion", "bone marrow")]
     assert [f["site"] for f in findings("CT: a hypermetabolic, lobulated and enhancing mass in the liver.")] == ["liver"]
+
+
+def test_a_node_named_by_its_station_has_the_station_as_its_site():
+    assert one("CT: enlarged mediastinal nodes.")["site"] == "mediastinal lymph node"
+    assert one("PET/CT: hilar adenopathy.")["site"] == "hilar lymph node"
+    # the standard's "para-aortic lymph node of the anterior mediastinum" is not any para-aortic node
+    assert one("CT: para-aortic lymphadenopathy.").get("site") != "para-aortic lymph node of the anterior mediastinum"

@@ -426,8 +426,11 @@ class _Reader:
                 weak = any(c.category == assertion.POSSIBLE and lo <= c.start < hi for c in cues)
                 draft.certainty = "possible" if weak else "definite"
             relational = relational_zones(clean, kinds.get("relational", []))
+            # ("Brain MRI, obtained for suspected cerebellar ataxia, was unremarkable": the
+            # indication's place is not where the study looked)
             sites = [m for m in kinds.get("site", []) if proc.end <= m.start < hi
-                     and not any(a <= m.start < b for a, b in relational)]
+                     and not any(a <= m.start < b for a, b in relational)
+                     and not any(c.start < m.start <= c.end + 25 for c in kinds.get("indication", []))]
             copies: list[Draft] = []
             if sites:  # "Left suprarenal region unremarkable": absent there, not everywhere
                 draft.fill("site", sites[0].value)

@@ -261,7 +261,7 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
             site_m, lat_m = owner["site_m"], owner.get("lat_m")
         draft.fill("laterality", lat_m.value if lat_m else None)
     if site_m is not None:
-        draft.fill("site", site_m.value)
+        draft.fill("site", node_site(clean, site_m) if kind == "lymph node" else site_m.value)
     frame["site_m"] = site_m
     lats = [m for m in kinds.get("laterality", []) if inside(m, lo, hi)]
     lat = None
@@ -301,6 +301,18 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
     if draft.values.get("laterality") and not draft.values.get("site"):
         draft.values["laterality"] = None
     return draft
+
+def node_site(clean: str, site: Mention) -> object:
+    """The lymph-node station a place word names ("mediastinal nodes" -> mediastinal lymph
+    node, "hilar adenopathy" -> hilar lymph node), else the place itself."""
+    from .anatomy import open_sites
+    said = clean[site.start:site.end]
+    found = open_sites(f"{said} lymph node")
+    if found and found[0][0] == 0 and found[0][1] == len(said) + len(" lymph node") \
+            and str(found[0][2]).endswith(" lymph node"):  # not "... lymph node of the anterior mediastinum"
+        return found[0][2]
+    return site.value
+
 
 def apply_attributes(clean: str, draft: Draft, kinds: dict, lo: int, hi: int) -> None:
     for name in ATTRIBUTES:

@@ -164,7 +164,8 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:skull|calvari\w{1,2}|cranial vault)\b"), "skull"),
     (_rx(r"\b(?:femur|femora|femurs|femoral)\b"), "femur"),
     (_rx(r"\b(?:bones?|osseous|skelet\w{2,3}|cortical bone)\b"), "bone"),
-    (_rx(r"\b(?:brain|cerebral|cerebell\w{1,3}|intracranial)\b"), "brain"),
+    # (the cerebellum and "intracranial" are the standard's own terms: the open tables name them)
+    (_rx(r"\b(?:brain|cerebral)\b"), "brain"),
     (_rx(r"\b(?:spine|spinal(?! cord))\b"), "spine"),
     (_rx(r"\bvertebra(?:e|l bod(?:y|ies))?\b"), "vertebra"),
 ]
