@@ -242,6 +242,9 @@ _DEGREE = {"strong": "strong", "intense": "strong", "intensely": "strong", "avid
 _PATTERN = {"diffuse": "diffuse", "diffusely": "diffuse", "focal": "focal", "focally": "focal",
             "heterogeneous": "heterogeneous", "heterogeneously": "heterogeneous",
             "heterogenous": "heterogeneous", "inhomogeneous": "heterogeneous",
+            "inhomogeneously": "heterogeneous", "dishomogeneous": "heterogeneous",
+            "nonhomogeneous": "heterogeneous", "non-homogeneous": "heterogeneous", "patchy": "heterogeneous",
+            "uniform": "homogeneous", "uniformly": "homogeneous",
             "homogeneous": "homogeneous", "homogeneously": "homogeneous",
             "homogenous": "homogeneous"}
 _MOD = "|".join(sorted({*_DEGREE, *_PATTERN}, key=len, reverse=True))
