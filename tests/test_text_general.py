@@ -658,3 +658,13 @@ def test_a_node_named_by_its_station_has_the_station_as_its_site():
     assert one("PET/CT: hilar adenopathy.")["site"] == "hilar lymph node"
     # the standard's "para-aortic lymph node of the anterior mediastinum" is not any para-aortic node
     assert one("CT: para-aortic lymphadenopathy.").get("site") != "para-aortic lymph node of the anterior mediastinum"
+
+
+def test_a_report_lines_modality_code_names_its_study():
+    text = ("CR - Mixed lytic and blastic distal femoral lesion.\n"
+            "MR - T1-hypointense lesion of the distal femur.\n"
+            "NM - Methylene disphosphonate avid lesion with no evidence of metastatic lesion.\n")
+    got = [(f.get("procedure"), f["present"], f["finding"]) for f in findings(text)]
+    assert got == [("MRI", True, "lesion"), ("bone scintigraphy", True, "lesion"),
+                   ("bone scintigraphy", False, "metastasis")]
+    assert findings(text)[1].get("tracer") == "99mTc-MDP"

@@ -460,7 +460,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "pathology": ("patholog", "histo", "biops", "cyto", "specimen", "cells", "stroma", "shimada",
                   "inpc", "microscop"),
     "followup": ("follow", "recurren", "relapse"),
-    "tracers": ("mdp", "hdp", "medronate", "oxidronate", "diphosphonate"),
+    "tracers": ("mdp", "hdp", "medronate", "oxidronate", "phosphonate"),
     "measures": measures.GATE,
 }
 

@@ -46,11 +46,14 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
          r"(?:(?:whole[- ]body|diagnostic|post-?therapy|WB) ){0,2}(?:scans?|WBS)\b)"), "NM"),
     (_rx(r"\bFDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),
     (_rx(r"\bbone scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
-         r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|H?HDP|HMDP|DPD)\b|\bmethylene diphosphonate"),
+         r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|H?HDP|HMDP|DPD)\b|\bmethylene dis?phosphonate"),
      "bone scintigraphy"),
     (_rx(r"\bPET(?:[-/ ]?CT)?\b|\bpositron emission tomography"), "PET"),
     # a bare "whole body scan" (WBS) is a scintigraphy: an MRI or CT says so ("WB-MRI")
     (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2}|whole[- ]body scans?|D?WBS)\b"), "NM"),
+    # a report line's modality code ("NM - Methylene diphosphonate avid lesion", "CR - lytic lesion")
+    (_rx(r"^\W{0,3}NM(?= ?[-:] )"), "NM"),
+    (_rx(r"^\W{0,3}(?:CR|DX)(?= ?[-:] )"), "UNKNOWN"),
     (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|CXR|KUB|plain films?|EEG|echocardiogra\w{1,3}"
          r"|angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
     (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|MDCT|CTA|CTPA)\b"), "CT"),
@@ -79,7 +82,7 @@ TRACER_STUDIES: dict[str, tuple[str, str | None]] = {
 }
 # Bone-seeking agents a bone scan report names (code meanings of the generated tables, or a
 # hand-kept tracer name); an unnamed agent stays unnamed.
-_BONE_AGENTS = _rx(r"\b(?:(MDP|medronate|methylene diphosphonate)|(H?HDP|HMDP|oxidronate|"
+_BONE_AGENTS = _rx(r"\b(?:(MDP|medronate|methylene dis?phosphonate)|(H?HDP|HMDP|oxidronate|"
                    r"hydroxy-?methylene diphosphonate))\b")
 BONE_AGENT_TERMS = ("99mTc-MDP", "Technetium Tc^99m^ oxidronate")
 
