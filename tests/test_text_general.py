@@ -668,3 +668,10 @@ def test_a_report_lines_modality_code_names_its_study():
     assert got == [("MRI", True, "lesion"), ("bone scintigraphy", True, "lesion"),
                    ("bone scintigraphy", False, "metastasis")]
     assert findings(text)[1].get("tracer") == "99mTc-MDP"
+
+
+def test_isotope_spellings_of_fdg_and_radioiodine_images():
+    assert one("18FDG-PET/CT identified a focus of abnormal uptake in the proximal tibia.")["procedure"] == "FDG PET/CT"
+    f = findings("Radiopharmaceutical: 200 mCi I-131 sodium iodide p.o.\nFindings: Anterior and posterior "
+                 "whole body I- 131 images demonstrate multiple areas of increased uptake in the neck.")
+    assert [(x["modality"], x.get("tracer"), x.get("site")) for x in f] == [("NM", "sodium iodide i^131^", "neck")]

@@ -40,11 +40,14 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bm?-?FBG\b|\bfluorobenzylguanidine"), "18F-MFBG PET"),
     # radioiodine named as its agent ("NaI-131", "sodium iodide I-131"); an isotope alone
     # ("I-131 whole-body scan", "I123 scintigraphy") names a scintigraphy, not its agent
-    (_rx(r"\b(?:NaI[- ]?131|Na ?131 ?I|sodium iodide[- ](?:I[- ]?131|131 ?I))\b"), "I-131 radioiodine"),
-    (_rx(r"\b(?:NaI[- ]?123|Na ?123 ?I|sodium iodide[- ](?:I[- ]?123|123 ?I))\b"), "I-123 radioiodine"),
-    (_rx(r"(?:\bI[- ]?1(?:31|23)|\b1(?:31|23) ?I|\biodine[- ]1(?:31|23))(?=(?: \(I-1(?:31|23)\))?[- ]"
-         r"(?:(?:whole[- ]body|diagnostic|post-?therapy|WB) ){0,2}(?:scans?|WBS)\b)"), "NM"),
-    (_rx(r"\bFDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),
+    (_rx(r"\b(?:NaI[- ]?131|Na ?131 ?I|sodium iodide[- ](?:I[- ]?131|131 ?I)|(?:I[- ]?131|131 ?I) sodium iodide)\b"),
+     "I-131 radioiodine"),
+    (_rx(r"\b(?:NaI[- ]?123|Na ?123 ?I|sodium iodide[- ](?:I[- ]?123|123 ?I)|(?:I[- ]?123|123 ?I) sodium iodide)\b"),
+     "I-123 radioiodine"),
+    (_rx(r"(?:\bI-? ?1(?:31|23)|\b1(?:31|23) ?I|\biodine[- ]1(?:31|23))(?=(?: \(I-1(?:31|23)\))?[- ]"
+         r"(?:(?:whole[- ]body|diagnostic|post-?therapy|WB|planar|SPECT) ){0,2}(?:scans?|WBS|images?|imaging)\b)"),
+     "NM"),
+    (_rx(r"(?:\b|(?<=\d)|(?<=\d[A-Z]))FDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),  # "18FDG-PET/CT"
     (_rx(r"\bbone scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
          r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|H?HDP|HMDP|DPD)\b|\bmethylene dis?phosphonate"),
      "bone scintigraphy"),
