@@ -5,9 +5,10 @@ not report prose (prose.py: titles, table rows, generic, explanatory and hypothe
 statements); drop cohort and guideline text and follow-up summaries; cut the sentence into
 frames, one per finding noun (frames.py), and make each a draft finding; a procedure with no
 finding noun but a negative or equivocal statement ("was negative", "revealed no
-abnormality") is a study-level finding (whole body for scintigraphy and WB-MRI); a sentence
-with attributes but no noun ("Restricted diffusion ... could be detected") describes the last
-finding of its procedure.
+abnormality") is a study-level finding (studies.py); a sentence with attributes but no noun
+("Restricted diffusion ... could be detected") describes the last finding of its procedure; a
+labelled section names the place of its findings and a colon opens a list of places
+(places.py); a definite reference takes its antecedent's place.
 
 Per document: placeholders ("mIBG" without isotope, a bare "scintigraphy") are resolved,
 administered activity and contrast agent are spread to their procedure's findings, and
@@ -17,7 +18,6 @@ read in an article's abstract that the body reports again is merged into the bod
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..model import Finding
 from ..sr.rows import ROW_OF_FIELD
 from ..sr.templates import template_for
-from . import assertion, lists, prose
+from . import assertion, prose
 from .clauses import (
     _HEADING,
     _NORMAL_ANATOMY,
@@ -36,7 +36,6 @@ from .clauses import (
     _opens_line,
     _property_of,
     _report_line,
-    _study_clause,
     _tracer_term,
 )
 from .frames import (
@@ -49,14 +48,21 @@ from .frames import (
     frame_draft,
     modality_of,
     names_exam,
-    region_of,
     relational_zones,
 )
 from .mentions import SEQUENCE, Mention, find_mentions, is_definite_reference, places_in
 from .merge import _absorb_summary
-from .patterns import TRACER_STUDIES
+from .patterns import (
+    _DIAGNOSIS,
+    _NUMBERED_ITEM,
+    _PANEL,
+    _SUBJECTLESS_SIZE,
+    _THERAPY,
+    TRACER_STUDIES,
+)
 from .places import PlaceList, SectionPlaces
 from .sentences import Sentence, split_sentences
+from .studies import study_level
 
 #: Longest text accepted (characters). A report is a few kB, a whole case-report article
 #: ~50 kB; 10 MB is not a report. Worst-case time is linear: a few seconds at the limit.
@@ -64,33 +70,6 @@ MAX_TEXT = 500_000
 #: Finding nouns per sentence and findings per text beyond which the text is not report prose.
 MAX_NOUNS = 30
 MAX_FINDINGS = 500
-
-_POSITIVE = re.compile(r"\b(?:(?:was|were|is|are) (?:\w{1,12} )?positive|positive|confirmed the "
-                       r"(?:diagnosis|presence|finding))\b", re.IGNORECASE)
-# What a negation before a study may deny that is a property of a lesion, not a finding of
-# the study: "No vascularity seen on color Doppler", "no enhancement on CT".
-_PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|flow|perfusion|hyper-?a?emia|"
-                               r"enhancement|calcifications?|restrict\w{1,6} diffusion|diffusion restriction|"
-                               r"signal|echogenicity|mass effect|midline shift|invasion|extension|"
-                               r"interval change|change|growth|progression)\b", re.IGNORECASE)
-# Diagnostic reasoning and history, said without a test: what the case was thought or known
-# to be, not what an image showed.
-_DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
-                        r"diagnos\w{1,3}|(?:was|were) diagnosed (?:with|as)|(?:could|can)(?:not| not) be "
-                        r"ruled out)\b", re.IGNORECASE)
-_NOT_DONE = re.compile(r"(?: \w{1,15}){0,2}? (?:(?:had|has|have|was|were) not been|(?:was|were) not|not) "
-                       r"(?:done|performed|obtained|available|carried out)\b", re.IGNORECASE)
-_THERAPY = re.compile(r"\b(?:ablat\w{2,5}|therap\w{1,4}|treat\w{1,5}|radionuclide therapy|PRRT|"
-                      r"cycles?)\b", re.IGNORECASE)
-# A numbered item of a report: "Nodule 1:", "Lesion #2:", "Mass A -".
-_NUMBERED_ITEM = re.compile(r"\W{0,3}([A-Za-z]{3,20} ?(?:#|no\.? ?)?(?:\d{1,2}|[A-H]))\s?[:)-]")
-# A size with no subject: "Measures 1.2 x 0.8 x 1.0 cm.", "Size = 1.5 x 1.5 cm", "measuring 6 mm".
-_SUBJECTLESS_SIZE = re.compile(r"\W{0,3}(?:[Ii]t |[Tt]his |[Tt]he (?:lesion|mass|nodule|tumou?r) )?"
-                               r"(?:[Mm]easur\w{0,4}|[Ss]ize\b|[Dd]imensions?\b)")
-# "a positive [123I]mIBG scan": the result said before the study
-_POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $|"
-                              r"\bpositive (?:on|at|in|with) (?:the )?(?:\w{1,3}-)?$", re.IGNORECASE)
-
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -387,66 +366,9 @@ class _Reader:
 
     def _study_level(self, clean: str, procedures: list[Mention], frames: list[dict], cues: list,
                      kinds: dict, evidence: Evidence) -> None:
-        """'X was negative', 'X revealed no abnormality', 'X was inconclusive'."""
-        for proc in procedures:
-            if proc.value == "UNKNOWN":
-                continue
-            lo, hi = _study_clause(clean, proc, procedures)
-            if _NOT_DONE.match(clean, proc.end):
-                continue  # "A preoperative bone scan had not been done": no study, no result
-            if any(_names_own_finding(f, proc, lo, hi) for f in frames):
-                continue  # the procedure's clause (or the same study, named twice) has its finding
-            state = None
-            for cue in cues:
-                covers = cue.scope_start <= proc.start < cue.scope_end or lo <= cue.start < hi
-                if not covers or cue.category == assertion.POSSIBLE:
-                    continue
-                if cue.start < proc.start and _PROPERTY_NEGATED.match(clean, cue.end):
-                    continue  # "No vascularity seen on color Doppler": a property, not the study
-                if cue.direction == assertion.FORWARD and cue.start > proc.start:
-                    # "X revealed no abnormality": the negated noun must be generic
-                    generic = [f for f in frames if f.get("generic")
-                               and cue.end <= f["anchor"].start < cue.scope_end]
-                    if not generic:
-                        continue
-                state = cue.category
-                break
-            if state is None:
-                positive = _POSITIVE.search(clean, proc.end, hi) \
-                    or _POSITIVE_BEFORE.search(clean, max(0, proc.start - 30), proc.start)
-                if not positive or any(c.start < positive.start() < c.scope_end and
-                                       c.category == assertion.NEGATED for c in cues):
-                    continue
-                state = "positive"
-            present = {assertion.NEGATED: False, assertion.EQUIVOCAL: None, "positive": True}[state]
-            modality = modality_of(proc.value)
-            draft = Draft(proc.value, "uptake" if modality in ("NM", "PT") else "mass", present,
-                           None, evidence=[evidence], study_level=True)
-            if present is True:
-                weak = any(c.category == assertion.POSSIBLE and lo <= c.start < hi for c in cues)
-                draft.certainty = "possible" if weak else "definite"
-            relational = relational_zones(clean, kinds.get("relational", []))
-            # ("Brain MRI, obtained for suspected cerebellar ataxia, was unremarkable": the
-            # indication's place is not where the study looked)
-            sites = [m for m in kinds.get("site", []) if proc.end <= m.start < hi
-                     and not any(a <= m.start < b for a, b in relational)
-                     and not any(c.start < m.start <= c.end + 25 for c in kinds.get("indication", []))]
-            copies: list[Draft] = []
-            if sites:  # "Left suprarenal region unremarkable": absent there, not everywhere
-                draft.fill("site", sites[0].value)
-                draft.fill("laterality", lists.own_laterality(clean, sites[0], kinds.get("laterality", [])))
-                listed = lists.site_list(clean, sites[0], sites, hi, relational)
-                levels = {"levels": kinds.get("levels", [])}
-                if len(listed) > 1:
-                    copies = lists.copies(clean, draft, listed, levels, hi)
-                    apply_attributes(clean, draft, levels, proc.end, lists.item_start(clean, *listed[:2]))
-                else:
-                    apply_attributes(clean, draft, levels, proc.end, hi)
-            elif present is not True:
-                draft.fill("site", region_of(clean, proc, proc.value))
-            for one in (draft, *copies):
-                one.summary = self.section == "abstract"
-                self.drafts.append(one)
+        for one in study_level(clean, procedures, frames, cues, kinds, evidence):
+            one.summary = self.section == "abstract"
+            self.drafts.append(one)
 
     def _coreference(self, clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> None:
         """Attributes without a finding noun describe the last finding of the procedure; a
@@ -531,19 +453,3 @@ class _Reader:
                 return pet or "PET"
             return proc
         return resolve
-
-
-def _names_own_finding(frame: dict, proc: Mention, lo: int, hi: int) -> bool:
-    """Does a frame report a finding of this study: in the procedure's clause, or read for
-    the same study named again nearby ("FDG uptake on the PET": "FDG" and "PET" are one)?"""
-    own = frame.get("proc")
-    if own is None or frame.get("generic") or own.value != proc.value:
-        return False
-    if own is proc:
-        return lo <= frame["anchor"].start < hi
-    return abs(frame["anchor"].start - proc.start) < 80
-
-
-# A figure panel: "A: Coronal T1-weighted image ...", "(b) Axial CT ...", "Fig. 2 ...": the
-# panels of one figure show one lesion in several views.
-_PANEL = re.compile(r"\W{0,2}(?:\(?[A-Ha-h]\)|[A-H][:.]|fig(?:ure|\.)? ?\d{1,2}\w?[:.]?)\s", re.IGNORECASE)

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import terms, vocab
-from ..errors import InputError
-from ..levels import expand_levels
 from . import measures
 from .anatomy import open_findings, open_sites
 from .patterns import (
@@ -39,9 +37,6 @@ from .patterns import (
     _ENH_PRE,
     _HEAD_GAP,
     _LATERALITY,
-    _LEVEL_AS_SITE,
-    _LEVEL_CONTEXT,
-    _LEVEL_RANGE,
     _NATIVE,
     _NOT_A_STUDY,
     _PATTERN,
@@ -209,62 +204,6 @@ def _laterality(clean: str) -> list[Mention]:
     for m in _LATERALITY.finditer(clean):
         value = m.group(1).lower() if m.group(1) else "bilateral"
         out.append(Mention("laterality", m.start(), m.end(), value))
-    return out
-
-
-def _levels(clean: str) -> list[Mention]:
-    out = []
-    for m in _LEVEL_RANGE.finditer(clean):
-        first, second = m.group(1), m.group(2)
-        before = clean[max(0, m.start() - 40):m.start()]
-        after = clean[m.end():m.end() + 12].lower()
-        as_site = bool(_LEVEL_AS_SITE.search(before))
-        if second is None and not as_site and not _LEVEL_CONTEXT.search(before) and not after.startswith(
-                (" vertebra", " level", " vertebral", "-level")) and not _LONE_LEVEL.fullmatch(first):
-            continue  # a lone "T2" is a sequence unless the words say "level"/"vertebra"
-        if (second is None and _TNM.match(clean, m.end())) or _TNM_PREFIX.search(before):
-            continue  # "T3N1M0", "pT3": a tumour stage
-        if second is not None and not second[0].isalpha() and "/" not in m.group() \
-                and not _LEVEL_CONTEXT.search(before) and " and " in m.group():
-            continue
-        text = first if second is None else f"{first}-{second}"
-        text = _DORSAL.sub("T", text.replace("and", "-"))
-        try:
-            levels = expand_levels(text)
-        except InputError:
-            continue
-        if len(levels) > 12:
-            continue
-        out.append(Mention("levels", m.start(), m.end(), levels))
-        if as_site:
-            out.append(Mention("site", m.start(), m.end(), "vertebra"))
-    return out
-
-
-_DORSAL = re.compile(r"(?:^|(?<=-))(?:Th|D)(?= ?\d)")
-# A lone level that no MR sequence is called ("the T8 lesion", "L4", "Th12"; not T1, T2, D2).
-_LONE_LEVEL = re.compile(r"(?:T ?(?:[3-9]|1[0-2])|C ?[1-7]|L ?[1-5]|S ?[1-5]|Th ?\d{1,2})")
-_TNM = re.compile(r" ?[NM][0-3xX]")
-_TNM_PREFIX = re.compile(r"\b[pcy]$|stage $|\bT-?stage $", re.IGNORECASE)
-
-
-# "the 5th - 6th thoracic vertebra", "fifth lumbar vertebra": ordinal levels
-_ORDINAL_LEVEL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)(?: ?(?:-|to|and|/) ?(\d{1,2})(?:st|nd|rd|th))? "
-                            r"(cervical|thoracic|dorsal|lumbar|sacral) (?:vertebra\w{0,2}|vertebral|level|spine)",
-                            re.IGNORECASE)
-_REGION_LETTER = {"cervical": "C", "thoracic": "T", "dorsal": "T", "lumbar": "L", "sacral": "S"}
-
-
-def _ordinal_levels(clean: str) -> list[Mention]:
-    out = []
-    for m in _ORDINAL_LEVEL.finditer(clean):
-        letter = _REGION_LETTER[m.group(3).lower()]
-        text = f"{letter}{m.group(1)}" + (f"-{letter}{m.group(2)}" if m.group(2) else "")
-        try:
-            levels = expand_levels(text)
-        except InputError:
-            continue
-        out.append(Mention("levels", m.start(), m.end(), levels))
     return out
 
 
@@ -490,6 +429,7 @@ def places_in(clean: str) -> tuple[list[Mention], list[Mention]]:
 
 def find_mentions(clean: str) -> list[Mention]:
     """Every mention in one normalised sentence, ordered by position."""
+    from . import vertebrae  # (it builds Mentions: imported here, after this module)
     low = clean.lower()
     digits = any(c.isdigit() for c in clean)
     heads = [*_procedures(clean), *_anchors(clean)]
@@ -497,8 +437,8 @@ def find_mentions(clean: str) -> list[Mention]:
     # previous finding ("Restricted diffusion ... could be detected"): skip the rest.
     mentions = [*heads, *((*_sites(clean), *_laterality(clean), *_context(clean, low)) if heads else ()),
                 *(_tracers(clean) if heads and _open(low, "tracers") else ()),
-                *(_levels(clean) if digits else ()),
-                *(_ordinal_levels(clean) if digits and ("vertebr" in low or "level" in low) else ()),
+                *(vertebrae.levels(clean) if digits else ()),
+                *(vertebrae.ordinal_levels(clean) if digits and ("vertebr" in low or "level" in low) else ()),
                 *(_sizes(clean) if digits and _open(low, "sizes") else ()),
                 *(_volumes(clean) if digits and _open(low, "volumes") else ()),
                 *(_measures(clean) if digits and _open(low, "measures") else ()),

@@ -327,3 +327,34 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
     ("other", _rx(r"\b(?:another|second|additional|further|other|separate|new)\b")),
     ("definite_ref", _rx(r"\b(?:the|this|that|its|said)\s$")),
 ]
+
+
+# --- sentence-level cues of the reader (extract.py) ---------------------------------------
+_POSITIVE = re.compile(r"\b(?:(?:was|were|is|are) (?:\w{1,12} )?positive|positive|confirmed the "
+                       r"(?:diagnosis|presence|finding))\b", re.IGNORECASE)
+# What a negation before a study may deny that is a property of a lesion, not a finding of
+# the study: "No vascularity seen on color Doppler", "no enhancement on CT".
+_PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|flow|perfusion|hyper-?a?emia|"
+                               r"enhancement|calcifications?|restrict\w{1,6} diffusion|diffusion restriction|"
+                               r"signal|echogenicity|mass effect|midline shift|invasion|extension|"
+                               r"interval change|change|growth|progression)\b", re.IGNORECASE)
+# Diagnostic reasoning and history, said without a test: what the case was thought or known
+# to be, not what an image showed.
+_DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
+                        r"diagnos\w{1,3}|(?:was|were) diagnosed (?:with|as)|(?:could|can)(?:not| not) be "
+                        r"ruled out)\b", re.IGNORECASE)
+_NOT_DONE = re.compile(r"(?: \w{1,15}){0,2}? (?:(?:had|has|have|was|were) not been|(?:was|were) not|not) "
+                       r"(?:done|performed|obtained|available|carried out)\b", re.IGNORECASE)
+_THERAPY = re.compile(r"\b(?:ablat\w{2,5}|therap\w{1,4}|treat\w{1,5}|radionuclide therapy|PRRT|"
+                      r"cycles?)\b", re.IGNORECASE)
+# A numbered item of a report: "Nodule 1:", "Lesion #2:", "Mass A -".
+_NUMBERED_ITEM = re.compile(r"\W{0,3}([A-Za-z]{3,20} ?(?:#|no\.? ?)?(?:\d{1,2}|[A-H]))\s?[:)-]")
+# A size with no subject: "Measures 1.2 x 0.8 x 1.0 cm.", "Size = 1.5 x 1.5 cm", "measuring 6 mm".
+_SUBJECTLESS_SIZE = re.compile(r"\W{0,3}(?:[Ii]t |[Tt]his |[Tt]he (?:lesion|mass|nodule|tumou?r) )?"
+                               r"(?:[Mm]easur\w{0,4}|[Ss]ize\b|[Dd]imensions?\b)")
+# "a positive [123I]mIBG scan": the result said before the study
+_POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $|"
+                              r"\bpositive (?:on|at|in|with) (?:the )?(?:\w{1,3}-)?$", re.IGNORECASE)
+# A figure panel: "A: Coronal T1-weighted image ...", "(b) Axial CT ...", "Fig. 2 ...": the
+# panels of one figure show one lesion in several views.
+_PANEL = re.compile(r"\W{0,2}(?:\(?[A-Ha-h]\)|[A-H][:.]|fig(?:ure|\.)? ?\d{1,2}\w?[:.]?)\s", re.IGNORECASE)

@@ -1,0 +1,92 @@
+"""Study-level statements: "X was negative", "X revealed no abnormality", "X was
+inconclusive", "negative on X": one finding about the whole study (``uptake`` on scintigraphy
+and PET, ``mass`` on CT/MR/US), at the place the sentence names, else the region the study
+covered (whole body for scintigraphy, PET and WB-MRI)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import assertion, lists
+from .clauses import _study_clause
+from .frames import Draft, apply_attributes, modality_of, region_of, relational_zones
+from .mentions import Mention
+from .patterns import _NOT_DONE, _POSITIVE, _POSITIVE_BEFORE, _PROPERTY_NEGATED
+
+if TYPE_CHECKING:
+    from .extract import Evidence
+
+
+def study_level(clean: str, procedures: list[Mention], frames: list[dict], cues: list, kinds: dict,
+                evidence: Evidence) -> list[Draft]:
+    """The study-level findings of one sentence (its finding-noun frames already read)."""
+    out: list[Draft] = []
+    for proc in procedures:
+        if proc.value == "UNKNOWN":
+            continue
+        lo, hi = _study_clause(clean, proc, procedures)
+        if _NOT_DONE.match(clean, proc.end):
+            continue  # "A preoperative bone scan had not been done": no study, no result
+        if any(_names_own_finding(f, proc, lo, hi) for f in frames):
+            continue  # the procedure's clause (or the same study, named twice) has its finding
+        state = None
+        for cue in cues:
+            covers = cue.scope_start <= proc.start < cue.scope_end or lo <= cue.start < hi
+            if not covers or cue.category == assertion.POSSIBLE:
+                continue
+            if cue.start < proc.start and _PROPERTY_NEGATED.match(clean, cue.end):
+                continue  # "No vascularity seen on color Doppler": a property, not the study
+            if cue.direction == assertion.FORWARD and cue.start > proc.start:
+                # "X revealed no abnormality": the negated noun must be generic
+                generic = [f for f in frames if f.get("generic")
+                           and cue.end <= f["anchor"].start < cue.scope_end]
+                if not generic:
+                    continue
+            state = cue.category
+            break
+        if state is None:
+            positive = _POSITIVE.search(clean, proc.end, hi) \
+                or _POSITIVE_BEFORE.search(clean, max(0, proc.start - 30), proc.start)
+            if not positive or any(c.start < positive.start() < c.scope_end and
+                                   c.category == assertion.NEGATED for c in cues):
+                continue
+            state = "positive"
+        present = {assertion.NEGATED: False, assertion.EQUIVOCAL: None, "positive": True}[state]
+        modality = modality_of(proc.value)
+        draft = Draft(proc.value, "uptake" if modality in ("NM", "PT") else "mass", present,
+                       None, evidence=[evidence], study_level=True)
+        if present is True:
+            weak = any(c.category == assertion.POSSIBLE and lo <= c.start < hi for c in cues)
+            draft.certainty = "possible" if weak else "definite"
+        relational = relational_zones(clean, kinds.get("relational", []))
+        # ("Brain MRI, obtained for suspected cerebellar ataxia, was unremarkable": the
+        # indication's place is not where the study looked)
+        sites = [m for m in kinds.get("site", []) if proc.end <= m.start < hi
+                 and not any(a <= m.start < b for a, b in relational)
+                 and not any(c.start < m.start <= c.end + 25 for c in kinds.get("indication", []))]
+        copies: list[Draft] = []
+        if sites:  # "Left suprarenal region unremarkable": absent there, not everywhere
+            draft.fill("site", sites[0].value)
+            draft.fill("laterality", lists.own_laterality(clean, sites[0], kinds.get("laterality", [])))
+            listed = lists.site_list(clean, sites[0], sites, hi, relational)
+            levels = {"levels": kinds.get("levels", [])}
+            if len(listed) > 1:
+                copies = lists.copies(clean, draft, listed, levels, hi)
+                apply_attributes(clean, draft, levels, proc.end, lists.item_start(clean, *listed[:2]))
+            else:
+                apply_attributes(clean, draft, levels, proc.end, hi)
+        elif present is not True:
+            draft.fill("site", region_of(clean, proc, proc.value))
+        out += [draft, *copies]
+    return out
+
+
+def _names_own_finding(frame: dict, proc: Mention, lo: int, hi: int) -> bool:
+    """Does a frame report a finding of this study: in the procedure's clause, or read for
+    the same study named again nearby ("FDG uptake on the PET": "FDG" and "PET" are one)?"""
+    own = frame.get("proc")
+    if own is None or frame.get("generic") or own.value != proc.value:
+        return False
+    if own is proc:
+        return lo <= frame["anchor"].start < hi
+    return abs(frame["anchor"].start - proc.start) < 80
