@@ -675,3 +675,11 @@ def test_isotope_spellings_of_fdg_and_radioiodine_images():
     f = findings("Radiopharmaceutical: 200 mCi I-131 sodium iodide p.o.\nFindings: Anterior and posterior "
                  "whole body I- 131 images demonstrate multiple areas of increased uptake in the neck.")
     assert [(x["modality"], x.get("tracer"), x.get("site")) for x in f] == [("NM", "sodium iodide i^131^", "neck")]
+
+
+def test_a_surgical_landmark_is_no_surgery_and_a_definition_is_no_finding():
+    f = one("111In-Octreoscan identified a site of abnormal uptake adjacent to the resection margin "
+            "in the proximal tibia.")
+    assert (f["finding"], f.get("site")) == ("uptake", "tibia")
+    assert findings("Phosphaturic mesenchymal tumor is a pediatric rare tumor associated with "
+                    "tumor-induced osteomalacia.") == []

@@ -76,9 +76,10 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
     for cue in kinds.get("pathology", []):
         if clause_around(clean, cue.start)[0] <= anchor.start:
             return True  # from the pathology clause to the end of the sentence
+    landmarks = relational_zones(clean, kinds.get("relational", []))
     for cue in kinds.get("surgery", []) + kinds.get("lab", []):
-        if lo <= cue.start < hi:
-            return True
+        if lo <= cue.start < hi and not any(a <= cue.start < b for a, b in landmarks):
+            return True  # (not "uptake adjacent to the resection margin": a landmark of the place)
     for cue in kinds.get("indication", []):
         if cue.start <= anchor.start < cue.end:
             return True
@@ -430,7 +431,8 @@ def region_of(clean: str, proc: Mention | None, procedure: str | None) -> str | 
 def relational_zones(clean: str, cues: list[Mention]) -> list[tuple[int, int]]:
     zones = []
     for cue in cues:
-        stop = re.compile(r"[,;(]| (?:with|at|measuring|which|that|and|consistent|in keeping) ")
+        # ("uptake adjacent to the resection margin in the proximal tibia": the tibia holds both)
+        stop = re.compile(r"[,;(]| (?:with|at|measuring|which|that|and|consistent|in keeping|in the|within the) ")
         m = stop.search(clean, cue.end)
         zones.append((cue.start, m.start() if m else len(clean)))
     return zones

@@ -53,7 +53,11 @@ _GENERIC = _rx(
     r"tends? to|frequently|often|rarely|seldom|sometimes|mostly|in most cases|in rare cases|"
     r"classically|as a rule|"
     r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis|"
-    r"plays? an? (?:\w{1,12} )?role|(?:has|have) shown (?:superiority|value|utility))\b")
+    r"plays? an? (?:\w{1,12} )?role|(?:has|have) shown (?:superiority|value|utility)|"
+    # a definition: "Phosphaturic mesenchymal tumor is a pediatric rare tumor ..."
+    r"(?:is|are) (?:an?|the most common|one of the) (?:[\w-]{1,15} ){0,3}(?:tumou?rs?|neoplasms?|diseases?|"
+    r"entit(?:y|ies)|malignanc(?:y|ies)|disorders?|syndromes?)(?: (?:of|in|associated|that|which|characteri[sz]ed)\b|"
+    r"\W{0,3}$))\b")
 # The article speaking of itself: a title ("...: a case report") or its framing sentence.
 _ARTICLE = _rx(r"\b(?:case reports?|case series|a case of|review of the literature)\b")
 # An article's title: "...: a case report", "... - case report and review of the literature"
