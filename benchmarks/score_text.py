@@ -126,12 +126,18 @@ def _pairs(pred: list[dict], gold: list[dict]) -> tuple[list[tuple[dict, dict]],
     return pairs, pred_left, gold_left
 
 
-def score(corpus: list[Snippet]) -> Scores:
+def extracted(snip: Snippet) -> list[Finding]:
+    """The extractor's findings of a snippet (the default predictions)."""
+    return [e.finding for e in extract_findings(snip.text)]
+
+
+def score(corpus: list[Snippet], predict=extracted) -> Scores:
+    """Scores of ``predict`` (snippet -> findings) against the gold of ``corpus``."""
     s = Scores()
     for snip in corpus:
         s.snippets += 1
         try:
-            pred = [_plain(e.finding) for e in extract_findings(snip.text)]
+            pred = [_plain(f) for f in predict(snip)]
         except Exception as exc:  # a crash is a wrong answer (no findings), counted and named
             s.crashes += 1
             s.errors.append(f"{snip.name}: extractor raised {type(exc).__name__}: {str(exc)[:120]}")
