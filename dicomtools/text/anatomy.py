@@ -42,7 +42,9 @@ def _anatomy_index() -> dict[str, str]:
         if term not in vocab.SITES and term in index.values():
             index.setdefault(terms.normalise(spelling), term)  # "splenic" -> spleen
     for spelling, term in _part_names().items():
-        if spelling.casefold() not in _VAGUE_ANATOMY and term not in vocab.SITES:
+        if term.endswith(" of vertebra"):
+            term = "vertebra"  # "the right pedicle of T10": the model codes the vertebra and its level
+        if spelling.casefold() not in _VAGUE_ANATOMY and (term not in vocab.SITES or term == "vertebra"):
             index.setdefault(terms.normalise(spelling), term)  # "wrist" -> wrist joint
     return index
 
