@@ -683,3 +683,11 @@ def test_a_surgical_landmark_is_no_surgery_and_a_definition_is_no_finding():
     assert (f["finding"], f.get("site")) == ("uptake", "tibia")
     assert findings("Phosphaturic mesenchymal tumor is a pediatric rare tumor associated with "
                     "tumor-induced osteomalacia.") == []
+
+
+def test_a_revealed_diagnosis_and_metastasized_to_each_site():
+    got = [(f["finding"], f.get("site"), f.get("laterality")) for f in findings(
+        "An MRI of the brain, lumbar spine, and pelvis revealed the diagnosis of a left adrenal "
+        "neuroblastoma that had metastasized to the femur, the lumbar spine, and the skull.")]
+    assert got == [("neuroblastoma", "adrenal gland", "left"), ("metastasis", "femur", None),
+                   ("metastasis", "lumbar spine", None), ("metastasis", "skull", None)]

@@ -118,7 +118,7 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:photopenic|photon-deficient|cold) (?:areas?|defects?|regions?|foc(?:us|i)|spots?|lesions?)\b"),
      "lesion"),
     (_rx(r"\b(?:lymph ?nodes?|(?:lymph)?adenopath\w{1,3}|nodes)\b"), "lymph node"),
-    (_rx(r"\bmetasta(?:sis|ses|tic disease)\b"), "metastasis"),
+    (_rx(r"\bmetasta(?:sis|ses|tic disease|si[sz]ed to|si[sz]ing to)\b"), "metastasis"),
     # a named tumour type the vocabulary codes is kept as said (ICD-O-3), not widened to neoplasm
     (_rx(r"\bganglioneuroblastomas?\b"), "ganglioneuroblastoma"),
     (_rx(r"\bneuroblastomas?\b"), "neuroblastoma"),
@@ -294,7 +294,9 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"look for)|rule out|for suspect\w{0,3}|with suspect\w{0,3}|suspicion (?:of|for)|"
                        r"clinical(?:ly)? (?:suspicion|suspected|presentation|examination)|"
                        r"(?:patient|child|girl|boy|infant) (?:was|is) suspicious|presented with|"
-                       r"presenting with|referred (?:for|with|to)|diagnosis of|work-?up (?:for|of)|"
+                       r"presenting with|referred (?:for|with|to)|"
+                       r"(?<!revealed the )(?<!showed the )(?<!confirmed the )diagnosis of|"
+                       r"work-?up (?:for|of)|"
                        r"screening for|history of|known|treated|treatment|therapy|chemotherapy|"
                        r"indication|differential diagnosis|"
                        # request phrasing of a referral: "search for occult tumour", "r/o NB",
@@ -306,7 +308,9 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
     ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
                 r"laborator\w{1,3}|serum|blood|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
                 r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),
-    ("cohort", _rx(r"\b(?:patients|cases|children|cohort|series|studies|literature|review|"
+    # ("Staging studies revealed no metastasis": this patient's studies are no literature)
+    ("cohort", _rx(r"\b(?:patients|cases|children|cohort|series|(?<!staging )(?<!imaging )(?<!further )"
+                   r"(?<!follow-up )(?<!these )(?<!both )studies|literature|review|"
                    r"guidelines?|recommend\w{0,5}|sensitivity|specificity|accuracy|"
                    r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"
                    r"et al|percent|neuroblastomas|tumors are|is widely|are widely|"
