@@ -323,7 +323,8 @@ def test_labelled_report_lines_are_one_finding_each_without_the_exam_region():
                      "MIBG: Suprarenal neuroblastoma.\n")
     assert [(f["procedure"], f["site"], f.get("laterality")) for f in found] == [
         ("ultrasound", "adrenal gland", "right"), ("CT", "adrenal gland", "right"),
-        ("mIBG scintigraphy", "adrenal gland", None)]
+        # the text gives the suprarenal region one side only: the mIBG finding is on it too
+        ("mIBG scintigraphy", "adrenal gland", "right")]
 
 
 def test_thought_to_represent_is_a_hedge():
@@ -691,3 +692,15 @@ def test_a_revealed_diagnosis_and_metastasized_to_each_site():
         "neuroblastoma that had metastasized to the femur, the lumbar spine, and the skull.")]
     assert got == [("neuroblastoma", "adrenal gland", "left"), ("metastasis", "femur", None),
                    ("metastasis", "lumbar spine", None), ("metastasis", "skull", None)]
+
+
+def test_a_place_told_with_one_side_keeps_it_and_an_origin_is_the_site():
+    got = [(f["site"], f.get("laterality")) for f in findings(
+        "MRI: a heterogeneous mass originating from the left femur. A second image shows the mass "
+        "originating from the distal femur with marrow edema.")]
+    assert ("distal femur", "left") in got
+    assert [(f["site"], f.get("laterality")) for f in findings(
+        "CT: a mass arising from the lower pole of right kidney.")] == [("kidney", "right")]
+    # levels, not sides, tell vertebrae apart
+    got = [f.get("laterality") for f in findings("MRI: a lesion in the left L1 pedicle. A lesion at T5.")]
+    assert got[-1] is None

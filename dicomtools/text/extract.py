@@ -400,6 +400,7 @@ class _Reader:
         tracers: dict[str | None, str] = {}
         for proc, tracer in self.tracers:
             tracers.setdefault(resolve(proc), tracer)
+        _sides_of_the_document(self.drafts)
         merged = _absorb_summary(self.drafts)
         out = []
         for draft in merged:
@@ -453,3 +454,33 @@ class _Reader:
                 return pet or "PET"
             return proc
         return resolve
+
+
+# Places without a left and a right one (or told apart by level, not side).
+_UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", "lumbar spine", "sacrum",
+                       "spinal canal", "mediastinum", "posterior mediastinum", "retroperitoneum", "pelvis",
+                       "abdomen", "thorax", "neck", "head", "whole body", "bone", "bone marrow", "skull",
+                       "brain", "liver", "spleen", "pancreas", "bladder", "sternum", "paravertebral"})
+
+
+def _sides_of_the_document(drafts: list[Draft]) -> None:
+    """"Osteosarcoma of the left femur ... a mass originating from the distal femur": a place
+    the text gives one side only is on that side wherever the text names it without one (a
+    part of it too: the distal femur is the femur's). Places told on two sides stay unsided, and
+    so do absent findings (a negative about an organ covers both)."""
+    sides: dict[str, set[str]] = {}
+    for d in drafts:
+        site, side = d.values.get("site"), d.values.get("laterality")
+        if isinstance(site, str) and side in ("left", "right"):
+            sides.setdefault(site, set()).add(side)
+    if not sides:
+        return
+    for d in drafts:
+        site = d.values.get("site")
+        if not isinstance(site, str) or d.values.get("laterality") or d.values.get("vertebral_levels") \
+                or site in _UNPAIRED or d.present is not True:
+            continue  # a level or a midline place says which one it is; "no uptake in the adrenals" is both
+        told = set().union(*(v for k, v in sides.items() if k == site or k in site.split()
+                             or site in k.split()))
+        if len(told) == 1:
+            d.values["laterality"] = told.pop()

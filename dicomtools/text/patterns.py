@@ -271,8 +271,9 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"superior|inferior|cranial|caudal|dorsal|ventral|dorsomedial|ventrolateral)"
                        r"(?: to| of)\b|\b(?:abutting|displacing|compressing|encasing|indenting|"
                        r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
-                       r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|from the "
-                       r"(?:upper|lower) pole|(?:displacement|encasement|compression|indentation) of|(?:at|in) the "
+                       r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|"
+                       r"(?<!arising )(?<!originating )(?<!arises )(?<!originates )from the (?:upper|lower) pole|"
+                       r"(?:displacement|encasement|compression|indentation) of|(?:at|in) the "
                        r"(?:cent(?:er|re)|periphery|edge|margins?) of)\b|\bdisplaced\b")),
     ("interp", _rx(r"\b(?:consistent with|compatible with|suggestive of|suspicious (?:for|of)|"
                    r"in keeping with|represent(?:s|ing)?|typical (?:for|of)|characteristic of|"
