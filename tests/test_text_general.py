@@ -704,3 +704,14 @@ def test_a_place_told_with_one_side_keeps_it_and_an_origin_is_the_site():
     # levels, not sides, tell vertebrae apart
     got = [f.get("laterality") for f in findings("MRI: a lesion in the left L1 pedicle. A lesion at T5.")]
     assert got[-1] is None
+
+
+def test_a_reporting_template_and_teaching_file_generalities_give_nothing():
+    template = ("TECHNIQUE: [Low-dose helical CT without intravenous contrast.]\n"
+                "Size: [# x # cm]\nCalcification: [none* | benign pattern | indeterminate]\n"
+                "Lymph nodes: [No enlarged thoracic lymph nodes*]\nThoracic spine: [Normal*]\n")
+    assert findings(template) == []
+    general = ("Ultrasound is often the first radiologic exam performed on a child with an abdominal mass. "
+               "Findings include a large heterogeneously hyperechoic mass. Hyperechoic shadowing foci "
+               "within the mass are seen with calcification.")
+    assert findings(general) == []

@@ -346,8 +346,8 @@ _PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|fl
 # Diagnostic reasoning and history, said without a test: what the case was thought or known
 # to be, not what an image showed.
 _DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
-                        r"diagnos\w{1,3}|(?:was|were) diagnosed (?:with|as)|(?:could|can)(?:not| not) be "
-                        r"ruled out)\b", re.IGNORECASE)
+                        r"(?:diagnos\w{1,3}|considerations?)|(?:was|were) diagnosed (?:with|as)|"
+                        r"(?:could|can)(?:not| not) be ruled out)\b", re.IGNORECASE)
 _NOT_DONE = re.compile(r"(?: \w{1,15}){0,2}? (?:(?:had|has|have|was|were) not been|(?:was|were) not|not) "
                        r"(?:done|performed|obtained|available|carried out)\b", re.IGNORECASE)
 _THERAPY = re.compile(r"\b(?:ablat\w{2,5}|therap\w{1,4}|treat\w{1,5}|radionuclide therapy|PRRT|"

@@ -54,6 +54,9 @@ _GENERIC = _rx(
     r"classically|as a rule|"
     r"neonates|newborns|infants|adults|we recommend|is recommended|prognosis|"
     r"plays? an? (?:\w{1,12} )?role|(?:has|have) shown (?:superiority|value|utility)|"
+    # a teaching file's general part: "Findings include a large hyperechoic mass", "foci are seen with"
+    r"^\W{0,3}(?:typical |imaging |characteristic |the )?(?:ultrasound |CT |MRI? )?findings include|"
+    r"(?:is|are) (?:often |usually |typically )?seen with|(?:can|may) evaluate|is more common in|"
     # a definition: "Phosphaturic mesenchymal tumor is a pediatric rare tumor ..."
     r"(?:is|are) (?:an?|the most common|one of the) (?:[\w-]{1,15} ){0,3}(?:tumou?rs?|neoplasms?|diseases?|"
     r"entit(?:y|ies)|malignanc(?:y|ies)|disorders?|syndromes?)(?: (?:of|in|associated|that|which|characteri[sz]ed)\b|"
@@ -256,10 +259,13 @@ _PARTICULAR = _rx(
 def not_one_patient(text: str) -> str | None:
     """Why a whole text is not about one patient's examination, or None when it may be.
 
+    "template": it is a reporting template with blanks to fill ("[# x # cm]", "[Normal*]");
     "cohort": it counts patients and never points at one; "general": nothing in it is said
     of one examination or one patient (no result, side, size, negative, report line, a test
     that shows or showed, a patient pointed at).
     """
+    if len(_PLACEHOLDER.findall(text)) >= 3:
+        return "template"  # a reporting template: "[# x # cm]", "[none* | benign | ...]", "{if ...}"
     if _ONE_PATIENT.search(text):
         return None
     if _COHORT_COUNT.search(text):
@@ -271,6 +277,9 @@ def not_one_patient(text: str) -> str | None:
     return None
 
 
+# The blanks of a reporting template: alternatives, number slots, empty fields, instructions.
+_PLACEHOLDER = re.compile(r"\[[^\]\n]{0,80}\|[^\]\n]{0,80}\]|\[ ?#|\[ \]|\[[^\]\n]{1,40}\*\]|"
+                          r"\{(?:if|only|used) [^}\n]{3,}\}")
 # A result of one study: a past result verb, a report's present ("shows", "there is a"), a
 # pointer at an image ("arrow"), a measurement taken.
 _STUDY_RESULT = _rx(r"\b(?:revealed|showed|demonstrated|depicted|disclosed|detected|identified|"
