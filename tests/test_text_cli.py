@@ -188,3 +188,14 @@ def test_extract_no_evidence_keeps_report_text_off_the_screen(tmp_path):
     assert "Anna" not in result.stdout
     assert doc["evidence"][0] == [{"start": 0, "end": len(path.read_text().strip())}]
     assert "--no-evidence" in run("extract", "--help").stdout
+
+
+def test_extract_says_why_a_text_gives_no_finding(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "template.txt"
+    path.write_text("Size: [# x # cm]\nCalcification: [none* | benign pattern]\nThoracic spine: [Normal*]\n",
+                    encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "dicomtools", "extract", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "no imaging finding found (the text reads as a reporting template)" in out

@@ -31,7 +31,11 @@ def _cmd_extract(args) -> int:
     if indication:
         print(f"indication: {indication[:120]!r}")
     if not extracted:
-        print(f"{args.report}: no imaging finding found")
+        from .prose import not_one_patient
+        why = {"template": " (the text reads as a reporting template)",
+               "cohort": " (the text reads as cohort statistics, about no one patient)",
+               "general": " (the text reads as reference text, about no one patient's study)"}
+        print(f"{args.report}: no imaging finding found{why.get(not_one_patient(text) or '', '')}")
     for e in extracted:
         f = e.finding
         print(f"{f.procedure or 'unknown procedure'}: {_describe(f)}")
