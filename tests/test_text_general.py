@@ -715,3 +715,11 @@ def test_a_reporting_template_and_teaching_file_generalities_give_nothing():
                "Findings include a large heterogeneously hyperechoic mass. Hyperechoic shadowing foci "
                "within the mass are seen with calcification.")
     assert findings(general) == []
+
+
+def test_a_lesion_told_again_without_a_place_is_the_one_before():
+    got = findings("CT: a 5 cm heterogeneous mass in the left adrenal gland. A mass with coarse "
+                   "calcifications encases the aorta.")
+    assert [(f["finding"], f.get("site"), f.get("laterality")) for f in got] == [("mass", "adrenal gland", "left")]
+    # foci of uptake come several at a time
+    assert len(findings("Bone scan: increased uptake in the left femur. Increased uptake is also seen.")) == 2

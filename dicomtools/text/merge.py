@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from .frames import LESIONS, Draft
 
+# Findings a report usually has one of: told again without a place, they are the one before.
+_SINGULAR = frozenset({"mass", "lesion", "neoplasm", "neuroblastoma", "ganglioneuroblastoma", "ganglioneuroma"})
+
 
 def _compatible(a: Draft, b: Draft) -> bool:
     """May ``b`` (read later) be the same finding as ``a``?"""
@@ -34,7 +37,11 @@ def _compatible(a: Draft, b: Draft) -> bool:
             and b.present is True and a.present is True
     if sa and sb:
         return True
-    return b.definite_ref and sb is None
+    # "A 5 cm mass in the left adrenal ... The mass/A heterogeneous mass shows ...": a lesion said
+    # again with no place of its own, by the same test, is the one before it
+    # (foci of uptake, metastases, nodes and nodules come several at a time: not these)
+    return sb is None and (b.definite_ref or (a.present is True and b.present is True and sa is not None
+                                              and a.finding == b.finding and a.finding in _SINGULAR))
 
 
 def _restates(body: Draft, summary: Draft) -> bool:

@@ -270,6 +270,7 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
     ("relational", _rx(r"\b(?:adjacent|next|close|contiguous|lateral|medial|anterior|posterior|"
                        r"superior|inferior|cranial|caudal|dorsal|ventral|dorsomedial|ventrolateral)"
                        r"(?: to| of)\b|\b(?:abutting|displacing|compressing|encasing|indenting|"
+                       r"abuts|displaces|compresses|encases|encased|"
                        r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
                        r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|"
                        r"(?<!arising )(?<!originating )(?<!arises )(?<!originates )from the (?:upper|lower) pole|"
