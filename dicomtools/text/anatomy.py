@@ -7,6 +7,7 @@ hold beside anatomy; and any finding morphology of the generated finding tables 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import pairwise
 
@@ -103,29 +104,25 @@ def _noun_of(index: dict[str, str], key: str) -> str | None:
     return None
 
 
-def open_sites(clean: str) -> list[tuple[int, int, str]]:
-    """Sites of the open vocabulary (any anatomy of PS3.16, by its name): the longest run of
-    up to four words that names one, plural "-s"/"-es" allowed on the last word."""
-    index = _anatomy_index()
+Word = tuple[int, int, str]
+
+
+def _longest_runs(clean: str, max_words: int, name: Callable[[list[Word], int, int], str | None],
+                  may_start: Callable[[str], bool] | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, term) of the longest runs of up to ``max_words`` words, joined only by
+    spaces or hyphens, that ``name(words, i, n)`` gives a term for; one pass, left to right."""
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(clean)]
     out: list[tuple[int, int, str]] = []
     i = 0
     while i < len(words):
-        for n in range(min(4, len(words) - i), 0, -1):
+        if may_start is not None and not may_start(words[i][2]):
+            i += 1
+            continue
+        for n in range(min(max_words, len(words) - i), 0, -1):
             span = words[i:i + n]
-            if any(clean[a[1]:b[0]].strip(" -") for a, b in pairwise(span)):
+            if any(clean[x[1]:y[0]].strip(" -") for x, y in pairwise(span)):
                 continue  # only words separated by spaces or hyphens
-            # "the distal right tibia": a side word inside the name is the laterality's
-            key = terms.normalise("".join(w for j, (_, _, w) in enumerate(span)
-                                          if not (0 < j < n - 1 and w.lower() in _SIDES)))
-            term = index.get(key) or index.get(terms.us_spelling(key)) \
-                or (index.get(key[:-1]) if key.endswith("s") else None) \
-                or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
-                or (_noun_of(index, key) if n == 1 else None)
-            if term is not None and n == 1 and key in _part_keys() and i > 0:
-                before = words[i - 1][2].lower()
-                if _ORGAN_ADJECTIVE.match(before) and before not in _NOT_PLACES and before != "pulmonary":
-                    term = None
+            term = name(words, i, n)
             if term is not None:
                 out.append((span[0][0], span[-1][1], term))
                 i += n
@@ -133,6 +130,28 @@ def open_sites(clean: str) -> list[tuple[int, int, str]]:
         else:
             i += 1
     return out
+
+
+def open_sites(clean: str) -> list[tuple[int, int, str]]:
+    """Sites of the open vocabulary (any anatomy of PS3.16, by its name): the longest run of
+    up to four words that names one, plural "-s"/"-es" allowed on the last word."""
+    index = _anatomy_index()
+
+    def name(words: list[Word], i: int, n: int) -> str | None:
+        # "the distal right tibia": a side word inside the name is the laterality's
+        key = terms.normalise("".join(w for j, (_, _, w) in enumerate(words[i:i + n])
+                                      if not (0 < j < n - 1 and w.lower() in _SIDES)))
+        term = index.get(key) or index.get(terms.us_spelling(key)) \
+            or (index.get(key[:-1]) if key.endswith("s") else None) \
+            or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
+            or (_noun_of(index, key) if n == 1 else None)
+        if term is not None and n == 1 and key in _part_keys() and i > 0:
+            before = words[i - 1][2].lower()
+            if _ORGAN_ADJECTIVE.match(before) and before not in _NOT_PLACES and before != "pulmonary":
+                return None
+        return term
+
+    return _longest_runs(clean, 4, name)
 
 
 # Finding terms of the generated tables that name no morphology one can point at in a report
@@ -164,29 +183,12 @@ def open_findings(clean: str) -> list[tuple[int, int, str]]:
     generated finding term ("blood clot", "abscesses", "oedema", "emboli")."""
     index = _finding_index()
     starts = _finding_starts()
-    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(clean)]
-    out: list[tuple[int, int, str]] = []
-    i = 0
-    while i < len(words):
-        if terms.us_spelling(words[i][2][:5].lower())[:4] not in starts:
-            i += 1  # no finding term begins so: most words of a sentence
-            continue
-        for n in range(min(3, len(words) - i), 0, -1):
-            span = words[i:i + n]
-            if any(clean[a[1]:b[0]].strip(" -") for a, b in pairwise(span)):
-                continue
-            key = terms.normalise("".join(w for _, _, w in span))
-            us = terms.us_spelling(key)
-            term = index.get(key) or index.get(us) or (index.get(us[:-1]) if us.endswith("s") else None) \
-                or (index.get(us[:-2]) if us.endswith("es") else None) or _latin_singular(index, us)
-            if term is not None and n == 1 and key in _part_keys() and i > 0:
-                before = words[i - 1][2].lower()
-                if _ORGAN_ADJECTIVE.match(before) and before not in _NOT_PLACES and before != "pulmonary":
-                    term = None
-            if term is not None:
-                out.append((span[0][0], span[-1][1], term))
-                i += n
-                break
-        else:
-            i += 1
-    return out
+
+    def name(words: list[Word], i: int, n: int) -> str | None:
+        key = terms.normalise("".join(w for _, _, w in words[i:i + n]))
+        us = terms.us_spelling(key)
+        return index.get(key) or index.get(us) or (index.get(us[:-1]) if us.endswith("s") else None) \
+            or (index.get(us[:-2]) if us.endswith("es") else None) or _latin_singular(index, us)
+
+    # no finding term begins so: most words of a sentence are passed over at once
+    return _longest_runs(clean, 3, name, lambda word: terms.us_spelling(word[:5].lower())[:4] in starts)
