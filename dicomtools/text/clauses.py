@@ -83,6 +83,12 @@ def _opens_line(text: str, start: int) -> bool:
     return before.endswith("\n") or (not before and start <= 80)
 
 
+def _opens_paragraph(text: str, start: int) -> bool:
+    """Does the sentence at ``start`` follow a blank line?"""
+    before = text[max(0, start - 80):start].rstrip(" \t")
+    return before.endswith("\n") and before[:-1].rstrip(" \t").endswith("\n")
+
+
 def _report_line(clean: str, kinds: dict) -> bool:
     """Does a line carry what a verbless report line carries (a test, a side, a size, a
     level, MR signal, a negation or hedge)? Headings do not."""

@@ -34,6 +34,7 @@ from .clauses import (
     _for_procedure,
     _nearest,
     _opens_line,
+    _opens_paragraph,
     _property_of,
     _report_line,
     _tracer_term,
@@ -56,6 +57,7 @@ from .patterns import (
     _DIAGNOSIS,
     _NUMBERED_ITEM,
     _PANEL,
+    _PATIENT_REPORT,
     _SUBJECTLESS_SIZE,
     _THERAPY,
     TRACER_STUDIES,
@@ -132,7 +134,8 @@ def read_text(text: str, *, max_chars: int = MAX_TEXT) -> tuple[list[ExtractedFi
     if prose.not_one_patient(text):
         return [], None  # cohort statistics, background text: about no one patient's study
     for sentence in split_sentences(text):
-        reader.read(sentence, line_start=_opens_line(text, sentence.start))
+        reader.read(sentence, line_start=_opens_line(text, sentence.start),
+                    paragraph_start=_opens_paragraph(text, sentence.start))
     indication = " ".join(reader.indication)[:1024] or None
     return reader.finish(), indication
 
@@ -151,6 +154,7 @@ class _Reader:
         self.in_table = False  # between a "Table N" caption and the prose after it
         self.section: str | None = None  # "abstract" until the body's first heading
         self.request = False  # inside an indication / clinical-question section
+        self.request_filled = False  # the section has text: a blank line then ends it
         self.aside = False  # ... or a differential-diagnosis / discussion section
         self.indication: list[str] = []  # its text
         self.places = SectionPlaces()  # the place a labelled section is about
@@ -176,8 +180,10 @@ class _Reader:
         return p
 
     # ---- one sentence --------------------------------------------------------------------
-    def read(self, sentence: Sentence, line_start: bool = False) -> None:
+    def read(self, sentence: Sentence, line_start: bool = False, paragraph_start: bool = False) -> None:
         before = len(self.drafts)
+        if paragraph_start and self.request_filled and not self.aside:
+            self.request = self.request_filled = False  # "History: ..." is one paragraph
         self.places.enter(sentence.clean, line_start)
         if self.place_list.item(sentence.clean, line_start, self.drafts,
                                 Evidence(sentence.raw, sentence.start, sentence.end)):
@@ -215,7 +221,9 @@ class _Reader:
             if len(specific) == 1 and all(p is specific[0] or p.value == modality_of(specific[0].value)
                                           for p in named):
                 named = specific
-            if why == "heading" and len({p.value for p in named}) == 1 and not kinds.get("anchor"):
+            patient_report = self.last_procedure is None and bool(_PATIENT_REPORT.search(clean))
+            if (why == "heading" or patient_report) and len({p.value for p in named}) == 1 \
+                    and not kinds.get("anchor"):
                 self.last_procedure = self._named(named[0], named).value
                 self.procedures_seen.append(self.last_procedure)
             return
@@ -256,6 +264,7 @@ class _Reader:
                    # "uptake superior to the mass": a finding named before, as a landmark
                    and not (is_definite_reference(clean, a.start)
                             and any(lo <= a.start < hi for lo, hi in landmarks))]
+        anchors = _after_title(clean, anchors, procedures)
         described = [a for a in anchors if _property_of(clean, a, kinds, cues)]
         if described:
             # "No restricted diffusion in this lesion": the lesion named before has the
@@ -322,10 +331,12 @@ class _Reader:
             kind, end = label
             if kind in ("request", "aside"):
                 self.request, self.aside, start = True, kind == "aside", end
+                self.request_filled = False
             elif kind == "report" or any(m.kind == "procedure" for m in find_mentions(clean[:end])):
                 self.request = self.aside = False
         if self.request and not self.aside and len(self.indication) < 20 and clean[start:].strip():
             self.indication.append(clean[start:].strip())
+            self.request_filled = True
         return self.request
 
     def _layout(self, clean: str) -> bool:
@@ -461,6 +472,16 @@ _UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", 
                        "spinal canal", "mediastinum", "posterior mediastinum", "retroperitoneum", "pelvis",
                        "abdomen", "thorax", "neck", "head", "whole body", "bone", "bone marrow", "skull",
                        "brain", "liver", "spleen", "pancreas", "bladder", "sternum", "paravertebral"})
+
+
+def _after_title(clean: str, anchors: list[Mention], procedures: list[Mention]) -> list[Mention]:
+    """"Wilms' Tumor: Axial CT demonstrates a large mass ...": a caption's title label names
+    the diagnosis; the finding is what the test after it shows (when it names one)."""
+    label = prose.section_label(clean)
+    if label is None or label[0] != "other" or not procedures or procedures[0].start < label[1]:
+        return anchors
+    after = [a for a in anchors if a.start >= label[1]]
+    return after or anchors
 
 
 def _sides_of_the_document(drafts: list[Draft]) -> None:

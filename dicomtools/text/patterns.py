@@ -364,3 +364,6 @@ _POSITIVE_BEFORE = re.compile(r"\b(?:an?|the) (?:\w{1,12}ly )?positive $|"
 # A figure panel: "A: Coronal T1-weighted image ...", "(b) Axial CT ...", "Fig. 2 ...": the
 # panels of one figure show one lesion in several views.
 _PANEL = re.compile(r"\W{0,2}(?:\(?[A-Ha-h]\)|[A-H][:.]|fig(?:ure|\.)? ?\d{1,2}\w?[:.]?)\s", re.IGNORECASE)
+# A patient's own report named in a forum post or a referral ("interpret my Dad's recent CT
+# scan report:"): the text that follows is that test's report.
+_PATIENT_REPORT = _rx(r"\b(?:my|his|her|their|[a-z]{2,12}'s) (?:[\w-]{1,15} ){0,3}?(?:report|results)\b")

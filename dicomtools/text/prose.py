@@ -180,7 +180,8 @@ def ends_table(clean: str) -> bool:
 # STIR, DWI):"); anything else with a comma is a sentence, not a label.
 _LABEL = re.compile(r"\W{0,3}([A-Za-z0-9](?:[\w /'+.-]|\([^()\n:]{0,40}\)){0,38}?) ?:")
 # ("Background:" is not one: it labels an article abstract's first part.)
-_REQUEST_LABEL = _rx(r"(?:(?:clinical|relevant|past|medical) ){0,2}(?:indications?|history|questions?)|"
+_REQUEST_LABEL = _rx(r"(?:(?:clinical|relevant|past|medical|surgical|family) ){0,2}(?:indications?|history|questions?)|"
+                     r"history of [\w /-]{1,30}|"
                      r"clinical (?:information|details|background)|reason for (?:the )?(?:examination|exam|"
                      r"study|referral|request|scan)|referral(?: reason| information)?|"
                      r"(?:clinical )?indication for (?:the )?(?:examination|exam|study)")
@@ -238,6 +239,8 @@ _ONE_PATIENT = re.compile(
     r"\d{1,3}[- ](?:year|month|week|day)s?[- ]old|[Hh]e|[Ss]he|[Hh]is|[Hh]er|[Hh]im|"
     r"[Tt]he (?:child|girl|boy|infant|baby|neonate|newborn|man|woman|toddler)|"
     r"(?:[Ii]n this|[Oo]ur|[Tt]he present|[Tt]his) case|[Cc]ase (?:\d{1,2}|report)|a case of|"
+    r"[Mm]y (?i:dad|father|mother|mom|mum|son|daughter|wife|husband|child|baby|brother|sister)|"
+    r"[Mm]y (?:[\w-]{1,15} ){0,3}?(?:report|scan|results)|"
     r"(?:FINDINGS|Findings|IMPRESSION|Impression|CONCLUSION|Conclusion|History|HISTORY)\s?:)(?!\w)")
 # Something said of one examination: a result in the past, a side, a size, a negative, a
 # report line "Label: ...", a test that shows ("CT shows", "MR images show"). Background and

@@ -28,7 +28,7 @@ _ABBREVIATIONS = frozenset(["fig", "figs", "tab", "no", "nr", "vs", "ca", "appro
                             "al", "et", "dr", "mr", "mrs", "ms", "prof", "st", "cf", "ref", "refs", "vol", "pp", "p",
                             "min", "max", "sec", "inj", "i.v", "iv", "mo", "yr", "yrs", "wk", "wks"])
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]{0,11})$")
-_BULLET = re.compile(r"[ \t]{0,8}(?:[-*\u2022\u25cf]|\d{1,2}[.)])[ \t]")
+_BULLET = re.compile(r"[ \t]{0,8}(?:[-*\u2013\u2014\u2022\u2023\u2043\u25aa\u25cf\u25e6\u00b7]|\d{1,2}[.)])[ \t]")
 _LINE_END = (".", "!", "?", ":", ";")
 
 

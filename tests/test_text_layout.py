@@ -1,0 +1,62 @@
+"""Layout rules of the extractor found on the blind batches (issue 10): where a section ends,
+which line is a list item, which test a forum post's quoted report is, what a caption's title
+label is."""
+
+from __future__ import annotations
+
+from dicomtools.text import extract_findings
+from dicomtools.text.extract import read_text
+
+
+def findings(text: str) -> list[dict]:
+    return [{k: v for k, v in e.finding.to_json().items() if v not in (None, [])}
+            for e in extract_findings(text)]
+
+
+def test_a_history_paragraph_ends_at_a_blank_line():
+    text = ("History: 3 year old male with palpable left sided abdominal mass\n\n"
+            "Axial contrast enhanced CT image of the abdomen demonstrates a large, heterogeneous mass "
+            "in the left renal fossa.")
+    found, indication = read_text(text)
+    assert indication == "3 year old male with palpable left sided abdominal mass"
+    assert [(e.finding.procedure, e.finding.finding, e.finding.laterality) for e in found] == \
+        [("CT", "mass", "left")]
+
+
+def test_a_history_label_alone_keeps_its_lines_after_the_blank_line():
+    text = ("CLINICAL HISTORY:\n\nSearch for neuroblastoma.\n\n"
+            "FINDINGS: MRI shows a right adrenal mass.")
+    found, indication = read_text(text)
+    assert indication == "Search for neuroblastoma."
+    assert [(e.finding.procedure, e.finding.finding) for e in found] == [("MRI", "mass")]
+
+
+def test_a_history_of_procedures_section_is_history():
+    text = ("History of FNA or ethanol ablation:\n\n"
+            "3/12/2015 ultrasound guided right FNA. Results = follicular neoplasm (favor adenoma).\n"
+            "TECHNIQUE: Realtime sonographic imaging of the thyroid gland.\n\n"
+            "The left lobe contains a 2 cm solid nodule.")
+    assert [f["finding"] for f in findings(text)] == ["nodule"]
+
+
+def test_en_dash_lines_are_list_items():
+    text = ('My CT scan report:\n"- A soft tissue mass lesion is seen in the duodenum, about 2x4cm.\n'
+            "\u2013 No significant lymph node enlargement .\n"
+            "\u2013 No focal solid or cystic lesion could be seen in the liver.")
+    found = findings(text)
+    assert [(f["finding"], f["present"], f.get("site")) for f in found] == [
+        ("lesion", True, "duodenum"), ("lymph node", False, None), ("lesion", False, "liver")]
+    assert {f.get("procedure") for f in found} == {"CT"}  # the post names its test once
+
+
+def test_a_forum_post_naming_a_relative_s_report_gives_its_test():
+    text = ("I need an expert's opinion to help me interpret the medical terms used in my Dad's "
+            "recent CT scan report and explain to me what it might mean:\n\n"
+            '"- An ill defined soft tissue mass lesion is seen in the duodenum."')
+    assert [f.get("procedure") for f in findings(text)] == ["CT"]
+
+
+def test_a_caption_title_label_is_not_a_finding_of_its_own():
+    found = findings("Wilms' Tumor: Axial contrast enhanced CT image of the abdomen demonstrates a "
+                     "large, heterogeneous mass in the left renal fossa.")
+    assert [(f["procedure"], f["finding"]) for f in found] == [("CT", "mass")]
