@@ -45,7 +45,7 @@ def test_en_dash_lines_are_list_items():
             "\u2013 No focal solid or cystic lesion could be seen in the liver.")
     found = findings(text)
     assert [(f["finding"], f["present"], f.get("site")) for f in found] == [
-        ("lesion", True, "duodenum"), ("lymph node", False, None), ("lesion", False, "liver")]
+        ("mass", True, "duodenum"), ("lymph node", False, None), ("lesion", False, "liver")]
     assert {f.get("procedure") for f in found} == {"CT"}  # the post names its test once
 
 
@@ -60,3 +60,21 @@ def test_a_caption_title_label_is_not_a_finding_of_its_own():
     found = findings("Wilms' Tumor: Axial contrast enhanced CT image of the abdomen demonstrates a "
                      "large, heterogeneous mass in the left renal fossa.")
     assert [(f["procedure"], f["finding"]) for f in found] == [("CT", "mass")]
+
+
+def test_a_mass_lesion_is_a_mass():
+    assert [f["finding"] for f in findings("CT showed a soft tissue mass lesion in the duodenum.")] == ["mass"]
+    assert [f["finding"] for f in findings("CT showed MIBG-avid lesions in the liver.")] != ["mass"]
+
+
+def test_wording_of_another_kind_of_study_does_not_inherit_the_study_named_before():
+    found = findings("Ultrasound performed earlier today showed mass lesions in the pancreatic head. "
+                     "There are multiple low attenuation lesions throughout the liver. "
+                     "There is para-aortic adenopathy.")
+    assert [(f.get("procedure"), f["finding"], f.get("site")) for f in found] == [
+        ("ultrasound", "mass", "pancreas"), (None, "lesion", "liver"), (None, "lymph node", "retroperitoneum")]
+    # wording the study itself uses keeps it
+    kept = findings("CT of the abdomen showed a mass. There is a hypodense lesion in the liver.")
+    assert [f.get("procedure") for f in kept] == ["CT", "CT"]
+    echo = findings("MRI showed a renal mass. A hypoechoic nodule is seen in the thyroid.")
+    assert [f.get("procedure") for f in echo] == ["MRI", None]

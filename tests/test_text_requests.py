@@ -22,8 +22,8 @@ def test_indication_section_is_not_a_finding():
     found = findings(text)
     # one absent finding per region the report names
     assert [(f["procedure"], f["finding"], f["present"], f.get("site")) for f in found] == [
-        ("whole-body MRI", "lesion", False, "thorax"), ("whole-body MRI", "lesion", False, "abdomen"),
-        ("whole-body MRI", "lesion", False, "pelvis")]
+        ("whole-body MRI", "mass", False, "thorax"), ("whole-body MRI", "mass", False, "abdomen"),
+        ("whole-body MRI", "mass", False, "pelvis")]
 
 
 @pytest.mark.parametrize("label", ["Indication", "Clinical information", "Clinical history",

@@ -58,6 +58,7 @@ from .patterns import (
     _NUMBERED_ITEM,
     _PANEL,
     _PATIENT_REPORT,
+    _STUDY_WORDING,
     _SUBJECTLESS_SIZE,
     _THERAPY,
     TRACER_STUDIES,
@@ -238,6 +239,8 @@ class _Reader:
                 self.last_scan = p.value
             if p.value in ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy"):
                 self.isotopes.append(p.value)
+        if not procedures and not _worded_for(clean, self.last_procedure):
+            self.last_procedure = None  # the text went on to a study it does not name
         inherited = self.last_procedure
         if procedures:
             self.last_procedure = procedures[-1].value
@@ -472,6 +475,13 @@ _UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", 
                        "spinal canal", "mediastinum", "posterior mediastinum", "retroperitoneum", "pelvis",
                        "abdomen", "thorax", "neck", "head", "whole body", "bone", "bone marrow", "skull",
                        "brain", "liver", "spleen", "pancreas", "bladder", "sternum", "paravertebral"})
+
+
+def _worded_for(clean: str, procedure: str | None) -> bool:
+    """May the sentence be of ``procedure`` by its wording (no other kind of study's words)?"""
+    modality = modality_of(procedure) if procedure else None
+    return modality is None or all(modality in kinds or not pattern.search(clean)
+                                   for pattern, kinds in _STUDY_WORDING)
 
 
 def _after_title(clean: str, anchors: list[Mention], procedures: list[Mention]) -> list[Mention]:

@@ -151,6 +151,8 @@ def _anchors(clean: str) -> list[Mention]:
         if out and _HEAD_GAP.match(clean[out[-1].end:mention.start]) and out[-1].value != "generic":
             prev = out.pop()  # "tumor masses": the last noun is the head
             kind = mention.value if mention.value != "generic" else prev.value
+            if mention.value == "lesion" and prev.value in ("mass", "nodule", "neoplasm"):
+                kind = prev.value  # ... but a "mass lesion" is a mass: "lesion" says less
             if prev.value == "lymph node" and mention.value in ("metastasis", "neoplasm", "neuroblastoma"):
                 kind = "lymph node"
             mention = Mention("anchor", prev.start, mention.end, kind)

@@ -367,3 +367,14 @@ _PANEL = re.compile(r"\W{0,2}(?:\(?[A-Ha-h]\)|[A-H][:.]|fig(?:ure|\.)? ?\d{1,2}\
 # A patient's own report named in a forum post or a referral ("interpret my Dad's recent CT
 # scan report:"): the text that follows is that test's report.
 _PATIENT_REPORT = _rx(r"\b(?:my|his|her|their|[a-z]{2,12}'s) (?:[\w-]{1,15} ){0,3}?(?:report|results)\b")
+# Wording only one kind of study uses: densities and attenuation are CT's, echoes US's,
+# weighted signal MR's. A sentence naming no study but worded so is not of a study of another
+# kind named before ("Ultrasound showed a mass. There are multiple low attenuation lesions").
+_STUDY_WORDING: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (_rx(r"\b(?:(?:low|high|soft[- ]tissue|fat|fluid|water)[- ]attenuation|attenuating|hypo-?dens\w{1,4}|"
+         r"hyper-?dens\w{1,4}|iso-?dens\w{1,4}|Hounsfield|\d{1,4} ?HU)\b"), frozenset({"CT", "PT", "NM"})),
+    (_rx(r"\b(?:hypo-?echoic|hyper-?echoic|an-?echoic|iso-?echoic|echogenic\w{0,3}|echotexture|"
+         r"sonographic\w{0,5}|(?:colou?r |power )?Doppler)\b"), frozenset({"US"})),
+    (_rx(r"\b(?:T[12][- ]?(?:weighted|W\w{0,2}|hyper\w{0,9}|hypo\w{0,9}|signal)|hyper-?intens\w{1,4}|"
+         r"hypo-?intens\w{1,4}|STIR|FLAIR|signal intensit\w{1,3})\b"), frozenset({"MR"})),
+)
