@@ -78,3 +78,28 @@ def test_wording_of_another_kind_of_study_does_not_inherit_the_study_named_befor
     assert [f.get("procedure") for f in kept] == ["CT", "CT"]
     echo = findings("MRI showed a renal mass. A hypoechoic nodule is seen in the thyroid.")
     assert [f.get("procedure") for f in echo] == ["MRI", None]
+
+
+def test_coordinated_sides_of_one_finding_are_bilateral_and_counted_ones_are_one_each():
+    both = findings("CT: multiple low attenuation lesions throughout both the left and right lobe of the liver.")
+    assert [(f["site"], f["laterality"]) for f in both] == [("liver", "bilateral")]
+    each = findings("PET/CT showed FDG uptake within new masses in the right and left adrenal gland with "
+                    "SUV measurements of 6.4 and 9.3, respectively.")
+    assert sorted(f["laterality"] for f in each) == ["left", "right"]
+    two = findings("CT showed two masses in the right and left adrenal glands.")
+    assert sorted(f["laterality"] for f in two) == ["left", "right"]
+
+
+def test_coordinated_parts_before_of_are_the_organ_s():
+    found = findings("CT: multiple lesions extending superiorly from the neck and body of the pancreas.")
+    assert [f["site"] for f in found] == ["pancreas"]
+    assert [f["site"] for f in findings("CT showed masses in the neck and liver.")] == ["neck", "liver"]
+
+
+def test_the_name_of_the_uptake_value_is_no_second_uptake():
+    found = findings("FDG PET showed uptake within a mass in the left adrenal gland with a standardized "
+                     "uptake value of 6.4.")
+    assert [(f["finding"], f["site"]) for f in found] == [("uptake", "adrenal gland")]
+    alone = findings("On a positron emission tomography scan, the left adrenal gland disclosed a "
+                     "standardized uptake value of 4.1.")
+    assert [(f["finding"], f["site"], f["laterality"]) for f in alone] == [("uptake", "adrenal gland", "left")]

@@ -301,6 +301,11 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         draft.fill("site", region)
     if draft.values.get("laterality") and not draft.values.get("site"):
         draft.values["laterality"] = None
+    pair = next((m for m in lats if lat is not None and clean[lat.end:m.start] == " and "),
+                None) if draft.values.get("laterality") and not frame.get("copies") else None
+    if pair is not None:  # "masses in the right and left adrenal gland, ... respectively": one per side
+        frame["copies"] = [replace(draft, values={**draft.values, "laterality": pair.value},
+                                   evidence=list(draft.evidence))]
     return draft
 
 def node_site(clean: str, site: Mention) -> object:

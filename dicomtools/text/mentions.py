@@ -132,6 +132,12 @@ def _anchors(clean: str) -> list[Mention]:
     for pattern, kind in _ANCHORS:
         for m in pattern.finditer(clean):
             found.append(Mention("anchor", m.start(), m.end(), kind))
+    # "uptake in the masses with standardized uptake values of 6.4 and 9.3": the measure's name
+    # is no second uptake (it is one where the sentence names none: "the gland disclosed a
+    # standardized uptake value of 4.1")
+    named = [m for m in found if not _SUV_NAME.match(clean, m.start)]
+    if any(m.value == "uptake" for m in named):
+        found = named
     # the generated finding terms fill in where no hand-kept noun is ("abscess", "oedema")
     components = []
     for s, e, t in open_findings(clean):
@@ -195,15 +201,39 @@ def _sites(clean: str) -> list[Mention]:
         if _OUTSIDE.search(clean, max(0, mention.start - 7), mention.start):
             continue  # "extra-pulmonary", "non-adrenal": the place it is not
         out.append(mention)
+    # "the neck and body of the pancreas": parts coordinated before "of" are the organ's
+    for i in range(len(out) - 2, -1, -1):
+        this, nxt = out[i], out[i + 1]
+        if _PART_AND.match(clean[this.end:nxt.start]) or (
+                _AND.fullmatch(clean[this.end:nxt.start]) and _PART_OF.match(clean, nxt.start, nxt.end)):
+            out[i] = Mention("site", this.start, this.end, nxt.value)
     return out
 
 
+_PART_AND = re.compile(r" and (?:the )?[a-z]{3,12} of (?:the )?$", re.IGNORECASE)
+_AND = re.compile(r" and (?:the )?", re.IGNORECASE)
+_PART_OF = re.compile(r"[a-z]{3,12} of ", re.IGNORECASE)
 _OUTSIDE = re.compile(r"\b(?:extra|non)-?$", re.IGNORECASE)
+
+
+# "two new masses in the right and left adrenal gland": a count of findings, one per side
+_COUNTED = re.compile(r"\b(?:two|2|both) (?:[\w-]{1,15} ){0,3}(?:masses|lesions|nodules|tumou?rs|foci)\b[^,;.]{0,25}$",
+                      re.IGNORECASE)
+
+_RESPECTIVELY = re.compile(r"[^;]{0,150}?\brespectively\b", re.IGNORECASE)
+
+_SUV_NAME = re.compile(r"uptake values?\b", re.IGNORECASE)
 
 
 def _laterality(clean: str) -> list[Mention]:
     out = []
     for m in _LATERALITY.finditer(clean):
+        if m.group(3) and (_COUNTED.search(clean, max(0, m.start() - 50), m.start())
+                           or _RESPECTIVELY.match(clean, m.end())):
+            for side in re.finditer(r"left|right", m.group(3), re.IGNORECASE):  # one per side
+                out.append(Mention("laterality", m.start(3) + side.start(), m.start(3) + side.end(),
+                                   side.group().lower()))
+            continue
         value = m.group(1).lower() if m.group(1) else "bilateral"
         out.append(Mention("laterality", m.start(), m.end(), value))
     return out

@@ -176,7 +176,11 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bvertebra(?:e|l bod(?:y|ies))?\b"), "vertebra"),
 ]
 
-_LATERALITY = _rx(r"\b(?:(left|right)(?:[- ]?sided)?|(bilateral(?:ly)?|both)(?= \w{1,20}s\b)?)\b")
+# "both the left and right lobe", "the right and left paratracheal nodes": both sides of one
+# finding (group 3; mentions.py keeps the two sides of "two masses in the right and left ...")
+_LATERALITY = _rx(r"\b(?:(left|right)(?:[- ]?sided)?(?! and (?:left|right)\b)|(bilateral(?:ly)?|both)"
+                  r"(?= \w{1,20}s\b)?(?! the (?:left|right) and)(?! (?:left|right) and)|"
+                  r"((?:both )?(?:the )?(?:left and right|right and left)))\b")
 
 # --- vertebral levels --------------------------------------------------------------------
 # Th12 and D12 (dorsal) are thoracic notations: read as T12.
