@@ -103,3 +103,12 @@ def test_the_name_of_the_uptake_value_is_no_second_uptake():
     alone = findings("On a positron emission tomography scan, the left adrenal gland disclosed a "
                      "standardized uptake value of 4.1.")
     assert [(f["finding"], f["site"], f["laterality"]) for f in alone] == [("uptake", "adrenal gland", "left")]
+
+
+def test_abnormal_mr_signal_is_a_lesion_of_the_study():
+    found = findings("Brain MRI demonstrated diffuse calvarial signal abnormality.")
+    assert [(f["procedure"], f["finding"], f["site"]) for f in found] == [("MRI", "lesion", "skull")]
+    assert [f["finding"] for f in findings("MRI of the sternum revealed two areas of abnormal signal "
+                                           "intensity in the sternum.")] == ["lesion"]
+    # counted in patients ("pts"): cohort statistics, no finding
+    assert findings("MRI showed focal abnormal signals in 23 (17 pts).") == []

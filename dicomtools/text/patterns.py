@@ -114,6 +114,10 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bmass(?:es)?\b(?![- ]effect)"), "mass"),  # "mass effect" is what a mass does
     (_rx(r"\blesions?\b|\bdeposits?\b|\binfiltrat(?:es?|ion)\b"), "lesion"),
     (_rx(r"\bnodules?\b"), "nodule"),
+    # abnormal MR signal is a lesion of the study ("calvarial signal abnormality", "focal
+    # abnormal signal intensity", "marrow signal changes")
+    (_rx(r"\b(?:signal (?:abnormalit(?:y|ies)|alterations?)|abnormal (?:marrow )?signals?"
+         r"(?: intensit(?:y|ies))?)\b"), "lesion"),
     # a region without tracer where there should be some: a lesion of the scan
     (_rx(r"\b(?:photopenic|photon-deficient|cold) (?:areas?|defects?|regions?|foc(?:us|i)|spots?|lesions?)\b"),
      "lesion"),
@@ -315,7 +319,7 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                 r"laborator\w{1,3}|serum|blood|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
                 r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),
     # ("Staging studies revealed no metastasis": this patient's studies are no literature)
-    ("cohort", _rx(r"\b(?:patients|cases|children|cohort|series|(?<!staging )(?<!imaging )(?<!further )"
+    ("cohort", _rx(r"\b(?:patients|pts|cases|children|cohort|series|(?<!staging )(?<!imaging )(?<!further )"
                    r"(?<!follow-up )(?<!these )(?<!both )studies|literature|review|"
                    r"guidelines?|recommend\w{0,5}|sensitivity|specificity|accuracy|"
                    r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"
