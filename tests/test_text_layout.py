@@ -112,3 +112,21 @@ def test_abnormal_mr_signal_is_a_lesion_of_the_study():
                                            "intensity in the sternum.")] == ["lesion"]
     # counted in patients ("pts"): cohort statistics, no finding
     assert findings("MRI showed focal abnormal signals in 23 (17 pts).") == []
+
+
+def test_what_the_clinician_examined_or_felt_is_no_imaging_finding():
+    text = ("On examination, polypoidal solid mass lesion was found within right nasal cavity. "
+            "Plain MRI shows a T2W hypointense solid mass lesion within right nasal cavity.")
+    assert [(f.get("procedure"), f["finding"]) for f in findings(text)] == [("MRI", "mass")]
+    assert findings("Clinical examination revealed a palpable mass in the right abdomen.") == []
+    # endoscopic ultrasound is imaging
+    eus = findings("Endoscopic ultrasonography showed a 7-mm hypoechoic tumor in the pancreatic head.")
+    assert [(f.get("modality"), f["site"]) for f in eus] == [("US", "pancreas")]
+
+
+def test_wording_of_a_study_named_before_goes_back_to_it():
+    text = ("Plain MRI shows a T2W hypointense mass within right nasal cavity. This mass appears "
+            "hyperdense on Plain CT scan. A T2W hypointense soft tissue component is identified above "
+            "the cribriform plate. In post contrast study, this mass shows avid enhancement.")
+    procs = [f.get("procedure") for f in findings(text)]
+    assert "CT" in procs and None not in procs

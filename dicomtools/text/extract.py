@@ -239,8 +239,13 @@ class _Reader:
                 self.last_scan = p.value
             if p.value in ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy"):
                 self.isotopes.append(p.value)
-        if not procedures and not _worded_for(clean, self.last_procedure):
-            self.last_procedure = None  # the text went on to a study it does not name
+        worded = _worded_for(clean)
+        if not procedures and worded and modality_of(self.last_procedure or "") not in worded | {None}:
+            # worded for another kind of study: the text went back to the last one of that
+            # kind it named ("... on Plain CT. Subtle T2W hypointense component ..."), or to
+            # one it does not name
+            self.last_procedure = next((p for p in reversed(self.procedures_seen)
+                                        if modality_of(p) in worded), None)
         inherited = self.last_procedure
         if procedures:
             self.last_procedure = procedures[-1].value
@@ -477,11 +482,13 @@ _UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", 
                        "brain", "liver", "spleen", "pancreas", "bladder", "sternum", "paravertebral"})
 
 
-def _worded_for(clean: str, procedure: str | None) -> bool:
-    """May the sentence be of ``procedure`` by its wording (no other kind of study's words)?"""
-    modality = modality_of(procedure) if procedure else None
-    return modality is None or all(modality in kinds or not pattern.search(clean)
-                                   for pattern, kinds in _STUDY_WORDING)
+def _worded_for(clean: str) -> frozenset[str]:
+    """The kinds of study the sentence's wording allows (empty: any)."""
+    allowed: frozenset[str] | None = None
+    for pattern, kinds in _STUDY_WORDING:
+        if pattern.search(clean):
+            allowed = kinds if allowed is None else allowed & kinds
+    return allowed or frozenset()
 
 
 def _after_title(clean: str, anchors: list[Mention], procedures: list[Mention]) -> list[Mention]:

@@ -77,7 +77,9 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
         if clause_around(clean, cue.start)[0] <= anchor.start:
             return True  # from the pathology clause to the end of the sentence
     landmarks = relational_zones(clean, kinds.get("relational", []))
-    for cue in kinds.get("surgery", []) + kinds.get("lab", []):
+    if any(cue.start <= 3 for cue in kinds.get("exam", [])):
+        return True  # "On examination, ...": the whole sentence is the clinician's
+    for cue in kinds.get("surgery", []) + kinds.get("lab", []) + kinds.get("exam", []):
         if lo <= cue.start < hi and not any(a <= cue.start < b for a, b in landmarks):
             return True  # (not "uptake adjacent to the resection margin": a landmark of the place)
     for cue in kinds.get("indication", []):

@@ -315,6 +315,10 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"look(?:ing)? for|exclusion of)\b"
                        # "? neuroblastoma": the question mark of a clinical question
                        r"|(?<![\w?])\? ?(?=[A-Za-z])")),
+    # the clinician's hands and eyes, not an image: "On examination, a mass was found"
+    ("exam", _rx(r"\b(?:on (?:physical |clinical |local )?examination|physical(?:ly)? exam\w{0,7}|"
+                 r"clinical(?:ly)? exam\w{0,7}|on palpation|palpa(?:ble|ted)|"
+                 r"rhinoscop\w{1,4}|otoscop\w{1,4}|colonoscop\w{1,4}|bronchoscop\w{1,4}|cystoscop\w{1,4})\b")),
     ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
                 r"laborator\w{1,3}|serum|blood|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
                 r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),
