@@ -130,3 +130,22 @@ def test_wording_of_a_study_named_before_goes_back_to_it():
             "the cribriform plate. In post contrast study, this mass shows avid enhancement.")
     # the enhancement after the T2W sentence is the MRI's mass, not the CT's
     assert [(f["procedure"], f.get("enhancement")) for f in findings(text)] == [("MRI", "strong"), ("CT", None)]
+
+
+def test_organs_called_normal_are_one_absent_lesion_each():
+    found = findings("The CECT scan revealed a large heterogenous mass in the retroperitoneum. The left kidney "
+                     "and adrenal gland were normal along with the liver, spleen, gallbladder, pancreas and bones.")
+    assert [(f["present"], f.get("site"), f.get("laterality")) for f in found[1:]] == [
+        (False, "kidney", "left"), (False, "adrenal gland", "left"), (False, "liver", None),
+        (False, "spleen", None), (False, "gallbladder", None), (False, "pancreas", None), (False, "bone", None)]
+    assert all(f["finding"] == "lesion" and f["procedure"] == "CT" for f in found[1:])
+    plural = findings("CT showed a mass. The liver, spleen and kidneys are unremarkable.")
+    assert plural[-1]["site"] == "kidney" and plural[-1]["laterality"] == "bilateral"
+
+
+def test_a_normal_property_or_laboratory_value_is_no_normal_organ():
+    for text in ("MRI: The vertebral bodies of the lumbar spine are normal in height and alignment.",
+                 "MRI: The marrow signal intensity is within normal limits.",
+                 "The 24-h urine fractionated metanephrine levels were normal.",
+                 "CT: The liver is not normal."):
+        assert [f for f in findings(text) if f.get("finding") == "lesion"] == [], text

@@ -65,7 +65,7 @@ from .patterns import (
 )
 from .places import PlaceList, SectionPlaces
 from .sentences import Sentence, split_sentences
-from .studies import study_level
+from .studies import UNPAIRED, normal_organs, study_level
 
 #: Longest text accepted (characters). A report is a few kB, a whole case-report article
 #: ~50 kB; 10 MB is not a report. Worst-case time is linear: a few seconds at the limit.
@@ -258,7 +258,10 @@ class _Reader:
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)
         self._acquisition(clean, kinds, procedures, inherited)
         if not procedures and not kinds.get("anchor"):
-            self._coreference(clean, kinds, inherited, evidence)
+            normal = normal_organs(clean, kinds, inherited, evidence)
+            self.drafts += normal
+            if not normal:
+                self._coreference(clean, kinds, inherited, evidence)
             return
         if len(kinds.get("anchor", [])) > MAX_NOUNS or len(self.drafts) >= MAX_FINDINGS:
             return  # a list of hundreds of nouns is not report prose; keep the time bounded
@@ -475,13 +478,6 @@ class _Reader:
         return resolve
 
 
-# Places without a left and a right one (or told apart by level, not side).
-_UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", "lumbar spine", "sacrum",
-                       "spinal canal", "mediastinum", "posterior mediastinum", "retroperitoneum", "pelvis",
-                       "abdomen", "thorax", "neck", "head", "whole body", "bone", "bone marrow", "skull",
-                       "brain", "liver", "spleen", "pancreas", "bladder", "sternum", "paravertebral"})
-
-
 def _worded_for(clean: str) -> frozenset[str]:
     """The kinds of study the sentence's wording allows (empty: any)."""
     allowed: frozenset[str] | None = None
@@ -516,7 +512,7 @@ def _sides_of_the_document(drafts: list[Draft]) -> None:
     for d in drafts:
         site = d.values.get("site")
         if not isinstance(site, str) or d.values.get("laterality") or d.values.get("vertebral_levels") \
-                or site in _UNPAIRED or d.present is not True:
+                or site in UNPAIRED or d.present is not True:
             continue  # a level or a midline place says which one it is; "no uptake in the adrenals" is both
         told = set().union(*(v for k, v in sides.items() if k == site or k in site.split()
                              or site in k.split()))

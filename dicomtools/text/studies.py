@@ -5,13 +5,14 @@ covered (whole body for scintigraphy, PET and WB-MRI)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from . import assertion, lists
 from .clauses import _study_clause
 from .frames import Draft, apply_attributes, modality_of, region_of, relational_zones
-from .mentions import Mention
-from .patterns import _NOT_DONE, _POSITIVE, _POSITIVE_BEFORE, _PROPERTY_NEGATED
+from .mentions import Mention, places_in
+from .patterns import _NOT_DONE, _POSITIVE, _POSITIVE_BEFORE, _PROPERTY_NEGATED, _rx
 
 if TYPE_CHECKING:
     from .extract import Evidence
@@ -90,3 +91,55 @@ def _names_own_finding(frame: dict, proc: Mention, lo: int, hi: int) -> bool:
     if own is proc:
         return lo <= frame["anchor"].start < hi
     return abs(frame["anchor"].start - proc.start) < 80
+
+
+# Places without a left and a right one (or told apart by level, not side).
+UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", "lumbar spine", "sacrum",
+                      "spinal canal", "mediastinum", "posterior mediastinum", "retroperitoneum", "pelvis",
+                      "abdomen", "thorax", "neck", "head", "whole body", "bone", "bone marrow", "skull",
+                      "brain", "liver", "spleen", "pancreas", "bladder", "sternum", "paravertebral"})
+# "The liver and spleen appear normal in size", "The pancreas, adrenals and kidneys are
+# unremarkable", "Bony structures are intact": normal organs, one absent lesion each
+_NORMAL_STATE = _rx(r"\b(?:is|are|was|were|appears?|appeared|looks?|looked|seems?|seemed|remains?|remained)"
+                    r"(?: (?:also|otherwise|grossly|entirely|completely|essentially|both|all))?"
+                    r"(?: to be)? (?:normal|unremarkable|intact|preserved|within normal limits)\b"
+                    # "normal in size", not "normal in height and alignment" (a property's)
+                    r"(?! in (?!size|appearance|morphology)| for )")
+_NOT_NORMAL = _rx(r"\b(?:not|no longer|except|but|apart from|other than)\b")
+# what is normal is a property of the place, or a laboratory value, not the place itself
+_PROPERTY = _rx(r"\b(?:signal|intensity|vascularity|flow|height|alignment|caliber|calibre|position|location|"
+                r"contour|configuration|thickness|echogenicity|density|attenuation|enhancement|uptake|activity|"
+                r"distribution|levels?|concentrations?|urine|urinary|serum|plasma|blood|function)\b")
+_ALONG_WITH = _rx(r" ?,? ?(?:along with|as well as|together with) ")
+
+
+def normal_organs(clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> list[Draft]:
+    """The absent lesions of a sentence that calls organs normal (no finding noun in it)."""
+    state = _NORMAL_STATE.search(clean)
+    if state is None or _NOT_NORMAL.search(clean, 0, state.start()) or modality_of(procedure or "") in ("NM", "PT"):
+        return []
+    found, lateralities = places_in(clean)  # (a sentence without a finding noun has no places read yet)
+    relational = relational_zones(clean, kinds.get("relational", []))
+    sites = [m for m in found if not any(a <= m.start < b for a, b in relational)]
+    subject = [m for m in sites if m.end <= state.start()]
+    if not subject or _PROPERTY.search(clean, subject[-1].end, state.start()) \
+            or _PROPERTY.search(clean[:subject[0].start]):
+        return []
+    after = _ALONG_WITH.match(clean, state.end()) or re.compile(r"[^,;]{0,30}?" + _ALONG_WITH.pattern,
+                                                                re.IGNORECASE).match(clean, state.end())
+    if after is not None:
+        subject += [m for m in sites if m.start >= after.end()]
+    out: list[Draft] = []
+    side_before: str | None = None
+    for i, site in enumerate(subject):
+        side = lists.own_laterality(clean, site, lateralities)
+        if side is None and i and side_before and clean[subject[i - 1].end:site.start] == " and ":
+            side = side_before  # "the left kidney and adrenal gland": one side for both
+        if side is None and site.value not in UNPAIRED and clean[site.end - 1:site.end].lower() == "s":
+            side = "bilateral"  # "the kidneys", "adrenals"
+        draft = Draft(procedure, "lesion", False, None, evidence=[evidence], study_level=True)
+        draft.fill("site", site.value)
+        draft.fill("laterality", side)
+        out.append(draft)
+        side_before = side
+    return out
