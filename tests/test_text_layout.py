@@ -149,3 +149,14 @@ def test_a_normal_property_or_laboratory_value_is_no_normal_organ():
                  "The 24-h urine fractionated metanephrine levels were normal.",
                  "CT: The liver is not normal."):
         assert [f for f in findings(text) if f.get("finding") == "lesion"] == [], text
+
+
+def test_the_ct_of_a_hybrid_scan_is_part_of_that_scan():
+    text = ("An FDG scan was acquired from skull base to below knees together with a low dose CT scan for "
+            "attenuation correction and image fusion.\n\nThere is low-grade uptake within a 8mm left parotid "
+            "mass. On low dose CT note is made of a right duplex kidney. There is no evidence of distant "
+            "metastases identified on this study.")
+    assert {f["procedure"] for f in findings(text)} == {"FDG PET/CT"}
+    # a diagnostic CT named beside a scan stays a CT
+    both = findings("MIBG scintigraphy showed uptake in the right adrenal gland. CT showed a 3 cm right adrenal mass.")
+    assert [f["modality"] for f in both] == ["NM", "CT"]

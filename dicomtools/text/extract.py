@@ -55,6 +55,7 @@ from .mentions import SEQUENCE, Mention, find_mentions, is_definite_reference, p
 from .merge import _absorb_summary
 from .patterns import (
     _DIAGNOSIS,
+    _HYBRID_CT,
     _NUMBERED_ITEM,
     _PANEL,
     _PATIENT_REPORT,
@@ -229,6 +230,7 @@ class _Reader:
                 self.procedures_seen.append(self.last_procedure)
             return
         procedures = [self._named(p, kinds.get("procedure", [])) for p in kinds.get("procedure", [])]
+        procedures = self._hybrid_ct(clean, procedures)
         kinds["procedure"] = procedures
         for p in procedures:
             self.procedures_seen.append(p.value)
@@ -306,6 +308,13 @@ class _Reader:
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
+
+    def _hybrid_ct(self, clean: str, procedures: list[Mention]) -> list[Mention]:
+        """A PET's or SPECT's own CT ("a low dose CT scan for attenuation correction", "On
+        low dose CT note is made of ...") is part of that scan, not a study of its own."""
+        scan = any(modality_of(p.value) in ("NM", "PT") for p in procedures) or self.last_scan is not None
+        return [p for p in procedures if not (
+            scan and p.value == "CT" and _HYBRID_CT.search(clean, max(0, p.start - 15), min(len(clean), p.end + 50)))]
 
     def _antecedent_place(self, before: int) -> None:
         """"Chest ultrasound showed a mass in the right hemithorax. On CT the mass was ...": a

@@ -390,3 +390,6 @@ _STUDY_WORDING: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (_rx(r"\b(?:T[12][- ]?(?:weighted|W\w{0,2}|hyper\w{0,9}|hypo\w{0,9}|signal)|hyper-?intens\w{1,4}|"
          r"hypo-?intens\w{1,4}|STIR|FLAIR|signal intensit\w{1,3})\b"), frozenset({"MR"})),
 )
+# The CT of a hybrid scan, named for its job: attenuation correction, localisation, fusion.
+_HYBRID_CT = _rx(r"\b(?:low[- ]dose|attenuation[- ]correct\w{0,3}|anatomic(?:al)? (?:co-?)?locali[sz]ation|"
+                 r"image fusion|fusion|fused|localization|localisation|non-?diagnostic)\b")
