@@ -160,3 +160,13 @@ def test_the_ct_of_a_hybrid_scan_is_part_of_that_scan():
     # a diagnostic CT named beside a scan stays a CT
     both = findings("MIBG scintigraphy showed uptake in the right adrenal gland. CT showed a 3 cm right adrenal mass.")
     assert [f["modality"] for f in both] == ["NM", "CT"]
+
+
+def test_ordinary_names_of_ct_and_ultrasound_studies():
+    found = findings("The CAT scan, however, found multiple pulmonary nodules measuring up to 6 mm.")
+    assert [(f["procedure"], f["finding"], f["dimensions_mm"]) for f in found] == [("CT", "nodule", [6.0])]
+    for text, procedure in (("HRCT of the chest showed a nodule in the right lung.", "CT"),
+                            ("Transthoracic echocardiography showed a mass in the left atrium.", "ultrasound"),
+                            ("MRCP showed a cyst in the pancreas.", "MRI")):
+        assert [f["procedure"] for f in findings(text)] == [procedure], text
+    assert findings("Angiography showed a mass in the liver.") == []  # outside the model

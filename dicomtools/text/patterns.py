@@ -57,17 +57,20 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     # a report line's modality code ("NM - Methylene diphosphonate avid lesion", "CR - lytic lesion")
     (_rx(r"^\W{0,3}NM(?= ?[-:] )"), "NM"),
     (_rx(r"^\W{0,3}(?:CR|DX)(?= ?[-:] )"), "UNKNOWN"),
-    (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|CXR|KUB|plain films?|EEG|echocardiogra\w{1,3}"
-         r"|angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
-    (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|MDCT|CTA|CTPA)\b"), "CT"),
+    (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|CXR|KUB|plain films?|EEG"
+         r"|(?<!CT )(?<!MR )angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
+    (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|NECT|NCCT|HRCT|MDCT|CBCT|CTA|CTPA|"
+         r"CAT(?= scans?\b))\b"), "CT"),
     # ("MR - Axial T1 ...", "MR: ...": a report line's label)
     (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|show\w{0,2}|"
          r"reveal\w{0,2}|demonstrat\w{1,3}|angiogra\w{1,4})| ?[-:] )|MRA"
          # "coronal T1 postcontrast MR and axial DWI": a plane, sequence or contrast word says MR
          r"|(?:(?<=T1 )|(?<=T2 )|(?<=axial )|(?<=coronal )|(?<=sagittal )|(?<=postcontrast )|"
          r"(?<=post-contrast )|(?<=enhanced ))MR"
-         r"|magnetic resonance(?: imaging| tomography)?)\b"), "MRI"),
-    (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|Doppler|USG)\b"
+         r"|MRCP|magnetic resonance(?: imaging| tomography| cholangiopancreatography)?)\b"), "MRI"),
+    # an echocardiogram is the heart's ultrasound (transthoracic TTE, transoesophageal TEE)
+    (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|echocardiogra\w{1,3}|TTE|TOE|TEE|"
+         r"Doppler|USG)\b"
          r"|\bUS\b(?! ?\$)"), "ultrasound"),
 ]
 # Studies outside the model's procedures that name their radiopharmaceutical: the finding keeps
