@@ -170,3 +170,8 @@ def test_ordinary_names_of_ct_and_ultrasound_studies():
                             ("MRCP showed a cyst in the pancreas.", "MRI")):
         assert [f["procedure"] for f in findings(text)] == [procedure], text
     assert findings("Angiography showed a mass in the liver.") == []  # outside the model
+
+
+def test_a_level_on_a_spine_study_names_its_vertebra():
+    found = findings("MRI spine in February 2017 demonstrated some oedema at L5.")
+    assert [(f["finding"], f["site"], f["vertebral_levels"]) for f in found] == [("edema", "vertebra", ["L5"])]

@@ -449,6 +449,8 @@ class _Reader:
                 values["activity_mbq"] = activity.get(procedure)
             elif draft.enhanced and values.get("contrast_agent") is None:
                 values["contrast_agent"] = agents.get(procedure)
+            if values.get("vertebral_levels") and values.get("site") in _SPINE_REGIONS:
+                values["site"] = "vertebra"  # "oedema at L5" on an "MRI spine": the level's vertebra
             if modality is not None:  # the report type's template says which fields it has
                 template = template_for(modality, procedure or draft.procedure)
                 for key in [k for k in values if k in ROW_OF_FIELD]:
@@ -485,6 +487,9 @@ class _Reader:
                 return pet or "PET"
             return proc
         return resolve
+
+
+_SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})
 
 
 def _worded_for(clean: str) -> frozenset[str]:
