@@ -175,3 +175,8 @@ def test_ordinary_names_of_ct_and_ultrasound_studies():
 def test_a_level_on_a_spine_study_names_its_vertebra():
     found = findings("MRI spine in February 2017 demonstrated some oedema at L5.")
     assert [(f["finding"], f["site"], f["vertebral_levels"]) for f in found] == [("edema", "vertebra", ["L5"])]
+
+
+def test_one_word_scan_names():
+    assert [f["procedure"] for f in findings("The bonescan showed uptake in the right femur.")] == ["bone scintigraphy"]
+    assert [f["modality"] for f in findings("The PETscan showed uptake in the liver.")] == ["PT"]

@@ -48,10 +48,10 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
          r"(?:(?:whole[- ]body|diagnostic|post-?therapy|WB|planar|SPECT) ){0,2}(?:scans?|WBS|images?|imaging)\b)"),
      "NM"),
     (_rx(r"(?:\b|(?<=\d)|(?<=\d[A-Z]))FDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),  # "18FDG-PET/CT"
-    (_rx(r"\bbone scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
+    (_rx(r"\bbone[- ]?scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
          r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|H?HDP|HMDP|DPD)\b|\bmethylene dis?phosphonate"),
      "bone scintigraphy"),
-    (_rx(r"\bPET(?:[-/ ]?CT)?\b|\bpositron emission tomography"), "PET"),
+    (_rx(r"\bPET(?:[-/ ]?CT)?(?:scans?)?\b|\bpositron emission tomography"), "PET"),
     # a bare "whole body scan" (WBS) is a scintigraphy: an MRI or CT says so ("WB-MRI")
     (_rx(r"\b(?:SPECT(?:[-/ ]?CT)?|scintigra\w{1,6}|scintiscan\w{0,2}|whole[- ]body scans?|D?WBS)\b"), "NM"),
     # a report line's modality code ("NM - Methylene diphosphonate avid lesion", "CR - lytic lesion")
