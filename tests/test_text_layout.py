@@ -180,3 +180,14 @@ def test_a_level_on_a_spine_study_names_its_vertebra():
 def test_one_word_scan_names():
     assert [f["procedure"] for f in findings("The bonescan showed uptake in the right femur.")] == ["bone scintigraphy"]
     assert [f["modality"] for f in findings("The PETscan showed uptake in the liver.")] == ["PT"]
+
+
+def test_a_structured_cohort_abstract_with_a_conclusion_is_about_no_one_patient():
+    text = ("Methods: Eleven patients with pathologically confirmed ENB were admitted. Their MR and CT "
+            "images were retrospectively reviewed.\n\nResults: The primary tumors were well-defined "
+            "soft-tissue masses centered in the roof of the nasal cavity (11/11).\n\n"
+            "Conclusion: Three types of intracranial extension can be found on CT and MRI.")
+    assert findings(text) == []
+    case = ("Methods: A 5-year-old boy underwent CT. Results: CT showed a right adrenal mass.\n\n"
+            "Conclusion: Neuroblastoma.")
+    assert [f["finding"] for f in findings(case)] == ["mass"]

@@ -269,8 +269,9 @@ def not_one_patient(text: str) -> str | None:
     """
     if len(_PLACEHOLDER.findall(text)) >= 3:
         return "template"  # a reporting template: "[# x # cm]", "[none* | benign | ...]", "{if ...}"
-    if _ONE_PATIENT.search(text):
-        return None
+    abstract = _ABSTRACT_LAYOUT.search(text) is not None
+    if any(not (abstract and m.group().lower().startswith("conclusion")) for m in _ONE_PATIENT.finditer(text)):
+        return None  # (an abstract's "Conclusion:" is its last part, not a report's)
     if _COHORT_COUNT.search(text):
         return "cohort"
     if not _PARTICULAR.search(text):
@@ -280,6 +281,8 @@ def not_one_patient(text: str) -> str | None:
     return None
 
 
+# A structured abstract of a study: its parts are "Methods:" and "Results:".
+_ABSTRACT_LAYOUT = _rx(r"\b(?:methods|materials and methods|patients and methods|results)\s?:")
 # The blanks of a reporting template: alternatives, number slots, empty fields, instructions.
 _PLACEHOLDER = re.compile(r"\[[^\]\n]{0,80}\|[^\]\n]{0,80}\]|\[ ?#|\[ \]|\[[^\]\n]{1,40}\*\]|"
                           r"\{(?:if|only|used) [^}\n]{3,}\}")
