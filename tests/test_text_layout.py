@@ -189,5 +189,5 @@ def test_a_structured_cohort_abstract_with_a_conclusion_is_about_no_one_patient(
             "Conclusion: Three types of intracranial extension can be found on CT and MRI.")
     assert findings(text) == []
     case = ("Methods: A 5-year-old boy underwent CT. Results: CT showed a right adrenal mass.\n\n"
-            "Conclusion: Neuroblastoma.")
+            "Conclusion: as above.")
     assert [f["finding"] for f in findings(case)] == ["mass"]
