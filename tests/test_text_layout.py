@@ -191,3 +191,9 @@ def test_a_structured_cohort_abstract_with_a_conclusion_is_about_no_one_patient(
     case = ("Methods: A 5-year-old boy underwent CT. Results: CT showed a right adrenal mass.\n\n"
             "Conclusion: as above.")
     assert [f["finding"] for f in findings(case)] == ["mass"]
+
+
+def test_what_many_tumours_are_like_is_no_finding():
+    text = ("Octreoscan uses pentetreotide, conjugated to Indium 111. This agent binds to somatostatin "
+            "receptors which are found in many tumors, including carcinoid tumors.")
+    assert findings(text) == []
