@@ -115,7 +115,10 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                            r"(?:scan|study|scintigra\w{1,6}|MRI|CT|PET|ultraso\w{2,8}|imaging)\b)")),
 ]
 # Scope ends at these: punctuation that closes a clause, and words that turn the sentence.
-_TERMINATOR = _rx(r"[;:.!?]|\b(?:but|however|although|though|except|apart from|aside from|"
+_TERMINATOR = _rx(r"[;:.!?]|"
+                  # ", and the blood count was normal": a new clause with its own subject
+                  r", (?:and|while|whereas) (?=(?:the|a|an|there|it|this|his|her|their|no)\b)|"
+                  r"\b(?:but|however|although|though|except|apart from|aside from|"
                   r"which|whereas|while|yet|nevertheless|revealing|showing|demonstrating|"
                   r"whilst|besides|other than|instead)\b")
 _WORD = re.compile(r"\S+")

@@ -18,6 +18,7 @@ read in an article's abstract that the body reports again is merged into the bod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,6 +306,10 @@ class _Reader:
                     one.panel = panel
                     self.drafts.append(one)
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
+        clause = _NEW_CLAUSE.search(clean)  # "..., and the spleen was normal": its own organs
+        if clause and not any(a.start >= clause.end() for a in anchors):
+            self.drafts += normal_organs(clean[clause.end():], {}, procedures[-1].value if procedures
+                                         else inherited, evidence)
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
@@ -489,6 +494,7 @@ class _Reader:
         return resolve
 
 
+_NEW_CLAUSE = re.compile(r", (?:and|while|whereas) (?=the |his |her )", re.IGNORECASE)
 _SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})
 
 

@@ -230,11 +230,13 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
     def inside(m: Mention, a: int, b: int) -> bool:
         return a <= m.start < b and not any(s <= m.start < e for s, e in relational)
 
+    # (a place inside the noun is its own only in "metastatic liver lesions": the anchor spans it)
+    spans_place = clean[anchor.start:anchor.start + 11].lower() == "metastatic "
     sites = [m for m in kinds.get("site", []) if inside(m, lo, hi)
-             and not (anchor.start <= m.start < anchor.end)]
+             and (spans_place or not (anchor.start <= m.start < anchor.end))]
     if anchor.value == "generic":
         sites = [m for m in sites if m.start >= pre]
-    premod = sorted((m for m in sites if pre <= m.start < anchor.start),
+    premod = sorted((m for m in sites if pre <= m.start < (anchor.end if spans_place else anchor.start)),
                     key=lambda m: m.value in REGIONS)  # "thoracic paravertebral": the specific one
     after = specific_site(clean, next((m for m in sites if m.start >= anchor.end), None), sites)
     site_m = next(iter(premod), None) or after \

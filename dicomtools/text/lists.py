@@ -64,8 +64,14 @@ def site_list(clean: str, first: Mention, sites: list[Mention], hi: int,
             continue
         if len(gap) > 60 or not _JOIN.fullmatch(gap) or not has_join(gap):
             break
+        if "," in gap and _CLAUSE_VERB.match(clean, site.end):
+            break  # "a mass in the liver, and the spleen was normal": a clause of its own
         out.append(site)
     return out
+
+
+_CLAUSE_VERB = re.compile(r" (?:was|were|is|are|appears?|appeared|remains?|remained|looks?|looked|seems?)\b",
+                          re.IGNORECASE)
 
 
 def has_join(gap: str) -> bool:

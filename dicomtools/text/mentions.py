@@ -355,9 +355,15 @@ def is_post_contrast(clean: str, mention: Mention) -> bool:
     return bool(_POST_CONTRAST.search(before) or _POST_CONTRAST.search(after))
 
 
+_DIFF_PARTIAL = re.compile(r"\b(?:no|without|not) (?:strong|marked|much|major|severe|avid)(?: (?:or|and) \w+)? $",
+                           re.IGNORECASE)
+
+
 def _diffusion(clean: str) -> list[Mention]:
     out = [Mention("diffusion_restricted", m.start(), m.end(), False) for m in _DIFF_NO.finditer(clean)]
     for m in _DIFF_YES.finditer(clean):
+        if _DIFF_PARTIAL.search(clean, max(0, m.start() - 30), m.start()):
+            continue  # "no strong diffusion restriction": a partial negative, neither yes nor no
         if not any(o.start <= m.start() < o.end or m.start() <= o.start < m.end() for o in out):
             out.append(Mention("diffusion_restricted", m.start(), m.end(), True))
     for m in _ADC_VALUE.finditer(clean):

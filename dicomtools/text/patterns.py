@@ -185,8 +185,9 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
 
 # "both the left and right lobe", "the right and left paratracheal nodes": both sides of one
 # finding (group 3; mentions.py keeps the two sides of "two masses in the right and left ...")
-_LATERALITY = _rx(r"\b(?:(left|right)(?:[- ]?sided)?(?! and (?:left|right)\b)|(bilateral(?:ly)?|both)"
-                  r"(?= \w{1,20}s\b)?(?! the (?:left|right) and)(?! (?:left|right) and)|"
+_LATERALITY = _rx(r"\b(?:(left|right)(?:[- ]?sided)?(?! and (?:left|right)\b)|(bilateral(?:ly)?|"
+                  r"both(?= (?:the |of the |of his |of her )?(?:[\w-]{1,20} )?\w{1,20}(?:s|ae|i|a)\b))"
+                  r"(?! the (?:left|right) and)(?! (?:left|right) and)|"
                   r"((?:both )?(?:the )?(?:left and right|right and left)))\b")
 
 # --- vertebral levels --------------------------------------------------------------------

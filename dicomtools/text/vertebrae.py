@@ -27,10 +27,14 @@ def levels(clean: str) -> list[Mention]:
         if second is not None and not second[0].isalpha() and "/" not in m.group() \
                 and not _LEVEL_CONTEXT.search(before) and " and " in m.group():
             continue
-        text = first if second is None else f"{first}-{second}"
-        text = _DORSAL.sub("T", text.replace("and", "-"))
+        level_words = _LEVEL_CONTEXT.search(before) or after.startswith((" vertebra", " level", "-level"))
+        if second is not None and _SEQUENCE_PAIR.fullmatch(m.group()) and not level_words:
+            continue  # "signal on T1 and T2": two MR sequences
+        joined = re.search(r"\band\b", m.group()) is not None  # "T9 and T11": two levels, no range
+        text = first if second is None else f"{first}{',' if joined else '-'}{second}"
+        text = _DORSAL.sub("T", text)
         try:
-            levels = expand_levels(text)
+            levels = tuple(lv for part in text.split(",") for lv in expand_levels(_with_letter(part, first)))
         except InputError:
             continue
         if len(levels) > 12:
@@ -41,7 +45,14 @@ def levels(clean: str) -> list[Mention]:
     return out
 
 
-_DORSAL = re.compile(r"(?:^|(?<=-))(?:Th|D)(?= ?\d)")
+_DORSAL = re.compile(r"(?:^|(?<=-)|(?<=,))(?:Th|D)(?= ?\d)")
+_SEQUENCE_PAIR = re.compile(r"T ?1 ?(?:/|-|and|,) ?T? ?2|T ?2 ?(?:/|-|and|,) ?T? ?1", re.IGNORECASE)
+
+
+def _with_letter(part: str, first: str) -> str:
+    """"L4 and 5": the second level takes the first one's region letter."""
+    part = part.strip()
+    return part if part[:1].isalpha() else _DORSAL.sub("T", first).rstrip("0123456789 ") + part
 # A lone level that no MR sequence is called ("the T8 lesion", "L4", "Th12"; not T1, T2, D2).
 _LONE_LEVEL = re.compile(r"(?:T ?(?:[3-9]|1[0-2])|C ?[1-7]|L ?[1-5]|S ?[1-5]|Th ?\d{1,2})")
 _TNM = re.compile(r" ?[NM][0-3xX]")

@@ -1,0 +1,58 @@
+"""Mechanics the error analysis of the blind batches found wrong (issue 10): level lists,
+sequences read as levels, "both", places inside the noun, clause-bounded negation, partial
+negatives."""
+
+from __future__ import annotations
+
+from dicomtools.text import extract_findings
+from dicomtools.text.mentions import find_mentions
+
+
+def findings(text: str) -> list[dict]:
+    return [{k: v for k, v in e.finding.to_json().items() if v not in (None, [])}
+            for e in extract_findings(text)]
+
+
+def levels(text: str) -> list[list[str]]:
+    return [list(m.value) for m in find_mentions(text) if m.kind == "levels"]
+
+
+def test_levels_joined_by_and_are_a_list_not_a_range():
+    assert levels("MRI showed a lesion with loss of height at T9 and T11") == [["T9", "T11"]]
+    assert levels("MRI showed a lesion at L4 and 5") == [["L4", "L5"]]
+    assert levels("MRI showed a lesion from T11-L1") == [["T11", "T12", "L1"]]
+    assert levels("MRI showed a lesion at Th12/L1") == [["T12", "L1"]]
+
+
+def test_t1_and_t2_are_sequences_unless_the_words_say_level():
+    assert levels("MRI showed a lesion of low signal on T1 and T2 images") == []
+    assert levels("MRI showed a lesion at the level of T1 and T2 vertebrae") == [["T1", "T2"]]
+
+
+def test_both_is_bilateral_only_before_a_plural():
+    sides = [m.value for m in find_mentions("MRI showed a mass which protrudes both into the spinal canal "
+                                            "and the paraspinal region") if m.kind == "laterality"]
+    assert sides == []
+    assert [f["laterality"] for f in findings("MIBG showed uptake in both femora.")] == ["bilateral"]
+    assert [f["laterality"] for f in findings("CT showed masses in both adrenal glands.")] == ["bilateral"]
+
+
+def test_a_place_inside_a_metastatic_noun_is_its_site():
+    assert [(f["finding"], f["site"]) for f in findings("CT showed metastatic liver lesions.")] == \
+        [("metastasis", "liver")]
+    assert [(f["site"], f["laterality"]) for f in findings("CT showed metastatic right adrenal masses.")] == \
+        [("adrenal gland", "right")]
+
+
+def test_a_normal_clause_of_its_own_negates_only_its_own_subject():
+    found = findings("CT showed a mass in the liver, and the blood count was normal.")
+    assert [(f["finding"], f["present"], f["site"]) for f in found] == [("mass", True, "liver")]
+    found = findings("CT showed a mass in the liver, and the spleen was normal.")
+    assert [(f["finding"], f["present"], f["site"]) for f in found] == [
+        ("mass", True, "liver"), ("lesion", False, "spleen")]
+
+
+def test_a_partial_negative_of_diffusion_sets_nothing():
+    assert "diffusion_restricted" not in findings("MRI: Large left adrenal mass. No strong diffusion restriction.")[0]
+    assert findings("MRI showed a left adrenal mass with no diffusion restriction.")[0]["diffusion_restricted"] is False
+    assert findings("MRI showed a left adrenal mass with diffusion restriction.")[0]["diffusion_restricted"] is True
