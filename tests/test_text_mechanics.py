@@ -56,3 +56,16 @@ def test_a_partial_negative_of_diffusion_sets_nothing():
     assert "diffusion_restricted" not in findings("MRI: Large left adrenal mass. No strong diffusion restriction.")[0]
     assert findings("MRI showed a left adrenal mass with no diffusion restriction.")[0]["diffusion_restricted"] is False
     assert findings("MRI showed a left adrenal mass with diffusion restriction.")[0]["diffusion_restricted"] is True
+
+
+def test_a_negation_after_but_reaches_its_own_noun():
+    found = findings("Imaging showed metastasis to the mediastinal lymph nodes, but bone metastases were not found.")
+    assert [(f["finding"], f["present"], f.get("site")) for f in found][-1] == ("metastasis", False, "bone")
+
+
+def test_a_diagnosis_line_names_the_case_not_a_result():
+    assert findings("Diagnosis: Terminal Ileum Carcinoid Tumor.") == []
+    assert findings("Radiological Diagnosis: Right carotid body tumor") == []
+    # a "Diagnosis:" part that tells results is read
+    found = findings("Diagnosis: CT in the local hospital did not reveal any pancreatic lesion.")
+    assert [(f["present"], f["site"]) for f in found] == [(False, "pancreas")]

@@ -354,6 +354,8 @@ class _Reader:
         start = 0
         if label is not None:
             kind, end = label
+            if kind == "diagnosis" and prose.is_nominal(clean[end:]):
+                return True  # the case's diagnosis line (a name, no result verb): this sentence only
             if kind in ("request", "aside"):
                 self.request, self.aside, start = True, kind == "aside", end
                 self.request_filled = False

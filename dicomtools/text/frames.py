@@ -33,7 +33,8 @@ _STOP = frozenset(["a", "an", "the", "this", "that", "these", "those", "its", "t
                    "revealed", "reveals", "reveal", "demonstrated", "demonstrates", "detected", "identified", "is",
                    "are", "was", "were", "be", "been", "there", "seen", "noted", "no", "without", "any", "evidence",
                    "as", "which", "showing", "revealing", "demonstrating", "detecting", "identifying", "visualized",
-                   "visualised", "depicted", "confirmed", "including", "than", "also", "both", "either"])
+                   "visualised", "depicted", "confirmed", "including", "than", "also", "both", "either",
+                   "but", "however", "although", "though", "while", "whereas", "yet", "nor", "neither"])
 _TOKEN = re.compile(r"[\w.+/-]+|[^\w\s]")
 TURN = re.compile(r"[;:]|\b(?:whereas|while|but|however|although|though)\b", re.IGNORECASE)
 _RESULT_VERB = re.compile(r"\b(?:revealed|reveals|revealing|showed|shows|showing|demonstrated|"

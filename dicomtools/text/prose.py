@@ -193,7 +193,16 @@ _ASIDE_LABEL = _rx(r"(?:differential(?: diagnos[ie]s)?|ddx|discussion|teaching p
                    r"references?|learning points?)")
 _REPORT_LABEL = _rx(r"(?:our |the |main |key |imaging |scan )?(?:findings?|impressions?|conclusions?|results?)|"
                     r"report|opinion|technique|"
-                    r"comparison|diagnosis|assessment|summary|interpretation")
+                    r"comparison|assessment|summary|interpretation")
+# A case's diagnosis line ("Diagnosis: Terminal ileum carcinoid tumor", "Radiological diagnosis:
+# right carotid body tumor") names what the case is, not what a study showed.
+_DIAGNOSIS_LABEL = _rx(r"(?:(?:final|radiological|radiologic|clinical|pathological|histological|working|"
+                       r"imaging|case) )?diagnos[ie]s")
+
+
+def is_nominal(clean: str) -> bool:
+    """Is the text a name or a noun phrase, with no verb ("Terminal ileum carcinoid tumor")?"""
+    return _VERB.search(clean) is None
 
 
 def reports_result(clean: str) -> bool:
@@ -206,7 +215,7 @@ _PRESENT_RESULT = _rx(r"\b(?:shows|reveals|demonstrates|depicts|displays)\b")
 
 
 def section_label(clean: str) -> tuple[str, int] | None:
-    """A header label opening a sentence: ("request"|"aside"|"report"|"other", end of the label).
+    """A header label opening a sentence: ("request"|"aside"|"diagnosis"|"report"|"other", end of the label).
 
     "Indication: ...", "Clinical question: ..." -> request; "Findings:", "IMPRESSION" (a
     heading line alone) -> report; any other "Words:" (a procedure prefix "WB-MRI:", "Date:")
@@ -221,6 +230,8 @@ def section_label(clean: str) -> tuple[str, int] | None:
         return "request", m.end()
     if _ASIDE_LABEL.fullmatch(name):
         return "aside", m.end()
+    if _DIAGNOSIS_LABEL.fullmatch(name):
+        return "diagnosis", m.end()
     if _REPORT_LABEL.fullmatch(name):
         return "report", m.end()
     return "other", m.end()
