@@ -69,3 +69,11 @@ def test_a_diagnosis_line_names_the_case_not_a_result():
     # a "Diagnosis:" part that tells results is read
     found = findings("Diagnosis: CT in the local hospital did not reveal any pancreatic lesion.")
     assert [(f["present"], f["site"]) for f in found] == [(False, "pancreas")]
+
+
+def test_definitions_and_footnoted_hypotheticals_are_general_text():
+    assert findings("Neuroblastoma is an undifferentiated malignant tumor of the primitive neuroblasts.") == []
+    assert findings("Orbital neuroblastoma is typically a metastatic tumor.") == []
+    assert findings("1 When the vertebral lesion on MRI has no benign features, metastatic disease is "
+                    "always a concern.") == []
+    assert [f["finding"] for f in findings("MRI revealed a tumor in the left orbit.")] == ["neoplasm"]

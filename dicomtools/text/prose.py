@@ -61,9 +61,9 @@ _GENERIC = _rx(
     r"^\W{0,3}(?:typical |imaging |characteristic |the )?(?:ultrasound |CT |MRI? )?findings include|"
     r"(?:is|are) (?:often |usually |typically )?seen with|(?:can|may) evaluate|is more common in|"
     # a definition: "Phosphaturic mesenchymal tumor is a pediatric rare tumor ..."
-    r"(?:is|are) (?:an?|the most common|one of the) (?:[\w-]{1,15} ){0,3}(?:tumou?rs?|neoplasms?|diseases?|"
+    r"(?:is|are) (?:\w{1,12}ly )?(?:an?|the most common|one of the) (?:[\w-]{1,20} ){0,3}(?:tumou?rs?|neoplasms?|diseases?|"
     r"entit(?:y|ies)|malignanc(?:y|ies)|disorders?|syndromes?)(?: (?:of|in|associated|that|which|characteri[sz]ed)\b|"
-    r"\W{0,3}$))\b")
+    r"(?=\W{0,3}$)))\b")
 # The article speaking of itself: a title ("...: a case report") or its framing sentence.
 _ARTICLE = _rx(r"\b(?:case reports?|case series|a case of|review of the literature)\b")
 # An article's title: "...: a case report", "... - case report and review of the literature"
@@ -80,7 +80,7 @@ _INTERPRETATION = _rx(r"\W{0,3}(?:overall,? |taken together,? |in summary,? )?(?
 _EXPLANATION = _rx(r"\b(?:explain\w{0,5}|explanation|attribut\w{1,6} to|accounts? for|"
                    r"(?:may|might|could|can) (?:\w{1,12}ly )?(?:be )?(?:due to|caused by|result\w{0,3} from))\b")
 # Addressing the reader, or a condition: "If your child has ...", "whether the tumor has spread".
-_HYPOTHETICAL = _rx(r"^\W{0,3}(?:if|when|whenever|unless|in case)\b|\b(?:you|your|whether)\b")
+_HYPOTHETICAL = _rx(r"^\W{0,3}(?:\d{1,2} )?(?:if|when|whenever|unless|in case)\b|\b(?:you|your|whether)\b")
 # A past or report-present result verb: with one, the sentence reports this patient's study.
 _RESULT = _rx(r"\b(?:revealed|showed|shown|demonstrated|detected|identified|depicted|disclosed|"
               r"displayed|was|were|had|measured|measuring)\b")
