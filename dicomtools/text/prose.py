@@ -61,7 +61,8 @@ _GENERIC = _rx(
     r"^\W{0,3}(?:typical |imaging |characteristic |the )?(?:ultrasound |CT |MRI? )?findings include|"
     r"(?:is|are) (?:often |usually |typically )?seen with|(?:can|may) evaluate|is more common in|"
     # a definition: "Phosphaturic mesenchymal tumor is a pediatric rare tumor ..."
-    r"(?:is|are) (?:\w{1,12}ly )?(?:an?|the most common|one of the) (?:[\w-]{1,20} ){0,3}(?:tumou?rs?|neoplasms?|diseases?|"
+    r"(?:is|are) (?:\w{1,12}ly )?(?:an?|the most common|one of the) (?:[\w-]{1,20} ){0,3}"
+    r"(?:tumou?rs?|neoplasms?|diseases?|"
     r"entit(?:y|ies)|malignanc(?:y|ies)|disorders?|syndromes?)(?: (?:of|in|associated|that|which|characteri[sz]ed)\b|"
     r"(?=\W{0,3}$)))\b")
 # The article speaking of itself: a title ("...: a case report") or its framing sentence.
