@@ -77,3 +77,17 @@ def test_definitions_and_footnoted_hypotheticals_are_general_text():
     assert findings("1 When the vertebral lesion on MRI has no benign features, metastatic disease is "
                     "always a concern.") == []
     assert [f["finding"] for f in findings("MRI revealed a tumor in the left orbit.")] == ["neoplasm"]
+
+
+def test_more_spellings_of_studies_and_tracers():
+    cases = {
+        "Bone scanning showed uptake in the right femur.": ("NM", "bone scintigraphy", None),
+        "EUS showed a mass in the pancreas.": ("US", "ultrasound", None),
+        "M.R.I. of the spine showed a lesion at L4.": ("MR", "MRI", None),
+        "F18 NaF bone scan showed uptake in the rib.": ("PT", None, "sodium fluoride f^18^"),
+        "fluorodeoxiglucose PET showed uptake in the liver.": ("PT", "FDG PET/CT", "18F-FDG"),
+        "Gallium-68 DOTATE PET showed uptake in the pancreas.": ("PT", "68Ga-DOTATATE PET/CT", "68Ga-DOTATATE"),
+    }
+    for text, want in cases.items():
+        f = findings(text)[0]
+        assert (f.get("modality"), f.get("procedure"), f.get("tracer")) == want, text

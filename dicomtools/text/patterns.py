@@ -29,9 +29,11 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
      "mIBG"),
     (_rx(r"\banti[- ]?GD ?2\b|\bimmuno-?scintigraph\w{0,4}"), "99mTc anti-GD2 immunoscintigraphy"),
     (_rx(r"\bDOTA[- ]?NOC\b"), "68Ga-DOTANOC PET/CT"),
-    (_rx(r"\bDOTA[- ]?TATE\b"), "68Ga-DOTATATE PET/CT"),
+    (_rx(r"\bDOTA[- ]?TATE\b|\bDOTATE\b"), "68Ga-DOTATATE PET/CT"),
     (_rx(r"\bDOTA[- ]?TOC\b|\bedotreotide\b"), "68Ga-DOTATOC"),
     (_rx(r"\b(?:18 ?F|F[- ]?18|F)[- ]?(?:L[- ])?DOPA\b|\bfluoro-?(?:L-)?dopa\b"), "18F-DOPA"),
+    # an F-18 fluoride bone scan is a PET ("F18 NaF bone scan", "18F-sodium fluoride PET")
+    (_rx(r"\b(?:(?:18 ?F|F[- ]?18)[- ]?(?:NaF|sodium fluoride|fluoride)|NaF(?= (?:PET|bone|scan)))\b"), "18F-NaF"),
     # Octreoscan is the brand of In-111 pentetreotide; "octreotide scintigraphy" names no isotope
     (_rx(r"\b(?:(?:In[- ]?111|111 ?In|indium[- ]111)[- ]?(?:DTPA[- ])?(?:pentetreotide|octreotide)"
          r"|pentetreotide|octreoscan\w{0,3})\b"), "In-111 pentetreotide"),
@@ -47,8 +49,8 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"(?:\bI-? ?1(?:31|23)|\b1(?:31|23) ?I|\biodine[- ]1(?:31|23))(?=(?: \(I-1(?:31|23)\))?[- ]"
          r"(?:(?:whole[- ]body|diagnostic|post-?therapy|WB|planar|SPECT) ){0,2}(?:scans?|WBS|images?|imaging)\b)"),
      "NM"),
-    (_rx(r"(?:\b|(?<=\d)|(?<=\d[A-Z]))FDG\b|\bfluorodeoxyglucose"), "FDG PET/CT"),  # "18FDG-PET/CT"
-    (_rx(r"\bbone[- ]?scan\w{0,3}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
+    (_rx(r"(?:\b|(?<=\d)|(?<=\d[A-Z]))FDG\b|\bfluoro-?de-?ox[iy]-?glucose"), "FDG PET/CT"),  # "18FDG-PET/CT"
+    (_rx(r"(?<!NaF )(?<!fluoride )\bbone[- ]?scan\w{0,4}\b|\bbone scintigra\w{0,5}|\bskeletal scintigra\w{0,5}"
          r"|\b(?:99m?[- ]?Tc|Tc[- ]?99m)[- ]?(?:MDP|H?HDP|HMDP|DPD)\b|\bmethylene dis?phosphonate"),
      "bone scintigraphy"),
     (_rx(r"\bPET(?:[-/ ]?CT)?(?:scans?)?\b|\bpositron emission tomography"), "PET"),
@@ -67,9 +69,9 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
          # "coronal T1 postcontrast MR and axial DWI": a plane, sequence or contrast word says MR
          r"|(?:(?<=T1 )|(?<=T2 )|(?<=axial )|(?<=coronal )|(?<=sagittal )|(?<=postcontrast )|"
          r"(?<=post-contrast )|(?<=enhanced ))MR"
-         r"|MRCP|magnetic resonance(?: imaging| tomography| cholangiopancreatography)?)\b"), "MRI"),
+         r"|MRCP|M\.R\.I\b\.?|magnetic resonance(?: imaging| tomography| cholangiopancreatography)?)\b"), "MRI"),
     # an echocardiogram is the heart's ultrasound (transthoracic TTE, transoesophageal TEE)
-    (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|echocardiogra\w{1,3}|TTE|TOE|TEE|"
+    (_rx(r"\b(?:ultraso\w{2,8}|sonograph\w{1,4}|sonogram|echograph\w{1,3}|echocardiogra\w{1,3}|TTE|TOE|TEE|EUS|"
          r"Doppler|USG)\b"
          r"|\bUS\b(?! ?\$)"), "ultrasound"),
 ]
@@ -79,6 +81,7 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
 TRACER_STUDIES: dict[str, tuple[str, str | None]] = {
     "68Ga-DOTATOC": ("PT", "Edotreotide Ga^68^"),
     "18F-DOPA": ("PT", "Fluoro-L-dopa F^18^"),
+    "18F-NaF": ("PT", "Sodium fluoride F^18^"),
     "In-111 pentetreotide": ("NM", "Indium^111 Pentetreotide"),
     "I-131 radioiodine": ("NM", "Sodium iodide I^131^"),
     "I-123 radioiodine": ("NM", "Sodium iodide I^123^"),
