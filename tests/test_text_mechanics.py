@@ -91,3 +91,10 @@ def test_more_spellings_of_studies_and_tracers():
     for text, want in cases.items():
         f = findings(text)[0]
         assert (f.get("modality"), f.get("procedure"), f.get("tracer")) == want, text
+
+
+def test_a_study_named_in_passing_is_not_the_one_the_next_sentence_reports():
+    text = ("5.7 mCi In-111 Pentetreotide i.v.\n\nFindings:\n\nThere are innumerable foci of intense In-111 "
+            "activity throughout the liver, likely corresponding to the lesions seen on the patient's recent CT "
+            "exam. A focus of intense uptake is also seen in the right lower quadrant.")
+    assert {f.get("modality") for f in findings(text)} == {"NM"}

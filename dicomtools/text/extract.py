@@ -250,8 +250,9 @@ class _Reader:
             self.last_procedure = next((p for p in reversed(self.procedures_seen)
                                         if modality_of(p) in worded), None)
         inherited = self.last_procedure
-        if procedures:
-            self.last_procedure = procedures[-1].value
+        current = [p for p in procedures if not _IN_PASSING.search(clean, max(0, p.start - 45), p.start)]
+        if current:  # (not a study named in passing: "... seen on the patient's recent CT exam")
+            self.last_procedure = current[-1].value
         if kinds.get("cohort") or kinds.get("followup"):
             return  # cohort statistics, guideline text, follow-up summaries: no findings
         if not procedures and _DIAGNOSIS.search(clean):
@@ -496,6 +497,9 @@ class _Reader:
         return resolve
 
 
+_IN_PASSING = re.compile(r"\b(?:seen|noted|shown|demonstrated|visible|depicted|described) (?:on|at|in|by)"
+                         r" (?:the |an? )?(?:patient's |his |her )?(?:recent |prior |previous |earlier |outside |"
+                         r"initial |last |concurrent |same-day )?$", re.IGNORECASE)
 _NEW_CLAUSE = re.compile(r", (?:and|while|whereas) (?=the |his |her )", re.IGNORECASE)
 _SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})
 
