@@ -42,6 +42,9 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "posterior mediastinal": "posterior mediastinum", "hepatic": "liver", "renal": "kidney",
         "osseous": "bone", "skeleton": "bone", "marrow": "bone marrow", "cranium": "skull",
         "sympathetic chain": "sympathetic trunk", "vertebral body": "vertebra",
+        # the paranasal sinuses the standard's tables do not name one by one
+        "sphenoid sinus": "paranasal sinus", "sphenoidal sinus": "paranasal sinus",
+        "ethmoid sinus": "paranasal sinus", "ethmoidal sinus": "paranasal sinus",
     },
     "finding": {"tumour": "neoplasm", "tumor": "neoplasm", "metastases": "metastasis",
                 "lymph nodes": "lymph node", "node": "lymph node", "masses": "mass",

@@ -98,3 +98,19 @@ def test_a_study_named_in_passing_is_not_the_one_the_next_sentence_reports():
             "activity throughout the liver, likely corresponding to the lesions seen on the patient's recent CT "
             "exam. A focus of intense uptake is also seen in the right lower quadrant.")
     assert {f.get("modality") for f in findings(text)} == {"NM"}
+
+
+def test_a_list_of_places_with_sides_is_no_normal_distribution():
+    found = findings("MIBG scan showed uptake in the skull, bony pelvis, left femur, left posterior upper chest, "
+                     "right anterior rib.")
+    assert [(f["site"], f.get("laterality")) for f in found] == [
+        ("skull", None), ("pelvis", None), ("femur", "left"), ("thorax", None), ("rib", "right")]
+    assert findings("MIBG scan showed uptake in the liver, spleen, heart, salivary glands and bladder.") == []
+
+
+def test_sinuses_and_a_recurrence():
+    found = findings("MRI shows a solid mass lesion within right nasal cavity, right sided ethmoidal sinuses "
+                     "and entire sphenoid sinus.")
+    assert [f["site"] for f in found] == ["nasal cavity", "paranasal sinus"]
+    assert [(f["finding"], f["present"]) for f in findings("MRI was not suggestive of recurrence.")] == \
+        [("neoplasm", False)]

@@ -37,7 +37,8 @@ _JOIN = re.compile(
     r"(?: also)?| as well as)?"
     r"(?: (?:in|within|at|of|involving|along))?"
     r"(?: (?:the|both|bilateral|left|right|a|an|multiple|several|numerous|areas? within|all|"
-    r"proximal|distal|upper|lower|also|of the|bones of the|entire|whole|[a-z]{1,12}-sided|"
+    r"proximal|distal|upper|lower|also|of the|bones of the|entire|whole|[a-z]{1,12}[- ]sided|"
+    r"bony|osseous|anterior|posterior|medial|lateral|superior|inferior|mid|central|"
     r"[CTLS] ?\d{1,2}))*"
     r" ?", re.IGNORECASE)
 # Places too general to name a finding when a list names specific ones.
@@ -121,12 +122,15 @@ def biodistribution(clean: str, anchor: Mention, listed: list[Mention], pre: int
     """Is an uptake frame with its list of places the normal distribution of the tracer?"""
     if anchor.value != "uptake" or not listed:
         return False
+    stop = re.compile(r"[;.]|\b(?:with|which|but|whereas|while)\b").search(clean, listed[0].start)
+    end = max(stop.start() if stop else len(clean), listed[-1].end)
     if len(listed) < _BIODISTRIBUTION_ITEMS:
         # the list may go on with organs the tables do not name ("muscles", "breast")
-        stop = re.compile(r"[;.]|\b(?:with|which|but|whereas|while)\b").search(clean, listed[0].start)
-        items = re.split(r",|\band\b|\bfollowed by\b", clean[listed[0].start:stop.start() if stop else len(clean)])
+        items = re.split(r",|\band\b|\bfollowed by\b", clean[listed[0].start:end])
         if len(items) < _BIODISTRIBUTION_ITEMS + 1 or any(len(i.split()) > 4 for i in items):
             return False
+    if re.search(r"\b(?:left|right)\b", clean[listed[0].start:end], re.IGNORECASE):
+        return False  # "the skull, bony pelvis, left femur, ...": a normal distribution names no side
     return not _ABNORMAL.search(clean, max(0, pre - 40), listed[0].start)
 
 

@@ -133,8 +133,9 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bganglioneuroblastomas?\b"), "ganglioneuroblastoma"),
     (_rx(r"\bneuroblastomas?\b"), "neuroblastoma"),
     (_rx(r"\bganglioneuromas?\b"), "ganglioneuroma"),
-    (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia))\b"),
-     "neoplasm"),
+    # (a tumour come back, "no signs of recurrence", is a neoplasm)
+    (_rx(r"\b(?:tumou?rs?|neoplasms?|neoplasia|neuroblastic (?:tumou?rs?|neoplasms?|neoplasia)|"
+         r"(?<!symptom )recurrences?(?! of (?:symptoms?|pain|seizures?|infection)))\b"), "neoplasm"),
     # a bare "focus"/"foci" ("multiple other foci in the liver") is one of a scan (a lesion on
     # CT/MR/US, frames.py); "foci of calcification" is not; a bare "activity" ("no renal
     # activity") is the scan's, and nothing on CT/MR/US (the administered activity is a dose)
