@@ -114,3 +114,24 @@ def test_sinuses_and_a_recurrence():
     assert [f["site"] for f in found] == ["nasal cavity", "paranasal sinus"]
     assert [(f["finding"], f["present"]) for f in findings("MRI was not suggestive of recurrence.")] == \
         [("neoplasm", False)]
+
+
+def test_clinical_autopsy_and_guided_procedure_sentences_are_no_imaging_findings():
+    for text in ("She was found to have an abdominal mass on a well child visit.",
+                 "Clinical evaluation revealed a large abdominal mass.",
+                 "At autopsy, tumour deposits were found in the liver and pancreas.",
+                 "Under ultrasound guidance, a needle was inserted into the liver lesion.",
+                 "CT-guided biopsy of the mass was performed."):
+        assert findings(text) == [], text
+    assert [f["site"] for f in findings("Ultrasound showed a 3 cm liver lesion.")] == ["liver"]
+
+
+def test_what_a_lesion_is_rather_than_is_not_a_finding():
+    found = findings("MRI showed a lesion in the liver, favouring a hemangioma rather than metastasis.")
+    assert [(f["finding"], f["site"]) for f in found] == [("lesion", "liver")]
+
+
+def test_a_study_saying_no_recurrence_is_an_absent_neoplasm_an_outcome_alone_nothing():
+    assert [(f["procedure"], f["finding"], f["present"]) for f in findings(
+        "Follow-up sonography showed no signs of recurrence.")] == [("ultrasound", "neoplasm", False)]
+    assert findings("The patient has been free of relapse for 3 years.") == []

@@ -253,7 +253,7 @@ class _Reader:
         current = [p for p in procedures if not _IN_PASSING.search(clean, max(0, p.start - 45), p.start)]
         if current:  # (not a study named in passing: "... seen on the patient's recent CT exam")
             self.last_procedure = current[-1].value
-        if kinds.get("cohort") or kinds.get("followup"):
+        if kinds.get("cohort") or kinds.get("followup") or (kinds.get("outcome") and not procedures):
             return  # cohort statistics, guideline text, follow-up summaries: no findings
         if not procedures and _DIAGNOSIS.search(clean):
             return  # "ganglioneuroma ... was considered, the most likely diagnosis": reasoning

@@ -435,8 +435,9 @@ _GATES: dict[str, tuple[str, ...]] = {
     "sizes": ("mm", "cm"),
     "physio": ("physiolog", "normal", "expected", "appropriate"),
     "pathology": ("patholog", "histo", "biops", "cyto", "specimen", "cells", "stroma", "shimada",
-                  "inpc", "microscop"),
-    "followup": ("follow", "recurren", "relapse"),
+                  "inpc", "microscop", "autops", "mortem", "necrops"),
+    "followup": ("follow",),
+    "outcome": ("recurren", "relapse"),
     "tracers": ("mdp", "hdp", "medronate", "oxidronate", "phosphonate"),
     "measures": measures.GATE,
 }

@@ -304,11 +304,15 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                       r"patholog(?:y|ic|ical) (?:exam\w{0,8}|analys\w{1,3}|evaluation|report|diagnosis|"
                       r"specimen|findings? (?:of|from) the (?:specimen|biopsy))|pathologically|"
                       r"biops(?:y|ies)|specimen|tumou?r cells|schwannian stroma|Shimada|INPC|"
+                      r"autops(?:y|ies)|post-?mortem|necropsy|"
                       r"microscop\w{1,4})\b")),
     ("surgery", _rx(r"\b(?:resect\w{1,5}|excis\w{1,5}|removed|removal|adrenalectomy|-?ectomy|"
+                    # an image-guided procedure: "Under ultrasound guidance, a needle was ..."
+                    r"guidance|[\w-]{2,12}-guided|needle|aspirat\w{1,5}|"
                     r"laparoscop\w{1,5}|thoracoscop\w{1,5}|laparotomy|thoracotomy|surg\w{2,8}|"
                     r"operat\w{2,6}|debulking)\b")),
-    ("indication", _rx(r"\b(?:to rule out|in order to|to (?:preclude|exclude|search for|evaluate|assess|"
+    ("indication", _rx(r"\b(?:rather than|as opposed to|to rule out|in order to|"
+                       r"to (?:preclude|exclude|search for|evaluate|assess|"
                        r"look for)|rule out|for suspect\w{0,3}|with suspect\w{0,3}|suspicion (?:of|for)|"
                        r"clinical(?:ly)? (?:suspicion|suspected|presentation|examination)|"
                        r"(?:patient|child|girl|boy|infant) (?:was|is) suspicious|presented with|"
@@ -325,7 +329,8 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"|(?<![\w?])\? ?(?=[A-Za-z])")),
     # the clinician's hands and eyes, not an image: "On examination, a mass was found"
     ("exam", _rx(r"\b(?:on (?:physical |clinical |local )?examination|physical(?:ly)? exam\w{0,7}|"
-                 r"clinical(?:ly)? exam\w{0,7}|on palpation|palpa(?:ble|ted)|"
+                 r"clinical(?:ly)? exam\w{0,7}|clinical evaluation|on palpation|palpa(?:ble|ted|tion)|"
+                 r"well[- ]child (?:visit|check)|"
                  r"rhinoscop\w{1,4}|otoscop\w{1,4}|colonoscop\w{1,4}|bronchoscop\w{1,4}|cystoscop\w{1,4})\b")),
     ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
                 r"laborator\w{1,3}|serum|blood|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
@@ -346,10 +351,10 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"\d ?%|\[\d{1,3}(?:(?:, ?|-)\d{1,3}){0,10}\]|"
                    r"^\W{0,3}(?:[\w-]{1,20} ){0,2}(?:tumou?rs|masses|lesions|neuroblastomas|"
                    r"ganglioneuromas) (?:that|which|are|may|might|can|should|tend|typically|usually)\b")),
-    ("followup", _rx(r"\b(?:follow-?up (?:exam\w{0,8}|visits|studies)|regular follow-?up|annual follow-?up|"
-                     # "no recurrence", "free of relapse": an outcome, not a study's finding
-                     # ("restaging PET at the time of relapse demonstrated a mass" is one)
-                     r"(?:no|without|free of|signs? of|evidence of) (?:\w{1,12} )?(?:recurrence|relapse))\b")),
+    ("followup", _rx(r"\b(?:follow-?up (?:exam\w{0,8}|visits|studies)|regular follow-?up|annual follow-?up)\b")),
+    # "no recurrence", "free of relapse": an outcome, not a study's finding, unless a study
+    # says it ("Follow-up sonography showed no signs of recurrence": an absent neoplasm)
+    ("outcome", _rx(r"\b(?:no|without|free of|signs? of|evidence of) (?:\w{1,12} )?(?:recurrence|relapse)\b")),
     ("other", _rx(r"\b(?:another|second|additional|further|other|separate|new)\b")),
     ("definite_ref", _rx(r"\b(?:the|this|that|its|said)\s$")),
 ]
