@@ -135,3 +135,15 @@ def test_a_study_saying_no_recurrence_is_an_absent_neoplasm_an_outcome_alone_not
     assert [(f["procedure"], f["finding"], f["present"]) for f in findings(
         "Follow-up sonography showed no signs of recurrence.")] == [("ultrasound", "neoplasm", False)]
     assert findings("The patient has been free of relapse for 3 years.") == []
+
+
+def test_tests_named_together_with_their_nouns_and_panels_share_the_finding():
+    found = findings("The CT scan (A) and MR image (B) show a large mass in the right kidney.")
+    assert sorted(f["procedure"] for f in found) == ["CT", "MRI"]
+    found = findings("CT scan and ultrasound of the abdomen detected a retroperitoneal tumor.")
+    assert sorted((f["procedure"], f["site"]) for f in found) == [("CT", "retroperitoneum"),
+                                                                  ("ultrasound", "retroperitoneum")]
+
+
+def test_an_examinations_region_ends_at_its_verb():
+    assert [f["site"] for f in findings("CT of the abdomen detected a retroperitoneal tumor.")] == ["retroperitoneum"]

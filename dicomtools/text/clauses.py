@@ -53,7 +53,9 @@ def _coordinated(clean: str, procedures: list[Mention]) -> dict[int, list[Mentio
     return out
 
 
-_PROC_JOIN = re.compile(r"\)?(?:,? (?:and|&|as well as) (?:the )?(?:[a-z]{3,12} )?|, (?:the )?)", re.IGNORECASE)
+# (the first test may carry its noun and a panel letter: "The CT scan (A) and MR image (B)")
+_PROC_JOIN = re.compile(r"\)?(?: (?:scans?|images?|imaging|examinations?|studies|study))?(?: \([A-Za-z0-9]{1,3}\))?"
+                        r"(?:,? (?:and|&|as well as) (?:the )?(?:[a-z]{3,12} )?|, (?:the )?)", re.IGNORECASE)
 
 
 def _for_procedure(draft: Draft, procedure: str) -> Draft:

@@ -343,6 +343,11 @@ def specific_site(clean: str, site: Mention | None, sites: list[Mention]) -> Men
     return nxt
 
 
+# words that end an examination's name: "CT of the abdomen | detected a retroperitoneal tumor"
+_EXAM_END = (r"(?:show\w{0,3}|reveal\w{0,2}|detect\w{0,2}|demonstrat\w{1,3}|identif\w{1,5}|disclos\w{1,3}|"
+             r"was|were|is|are|a|an|no|with|and the)\b")
+
+
 def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
     """'Chest X-ray', 'abdominal ultrasound', 'CT of the abdomen': the site is the region the
     examination covered, not where a finding is."""
@@ -356,7 +361,8 @@ def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
             return True  # "suprarenal MIBG-avid mass": the test names the uptake, not the region
         gap = clean[p.end:site.start]
         if 0 <= site.start - p.end <= 45 and re.fullmatch(
-                r"(?: scan| examination| imaging| study| images?)? of the(?: [\w-]{1,15},?(?: and)?){0,3} ?", gap):
+                r"(?: scan| examination| imaging| study| images?)? of the"
+                r"(?: (?!" + _EXAM_END + r")[\w-]{1,15},?(?: and)?){0,3} ?", gap, re.IGNORECASE):
             return True
     return False
 
