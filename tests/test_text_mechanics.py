@@ -147,3 +147,9 @@ def test_tests_named_together_with_their_nouns_and_panels_share_the_finding():
 
 def test_an_examinations_region_ends_at_its_verb():
     assert [f["site"] for f in findings("CT of the abdomen detected a retroperitoneal tumor.")] == ["retroperitoneum"]
+
+
+def test_a_finding_at_that_location_is_at_the_place_named_before():
+    found = findings("MRI demonstrated a lesion at C7. FDG PET showed intense uptake at that location.")
+    assert [(f["procedure"], f["site"], f["vertebral_levels"]) for f in found] == [
+        ("MRI", "vertebra", ["C7"]), ("FDG PET/CT", "vertebra", ["C7"])]

@@ -194,7 +194,7 @@ class _Reader:
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
         self.place_list.opens(sentence.clean, self.drafts[before:])
-        self._antecedent_place(before)
+        self._antecedent_place(before, _DEICTIC_PLACE.search(sentence.clean) is not None)
         item = _NUMBERED_ITEM.match(sentence.clean) if line_start else None
         if item and any(m.kind == "anchor" for m in find_mentions(item.group(1))):  # not "Deauville 4:"
             for draft in self.drafts[before:]:
@@ -322,18 +322,22 @@ class _Reader:
         return [p for p in procedures if not (
             scan and p.value == "CT" and _HYBRID_CT.search(clean, max(0, p.start - 15), min(len(clean), p.end + 50)))]
 
-    def _antecedent_place(self, before: int) -> None:
+    def _antecedent_place(self, before: int, deictic: bool = False) -> None:
         """"Chest ultrasound showed a mass in the right hemithorax. On CT the mass was ...": a
         definite reference without a place of its own is where its antecedent (the lesion
-        named last, by any test) is."""
+        named last, by any test) is; so is any finding "at that location", "at the same site"
+        (``deictic``), at the last place named."""
         for draft in self.drafts[before:]:
-            if not draft.definite_ref or draft.values.get("site") or draft.finding not in LESIONS:
+            if draft.values.get("site") or not (deictic or (draft.definite_ref and draft.finding in LESIONS)):
                 continue
             antecedent = next((d for d in reversed(self.drafts[max(0, before - 20):before])
-                               if d.present is True and not d.study_level and d.finding in LESIONS), None)
+                               if d.present is True and not d.study_level
+                               and (d.values.get("site") if deictic else d.finding in LESIONS)), None)
             if antecedent is not None and antecedent.values.get("site"):
                 draft.fill("site", antecedent.values["site"])
                 draft.fill("laterality", antecedent.values.get("laterality"))
+                if deictic:
+                    draft.fill("vertebral_levels", antecedent.values.get("vertebral_levels"))
 
     def _request(self, clean: str, line_start: bool) -> bool:
         """Track indication sections; True while the sentence is the request, not a result.
@@ -500,6 +504,8 @@ class _Reader:
 _IN_PASSING = re.compile(r"\b(?:seen|noted|shown|demonstrated|visible|depicted|described) (?:on|at|in|by)"
                          r" (?:the |an? )?(?:patient's |his |her )?(?:recent |prior |previous |earlier |outside |"
                          r"initial |last |concurrent |same-day )?$", re.IGNORECASE)
+_DEICTIC_PLACE = re.compile(r"\b(?:at|in|of|to) (?:that|this|the same|the corresponding|these|those) "
+                            r"(?:locations?|sites?|areas?|regions?|levels?|places?|spots?)\b", re.IGNORECASE)
 _NEW_CLAUSE = re.compile(r", (?:and|while|whereas) (?=the |his |her )", re.IGNORECASE)
 _SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})
 
