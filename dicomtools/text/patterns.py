@@ -204,7 +204,7 @@ _LEVEL_RANGE = _rx(
 # "a lesion in T11", "metastases of L2 and L3": a level right after a finding noun and "in"/
 # "of" names the vertebra itself as the site ("high signal in T2" is not: no finding noun).
 _LEVEL_AS_SITE = _rx(r"\b(?:lesions?|mass(?:es)?|nodules?|deposits?|metasta(?:sis|ses)|foc(?:us|i)|"
-                     r"uptake|infiltrat\w{1,5}|involvement)(?: [a-z]{1,15}){0,2}? (?:in|of|within)"
+                     r"uptake|infiltrat\w{1,5}|involvement)(?: [a-z]{1,15}){0,2}? (?:in|of|within|at)"
                      r"(?: the)? $")
 _LEVEL_CONTEXT = _rx(r"\b(?:level|levels|vertebra\w{0,4}|vertebral bod\w{1,4}|from|at|between|"
                      r"spanning|extending)\W{0,3}(?:\w{1,12}\W{1,3}){0,2}$")
