@@ -153,3 +153,23 @@ def test_a_finding_at_that_location_is_at_the_place_named_before():
     found = findings("MRI demonstrated a lesion at C7. FDG PET showed intense uptake at that location.")
     assert [(f["procedure"], f["site"], f["vertebral_levels"]) for f in found] == [
         ("MRI", "vertebra", ["C7"]), ("FDG PET/CT", "vertebra", ["C7"])]
+
+
+def signals(text: str) -> tuple:
+    f = findings(text)[0]
+    return f.get("t1_signal"), f.get("t2_signal")
+
+
+def test_each_signal_word_binds_to_its_own_sequence():
+    assert signals("MRI showed a mass which was isointense to muscle on T1WI, and hyperintense on T2WI.") == \
+        ("iso", "hyper")
+    assert signals("MRI shows a heterogeneously T1W and T2W hypointense mass in the nasal cavity.") == ("hypo", "hypo")
+    assert signals("MRI showed a lesion, bright on T2 and dark on T1, in the frontal lobe.") == ("hypo", "hyper")
+    assert signals("MRI: the mass is hypointense on T1- and T2-weighted images.") == ("hypo", "hypo")
+
+
+def test_enhancement_degree_words_and_size_spellings():
+    assert findings("MRI showed a mass which enhanced vividly.")[0]["enhancement"] == "strong"
+    assert findings("CT showed a 6 x 6-cm mass.")[0]["dimensions_mm"] == [60.0, 60.0]
+    assert findings("CT showed a mass measuring 2 centimeters.")[0]["dimensions_mm"] == [20.0]
+    assert findings("CT showed a 5 millimetre nodule.")[0]["dimensions_mm"] == [5.0]

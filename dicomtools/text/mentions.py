@@ -44,6 +44,7 @@ from .patterns import (
     _PROCEDURES,
     _REGION_WORDS,
     _SEQ_FIRST,
+    _SEQ_PAIR,
     _SEQ_VERB,
     _SIG_FIRST,
     _SITES,
@@ -243,11 +244,17 @@ def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
 
+def _length_unit(said: str) -> str:
+    """'cm', 'centimeters' -> cm; 'millimetres' -> mm."""
+    said = said.lower()
+    return "cm" if said.startswith("centi") else "mm" if said.startswith("milli") else said
+
+
 def _sizes(clean: str) -> list[Mention]:
     out = []
     for m in _SIZE.finditer(clean):
         if m.group(7):  # one axis: "3 cm", "a 3-cm mass"
-            unit = m.group(8).lower()
+            unit = _length_unit(m.group(8))
             axes = [(_number(m.group(7)), unit)]
         else:
             units = [m.group(2), m.group(4), m.group(6)]
@@ -255,11 +262,11 @@ def _sizes(clean: str) -> list[Mention]:
             if last is None:
                 continue  # "2 x 3" without a unit is not a size
             values = [m.group(1), m.group(3), m.group(5)]
-            axes, unit = [], last.lower()
+            axes, unit = [], _length_unit(last)
             for value, own in reversed(list(zip(values, units, strict=True))):
                 if value is None:
                     continue
-                unit = own.lower() if own else unit
+                unit = _length_unit(own) if own else unit
                 axes.insert(0, (_number(value), unit))
         tail = clean[m.end():m.end() + 12].lower()
         if re.match(r" ?(?:/|per|of (?:gadolinium|contrast)|gadolinium)", tail):
@@ -303,6 +310,9 @@ def _signals(clean: str) -> list[Mention]:
         for seq in seqs:
             seq = "T2" if seq.upper() in ("STIR", "TIRM") else seq
             add(m, seq, word, m.start(m.lastindex if m.lastindex else 0))
+    for m in _SEQ_PAIR.finditer(clean):
+        add(m, "T" + m.group(1), m.group(3), m.start())
+        add(m, "T" + m.group(2), m.group(3), m.start())
     for m in _STIR_FIRST.finditer(clean):
         add(m, "T2", m.group(1), m.start())
     for m in _SEQ_VERB.finditer(clean):
@@ -432,7 +442,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "enhancement": ("enhanc", "gado", "gd", "contrast", "dotarem", "magnevist", "hance"),
     "activities": ("bq", "ci"),
     "volumes": ("volume",),
-    "sizes": ("mm", "cm"),
+    "sizes": ("mm", "cm", "centimet", "millimet"),
     "physio": ("physiolog", "normal", "expected", "appropriate"),
     "pathology": ("patholog", "histo", "biops", "cyto", "specimen", "cells", "stroma", "shimada",
                   "inpc", "microscop", "autops", "mortem", "necrops"),

@@ -210,11 +210,11 @@ _LEVEL_CONTEXT = _rx(r"\b(?:level|levels|vertebra\w{0,4}|vertebral bod\w{1,4}|fr
                      r"spanning|extending)\W{0,3}(?:\w{1,12}\W{1,3}){0,2}$")
 
 # --- sizes, volume, activity ---------------------------------------------------------------
-_UNIT = r"(mm|cm)\b"
+_UNIT = r"(mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b"
 _SIZE = _rx(
     rf"({_NUM}) ?(?:{_UNIT})? ?(?:x|\*|by) ?(?:approximately |approx\.? |about |ca\.? )?"
-    rf"({_NUM}) ?(?:{_UNIT})?(?: ?(?:x|\*|by) ?(?:approximately |approx\.? |about |up to )?"
-    rf"({_NUM}) ?(?:{_UNIT})?)?"
+    rf"({_NUM}) ?-?(?:{_UNIT})?(?: ?(?:x|\*|by) ?(?:approximately |approx\.? |about |up to )?"
+    rf"({_NUM}) ?-?(?:{_UNIT})?)?"
     rf"|({_NUM}) ?-? ?{_UNIT}")
 _VOLUME = _rx(rf"\bvolume(?: of)?(?: approximately| about| ca\.?)? ?(?:=|:)? ?({_NUM}) ?"
               r"(ml|cm3|cc|l)\b")
@@ -225,10 +225,14 @@ _SIG = r"(hyper|hypo|iso)(?:-| |- )?(?:intens\w{0,5}|(?=-? ?(?:to|and) ))"
 _SIG_WORD = r"(high|low|intermediate|bright|dark|increased|decreased)(?: signal(?: intensity)?| on)"
 _SEQ_FIRST = _rx(rf"\bT([12])(?:-?w(?:eighted)?\b)?(?:[- ](?:weighted ))?[- ]?(?:images? |sequences? )?"
                  rf"(?:{_SIG}|{_SIG_WORD[:-1]}|signal))")
-_SIG_FIRST = _rx(rf"\b(?:{_SIG}|{_SIG_WORD})(?: signal(?: intensity)?)?(?: \w{{1,12}}){{0,5}}? "
+_SIG_FIRST = _rx(rf"\b(?:{_SIG}|(high|low|intermediate|bright|dark|increased|decreased)(?= (?:signal|on|in)\b))"
+                 r"(?: signal(?: intensity)?)?(?: \w{1,12}){0,5}? "
                  r"(?:on|in|at)(?: the| an?)?(?: (?:axial|coronal|sagittal|native|fat[- ]saturated|"
                  r"unenhanced|pre-?contrast))?"
-                 r" (T[12]|STIR|TIRM)\b(?:(?:-w| w\b|-?weighted)?(?: (?:and|/) ?(T[12])\b)?)?")
+                 r" (T[12]|STIR|TIRM)(?:WI|W)?\b(?:(?:-w| w\b|-?weighted|-)?(?: (?:and|/) ?(T[12])(?:WI|W)?\b)?)?")
+# "T1W and T2W hypointense mass": one signal word for both sequences
+_SEQ_PAIR = _rx(rf"\bT([12])(?:-?w(?:eighted)?|WI)?(?: and |/| & |-)T([12])(?:-?w(?:eighted)?|WI)?[- ]?"
+                rf"(?:images? )?{_SIG}")
 _SEQ_VERB = _rx(rf"\bT([12])[- ]?(?:w|weighted)(?: \w{{1,12}})? (?:images?|sequences?) "
                 r"(?:show\w{0,2}|demonstrat\w{1,3}|reveal\w{0,2}|depict\w{0,2})(?: an?| the)?(?: \w{1,12}){0,2}? "
                 rf"(?:{_SIG})")
@@ -260,7 +264,9 @@ _DEGREE = {"strong": "strong", "intense": "strong", "intensely": "strong", "avid
            "significant": "strong", "moderate": "moderate", "moderately": "moderate",
            "mild": "mild", "mildly": "mild", "slight": "mild", "slightly": "mild",
            "faint": "mild", "faintly": "mild", "weak": "mild", "weakly": "mild",
-           "minimal": "mild", "minimally": "mild", "subtle": "mild", "little": "mild"}
+           "minimal": "mild", "minimally": "mild", "subtle": "mild", "little": "mild",
+           "vivid": "strong", "vividly": "strong", "brightly": "strong", "substantial": "strong",
+           "substantially": "strong", "avidity": "strong"}
 _PATTERN = {"diffuse": "diffuse", "diffusely": "diffuse", "focal": "focal", "focally": "focal",
             "heterogeneous": "heterogeneous", "heterogeneously": "heterogeneous",
             "heterogenous": "heterogeneous", "inhomogeneous": "heterogeneous",
