@@ -173,3 +173,11 @@ def test_enhancement_degree_words_and_size_spellings():
     assert findings("CT showed a 6 x 6-cm mass.")[0]["dimensions_mm"] == [60.0, 60.0]
     assert findings("CT showed a mass measuring 2 centimeters.")[0]["dimensions_mm"] == [20.0]
     assert findings("CT showed a 5 millimetre nodule.")[0]["dimensions_mm"] == [5.0]
+
+
+def test_relations_said_with_adverbs_or_verbs_name_no_site():
+    found = findings("US showed a mass located in the mesogastrium, medially to the inferior vena cava.")
+    assert [f.get("site") for f in found] == ["abdomen"]
+    assert findings("The lesion splays the internal and external carotid arteries.") == []
+    assert [f.get("site") for f in findings("CT showed the mass is in direct course of the left oculomotor nerve.")] \
+        == [None]

@@ -171,7 +171,7 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
     # "the right hemithorax": one side of the thorax (the side word is the laterality)
     (_rx(r"\b(?:thorax|thoracic(?! (?:vertebra|spine|level))|chest|intrathoracic|hemi-?thora(?:x|ces))\b"),
      "thorax"),
-    (_rx(r"\b(?:abdomen|abdominal|intra-?abdominal)\b"), "abdomen"),
+    (_rx(r"\b(?:abdomen|abdominal|intra-?abdominal|mesogastri(?:um|c)|mid-?abdom(?:en|inal))\b"), "abdomen"),
     (_rx(r"\b(?:pelvis|pelvic|presacral|para-?pelvic)\b"), "pelvis"),
     (_rx(r"\b(?:neck|cervical(?! (?:spine|vertebra|level))|supraclavicular)\b"), "neck"),
     (_rx(r"\b(?:kidneys?|renal)\b"), "kidney"),
@@ -290,9 +290,10 @@ _AGENT_TERM = {"gadobutrol": "gadobutrol", "gadovist": "gadobutrol", "gadoterate
 _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
     # the site that follows is where the finding is *not*: it is a neighbour
     ("relational", _rx(r"\b(?:adjacent|next|close|contiguous|lateral|medial|anterior|posterior|"
-                       r"superior|inferior|cranial|caudal|dorsal|ventral|dorsomedial|ventrolateral)"
+                       r"superior|inferior|cranial|caudal|dorsal|ventral|dorsomedial|ventrolateral|"
+                       r"laterally|medially|anteriorly|posteriorly|superiorly|inferiorly)"
                        r"(?: to| of)\b|\b(?:abutting|displacing|compressing|encasing|indenting|"
-                       r"abuts|displaces|compresses|encases|encased|"
+                       r"abuts|displaces|compresses|encases|encased|splay\w{0,3}|in (?:the )?(?:direct )?course of|"
                        r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
                        r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|"
                        r"(?<!arising )(?<!originating )(?<!arises )(?<!originates )from the (?:upper|lower) pole|"
