@@ -181,3 +181,15 @@ def test_relations_said_with_adverbs_or_verbs_name_no_site():
     assert findings("The lesion splays the internal and external carotid arteries.") == []
     assert [f.get("site") for f in findings("CT showed the mass is in direct course of the left oculomotor nerve.")] \
         == [None]
+
+
+def test_keyword_filters_stay_on_what_they_mean():
+    # a blood pool phase is no laboratory value; a share of an organ is no cohort share
+    assert [f["site"] for f in findings("The three-phase bone scan showed increased blood pool and tracer uptake "
+                                         "in the left knee.")] == ["knee"]
+    assert [f["site"] for f in findings("MRI showed a mass occupying the anterior 50% of the convexity in the "
+                                         "frontal lobe.")] == ["frontal lobe"]
+    assert findings("MIBG is positive in 90% of neuroblastomas.") == []
+    # a reply about the asker's own report is no hypothetical; "if you have" is one
+    assert [f["finding"] for f in findings("Your PET scan shows uptake in a lymph node near the aorta.")] == ["uptake"]
+    assert findings("If you have a mass, CT will show it.") == []

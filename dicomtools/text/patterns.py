@@ -340,7 +340,7 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                  r"well[- ]child (?:visit|check)|"
                  r"rhinoscop\w{1,4}|otoscop\w{1,4}|colonoscop\w{1,4}|bronchoscop\w{1,4}|cystoscop\w{1,4})\b")),
     ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
-                r"laborator\w{1,3}|serum|blood|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
+                r"laborator\w{1,3}|serum|blood(?! pool| flow| vessels?| supply)|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
                 r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),
     # ("Staging studies revealed no metastasis": this patient's studies are no literature)
     ("cohort", _rx(r"\b(?:patients|pts|cases|children|cohort|series|(?<!staging )(?<!imaging )(?<!further )"
@@ -355,7 +355,10 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"generally|includes the following|diagnostic evaluation|"
                    r"are imaged|is performed in|is indicated|metastasi[sz]es to|arises? from|"
                    r"originates? from|occurs? in)\b|"
-                   r"\d ?%|\[\d{1,3}(?:(?:, ?|-)\d{1,3}){0,10}\]|"
+                   # a share of a cohort ("in 30%", "30% of patients"), not "the anterior 50% of the convexity"
+                   r"(?<=in )\d{1,3}(?:\.\d{1,2})? ?%|\d ?%(?= (?:of|in) (?:the )?(?:[\w-]+ )?(?:patients|cases|"
+                   r"children|subjects|tumou?rs|lesions|neuroblastomas))|\(\d{1,3}(?:\.\d)? ?%\)|"
+                   r"\[\d{1,3}(?:(?:, ?|-)\d{1,3}){0,10}\]|"
                    r"^\W{0,3}(?:[\w-]{1,20} ){0,2}(?:tumou?rs|masses|lesions|neuroblastomas|"
                    r"ganglioneuromas) (?:that|which|are|may|might|can|should|tend|typically|usually)\b")),
     ("followup", _rx(r"\b(?:follow-?up (?:exam\w{0,8}|visits|studies)|regular follow-?up|annual follow-?up)\b")),

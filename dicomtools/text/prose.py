@@ -81,7 +81,9 @@ _INTERPRETATION = _rx(r"\W{0,3}(?:overall,? |taken together,? |in summary,? )?(?
 _EXPLANATION = _rx(r"\b(?:explain\w{0,5}|explanation|attribut\w{1,6} to|accounts? for|"
                    r"(?:may|might|could|can) (?:\w{1,12}ly )?(?:be )?(?:due to|caused by|result\w{0,3} from))\b")
 # Addressing the reader, or a condition: "If your child has ...", "whether the tumor has spread".
-_HYPOTHETICAL = _rx(r"^\W{0,3}(?:\d{1,2} )?(?:if|when|whenever|unless|in case)\b|\b(?:you|your|whether)\b")
+# ("your PET scan shows ...": a reply about the asker's own report, not a hypothetical)
+_HYPOTHETICAL = _rx(r"^\W{0,3}(?:\d{1,2} )?(?:if|when|whenever|unless|in case)\b|\b(?:you|whether)\b|"
+                    r"\byour\b(?! (?:[\w-]+ ){0,2}(?:scans?|reports?|results?|study|images?|PET|CT|MRI))")
 # A past or report-present result verb: with one, the sentence reports this patient's study.
 _RESULT = _rx(r"\b(?:revealed|showed|shown|demonstrated|detected|identified|depicted|disclosed|"
               r"displayed|was|were|had|measured|measuring)\b")
