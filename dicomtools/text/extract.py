@@ -18,7 +18,6 @@ read in an article's abstract that the body reports again is merged into the bod
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +39,16 @@ from .clauses import (
     _report_line,
     _tracer_term,
 )
+from .context import (
+    DEICTIC_PLACE,
+    IN_PASSING,
+    NEW_CLAUSE,
+    SPINE_REGIONS,
+    after_title,
+    hybrid_ct,
+    sides_of_the_document,
+    worded_for,
+)
 from .frames import (
     ATTRIBUTES,
     LESIONS,
@@ -56,18 +65,16 @@ from .mentions import SEQUENCE, Mention, find_mentions, is_definite_reference, p
 from .merge import _absorb_summary
 from .patterns import (
     _DIAGNOSIS,
-    _HYBRID_CT,
     _NUMBERED_ITEM,
     _PANEL,
     _PATIENT_REPORT,
-    _STUDY_WORDING,
     _SUBJECTLESS_SIZE,
     _THERAPY,
     TRACER_STUDIES,
 )
 from .places import PlaceList, SectionPlaces
 from .sentences import Sentence, split_sentences
-from .studies import UNPAIRED, normal_organs, study_level
+from .studies import normal_organs, study_level
 
 #: Longest text accepted (characters). A report is a few kB, a whole case-report article
 #: ~50 kB; 10 MB is not a report. Worst-case time is linear: a few seconds at the limit.
@@ -117,11 +124,6 @@ def extract_findings(text: str, *, max_chars: int = MAX_TEXT) -> list[ExtractedF
 
     Raises InputError for text longer than ``max_chars``. Runs in time linear in the text.
     """
-    if not isinstance(text, str):
-        raise InputError(f"report text must be str, not {type(text).__name__}")
-    if len(text) > max_chars:
-        raise InputError(f"report text has {len(text):,} characters; the limit is "
-                         f"{max_chars:,} (a report, not a document collection)")
     return read_text(text, max_chars=max_chars)[0]
 
 
@@ -194,7 +196,7 @@ class _Reader:
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
         self.place_list.opens(sentence.clean, self.drafts[before:])
-        self._antecedent_place(before, _DEICTIC_PLACE.search(sentence.clean) is not None)
+        self._antecedent_place(before, DEICTIC_PLACE.search(sentence.clean) is not None)
         item = _NUMBERED_ITEM.match(sentence.clean) if line_start else None
         if item and any(m.kind == "anchor" for m in find_mentions(item.group(1))):  # not "Deauville 4:"
             for draft in self.drafts[before:]:
@@ -231,7 +233,7 @@ class _Reader:
                 self.procedures_seen.append(self.last_procedure)
             return
         procedures = [self._named(p, kinds.get("procedure", [])) for p in kinds.get("procedure", [])]
-        procedures = self._hybrid_ct(clean, procedures)
+        procedures = hybrid_ct(clean, procedures, self.last_scan)
         kinds["procedure"] = procedures
         for p in procedures:
             self.procedures_seen.append(p.value)
@@ -242,7 +244,7 @@ class _Reader:
                 self.last_scan = p.value
             if p.value in ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy"):
                 self.isotopes.append(p.value)
-        worded = _worded_for(clean)
+        worded = worded_for(clean)
         if not procedures and worded and modality_of(self.last_procedure or "") not in worded | {None}:
             # worded for another kind of study: the text went back to the last one of that
             # kind it named ("... on Plain CT. Subtle T2W hypointense component ..."), or to
@@ -250,7 +252,7 @@ class _Reader:
             self.last_procedure = next((p for p in reversed(self.procedures_seen)
                                         if modality_of(p) in worded), None)
         inherited = self.last_procedure
-        current = [p for p in procedures if not _IN_PASSING.search(clean, max(0, p.start - 45), p.start)]
+        current = [p for p in procedures if not IN_PASSING.search(clean, max(0, p.start - 45), p.start)]
         if current:  # (not a study named in passing: "... seen on the patient's recent CT exam")
             self.last_procedure = current[-1].value
         if kinds.get("cohort") or kinds.get("followup") or (kinds.get("outcome") and not procedures):
@@ -279,7 +281,7 @@ class _Reader:
                    # "uptake superior to the mass": a finding named before, as a landmark
                    and not (is_definite_reference(clean, a.start)
                             and any(lo <= a.start < hi for lo, hi in landmarks))]
-        anchors = _after_title(clean, anchors, procedures)
+        anchors = after_title(clean, anchors, procedures)
         described = [a for a in anchors if _property_of(clean, a, kinds, cues)]
         if described:
             # "No restricted diffusion in this lesion": the lesion named before has the
@@ -307,20 +309,13 @@ class _Reader:
                     one.panel = panel
                     self.drafts.append(one)
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
-        clause = _NEW_CLAUSE.search(clean)  # "..., and the spleen was normal": its own organs
+        clause = NEW_CLAUSE.search(clean)  # "..., and the spleen was normal": its own organs
         if clause and not any(a.start >= clause.end() for a in anchors):
             self.drafts += normal_organs(clean[clause.end():], {}, procedures[-1].value if procedures
                                          else inherited, evidence)
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
-
-    def _hybrid_ct(self, clean: str, procedures: list[Mention]) -> list[Mention]:
-        """A PET's or SPECT's own CT ("a low dose CT scan for attenuation correction", "On
-        low dose CT note is made of ...") is part of that scan, not a study of its own."""
-        scan = any(modality_of(p.value) in ("NM", "PT") for p in procedures) or self.last_scan is not None
-        return [p for p in procedures if not (
-            scan and p.value == "CT" and _HYBRID_CT.search(clean, max(0, p.start - 15), min(len(clean), p.end + 50)))]
 
     def _antecedent_place(self, before: int, deictic: bool = False) -> None:
         """"Chest ultrasound showed a mass in the right hemithorax. On CT the mass was ...": a
@@ -443,7 +438,7 @@ class _Reader:
         tracers: dict[str | None, str] = {}
         for proc, tracer in self.tracers:
             tracers.setdefault(resolve(proc), tracer)
-        _sides_of_the_document(self.drafts)
+        sides_of_the_document(self.drafts)
         merged = _absorb_summary(self.drafts)
         out = []
         for draft in merged:
@@ -461,7 +456,7 @@ class _Reader:
                 values["activity_mbq"] = activity.get(procedure)
             elif draft.enhanced and values.get("contrast_agent") is None:
                 values["contrast_agent"] = agents.get(procedure)
-            if values.get("vertebral_levels") and values.get("site") in _SPINE_REGIONS:
+            if values.get("vertebral_levels") and values.get("site") in SPINE_REGIONS:
                 values["site"] = "vertebra"  # "oedema at L5" on an "MRI spine": the level's vertebra
             if modality is not None:  # the report type's template says which fields it has
                 template = template_for(modality, procedure or draft.procedure)
@@ -499,54 +494,3 @@ class _Reader:
                 return pet or "PET"
             return proc
         return resolve
-
-
-_IN_PASSING = re.compile(r"\b(?:seen|noted|shown|demonstrated|visible|depicted|described) (?:on|at|in|by)"
-                         r" (?:the |an? )?(?:patient's |his |her )?(?:recent |prior |previous |earlier |outside |"
-                         r"initial |last |concurrent |same-day )?$", re.IGNORECASE)
-_DEICTIC_PLACE = re.compile(r"\b(?:at|in|of|to) (?:that|this|the same|the corresponding|these|those) "
-                            r"(?:locations?|sites?|areas?|regions?|levels?|places?|spots?)\b", re.IGNORECASE)
-_NEW_CLAUSE = re.compile(r", (?:and|while|whereas) (?=the |his |her )", re.IGNORECASE)
-_SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})
-
-
-def _worded_for(clean: str) -> frozenset[str]:
-    """The kinds of study the sentence's wording allows (empty: any)."""
-    allowed: frozenset[str] | None = None
-    for pattern, kinds in _STUDY_WORDING:
-        if pattern.search(clean):
-            allowed = kinds if allowed is None else allowed & kinds
-    return allowed or frozenset()
-
-
-def _after_title(clean: str, anchors: list[Mention], procedures: list[Mention]) -> list[Mention]:
-    """"Wilms' Tumor: Axial CT demonstrates a large mass ...": a caption's title label names
-    the diagnosis; the finding is what the test after it shows (when it names one)."""
-    label = prose.section_label(clean)
-    if label is None or label[0] != "other" or not procedures or procedures[0].start < label[1]:
-        return anchors
-    after = [a for a in anchors if a.start >= label[1]]
-    return after or anchors
-
-
-def _sides_of_the_document(drafts: list[Draft]) -> None:
-    """"Osteosarcoma of the left femur ... a mass originating from the distal femur": a place
-    the text gives one side only is on that side wherever the text names it without one (a
-    part of it too: the distal femur is the femur's). Places told on two sides stay unsided, and
-    so do absent findings (a negative about an organ covers both)."""
-    sides: dict[str, set[str]] = {}
-    for d in drafts:
-        site, side = d.values.get("site"), d.values.get("laterality")
-        if isinstance(site, str) and side in ("left", "right"):
-            sides.setdefault(site, set()).add(side)
-    if not sides:
-        return
-    for d in drafts:
-        site = d.values.get("site")
-        if not isinstance(site, str) or d.values.get("laterality") or d.values.get("vertebral_levels") \
-                or site in UNPAIRED or d.present is not True:
-            continue  # a level or a midline place says which one it is; "no uptake in the adrenals" is both
-        told = set().union(*(v for k, v in sides.items() if k == site or k in site.split()
-                             or site in k.split()))
-        if len(told) == 1:
-            d.values["laterality"] = told.pop()

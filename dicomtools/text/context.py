@@ -1,0 +1,78 @@
+"""What a sentence's context says about it: which study its wording allows, which test
+named in it is only referred to, which CT is a scan's own, what a caption title or a
+deictic place stands for, and the sides a whole document gives its places."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from . import prose
+from .frames import modality_of
+from .mentions import Mention
+from .patterns import _HYBRID_CT, _STUDY_WORDING
+from .studies import UNPAIRED
+
+if TYPE_CHECKING:
+    from .frames import Draft
+
+# a test named in passing: "the lesions seen on the patient's recent CT exam"
+IN_PASSING = re.compile(r"\b(?:seen|noted|shown|demonstrated|visible|depicted|described) (?:on|at|in|by)"
+                         r" (?:the |an? )?(?:patient's |his |her )?(?:recent |prior |previous |earlier |outside |"
+                         r"initial |last |concurrent |same-day )?$", re.IGNORECASE)
+# "uptake at that location": the place named before
+DEICTIC_PLACE = re.compile(r"\b(?:at|in|of|to) (?:that|this|the same|the corresponding|these|those) "
+                            r"(?:locations?|sites?|areas?|regions?|levels?|places?|spots?)\b", re.IGNORECASE)
+# "..., and the spleen was normal": a clause with a subject of its own
+NEW_CLAUSE = re.compile(r", (?:and|while|whereas) (?=the |his |her )", re.IGNORECASE)
+SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})
+
+
+def worded_for(clean: str) -> frozenset[str]:
+    """The kinds of study the sentence's wording allows (empty: any)."""
+    allowed: frozenset[str] | None = None
+    for pattern, kinds in _STUDY_WORDING:
+        if pattern.search(clean):
+            allowed = kinds if allowed is None else allowed & kinds
+    return allowed or frozenset()
+
+
+def after_title(clean: str, anchors: list[Mention], procedures: list[Mention]) -> list[Mention]:
+    """"Wilms' Tumor: Axial CT demonstrates a large mass ...": a caption's title label names
+    the diagnosis; the finding is what the test after it shows (when it names one)."""
+    label = prose.section_label(clean)
+    if label is None or label[0] != "other" or not procedures or procedures[0].start < label[1]:
+        return anchors
+    after = [a for a in anchors if a.start >= label[1]]
+    return after or anchors
+
+
+def sides_of_the_document(drafts: list[Draft]) -> None:
+    """"Osteosarcoma of the left femur ... a mass originating from the distal femur": a place
+    the text gives one side only is on that side wherever the text names it without one (a
+    part of it too: the distal femur is the femur's). Places told on two sides stay unsided, and
+    so do absent findings (a negative about an organ covers both)."""
+    sides: dict[str, set[str]] = {}
+    for d in drafts:
+        site, side = d.values.get("site"), d.values.get("laterality")
+        if isinstance(site, str) and side in ("left", "right"):
+            sides.setdefault(site, set()).add(side)
+    if not sides:
+        return
+    for d in drafts:
+        site = d.values.get("site")
+        if not isinstance(site, str) or d.values.get("laterality") or d.values.get("vertebral_levels") \
+                or site in UNPAIRED or d.present is not True:
+            continue  # a level or a midline place says which one it is; "no uptake in the adrenals" is both
+        told = set().union(*(v for k, v in sides.items() if k == site or k in site.split()
+                             or site in k.split()))
+        if len(told) == 1:
+            d.values["laterality"] = told.pop()
+
+
+def hybrid_ct(clean: str, procedures: list[Mention], last_scan: str | None) -> list[Mention]:
+    """A PET's or SPECT's own CT ("a low dose CT scan for attenuation correction", "On
+    low dose CT note is made of ...") is part of that scan, not a study of its own."""
+    scan = any(modality_of(p.value) in ("NM", "PT") for p in procedures) or last_scan is not None
+    return [p for p in procedures if not (
+        scan and p.value == "CT" and _HYBRID_CT.search(clean, max(0, p.start - 15), min(len(clean), p.end + 50)))]
