@@ -197,3 +197,10 @@ def test_what_many_tumours_are_like_is_no_finding():
     text = ("Octreoscan uses pentetreotide, conjugated to Indium 111. This agent binds to somatostatin "
             "receptors which are found in many tumors, including carcinoid tumors.")
     assert findings(text) == []
+
+
+def test_organs_the_clinician_or_the_lab_calls_normal_are_no_imaging_result():
+    for text in ("On examination, heart and lungs were normal.",
+                 "Physical examination: abdomen is unremarkable.",
+                 "His laboratory tests and the liver were normal."):
+        assert findings(text) == [], text

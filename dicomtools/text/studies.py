@@ -12,7 +12,7 @@ from . import assertion, lists
 from .clauses import _study_clause
 from .frames import Draft, apply_attributes, modality_of, region_of, relational_zones
 from .mentions import Mention, places_in
-from .patterns import _NOT_DONE, _POSITIVE, _POSITIVE_BEFORE, _PROPERTY_NEGATED, _rx
+from .patterns import _CONTEXT, _NOT_DONE, _POSITIVE, _POSITIVE_BEFORE, _PROPERTY_NEGATED, _rx
 
 if TYPE_CHECKING:
     from .extract import Evidence
@@ -110,6 +110,7 @@ _NOT_NORMAL = _rx(r"\b(?:not|no longer|except|but|apart from|other than)\b")
 _PROPERTY = _rx(r"\b(?:signal|intensity|vascularity|flow|height|alignment|caliber|calibre|position|location|"
                 r"contour|configuration|thickness|echogenicity|density|attenuation|enhancement|uptake|activity|"
                 r"distribution|levels?|concentrations?|urine|urinary|serum|plasma|blood|function)\b")
+_NOT_IMAGING = frozenset({"exam", "lab", "pathology", "surgery"})
 _ALONG_WITH = _rx(r" ?,? ?(?:along with|as well as|together with) ")
 
 
@@ -118,6 +119,8 @@ def normal_organs(clean: str, kinds: dict, procedure: str | None, evidence: Evid
     state = _NORMAL_STATE.search(clean)
     if state is None or _NOT_NORMAL.search(clean, 0, state.start()) or modality_of(procedure or "") in ("NM", "PT"):
         return []
+    if any(kind in _NOT_IMAGING and pattern.search(clean) for kind, pattern in _CONTEXT):
+        return []  # "On examination, heart and lungs were normal": the clinician's, or a lab's
     found, lateralities = places_in(clean)  # (a sentence without a finding noun has no places read yet)
     relational = relational_zones(clean, kinds.get("relational", []))
     sites = [m for m in found if not any(a <= m.start < b for a, b in relational)]
