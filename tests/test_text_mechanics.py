@@ -193,3 +193,13 @@ def test_keyword_filters_stay_on_what_they_mean():
     # a reply about the asker's own report is no hypothetical; "if you have" is one
     assert [f["finding"] for f in findings("Your PET scan shows uptake in a lymph node near the aorta.")] == ["uptake"]
     assert findings("If you have a mass, CT will show it.") == []
+
+
+def test_plain_words_for_a_mass_or_a_lesion():
+    found = findings("Six months later I had a follow up ultrasound which showed a 5x5x8mm lump left in my left "
+                     "thyroid bed.")
+    assert [(f["finding"], f["site"], f["laterality"]) for f in found] == [("mass", "thyroid", "left")]
+    assert findings("An eight-year-old female presents with abdominal lump.") == []  # felt, not imaged
+    assert [f["finding"] for f in findings("A CT disclosed two opacities of tissue density in the left lung.")] == \
+        ["lesion"]
+    assert [f["finding"] for f in findings("The abdominal CT scan highlighted a small size formation.")] == ["lesion"]

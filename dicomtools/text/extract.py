@@ -282,6 +282,8 @@ class _Reader:
                    and not (is_definite_reference(clean, a.start)
                             and any(lo <= a.start < hi for lo, hi in landmarks))]
         anchors = after_title(clean, anchors, procedures)
+        if not procedures:  # a lump the patient felt ("presents with abdominal lump") is no study's
+            anchors = [a for a in anchors if not clean[a.start:a.end].lower().startswith("lump")]
         described = [a for a in anchors if _property_of(clean, a, kinds, cues)]
         if described:
             # "No restricted diffusion in this lesion": the lesion named before has the

@@ -120,6 +120,10 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\bmass(?:es)?\b(?![- ]effect)"), "mass"),  # "mass effect" is what a mass does
     (_rx(r"\blesions?\b|\bdeposits?\b|\binfiltrat(?:es?|ion)\b"), "lesion"),
     (_rx(r"\bnodules?\b"), "nodule"),
+    # plain words for a mass or a lesion: "a lump in my left thyroid bed", "two opacities of
+    # tissue density", "a small size formation" (not "formation of new bone")
+    (_rx(r"\blumps?\b"), "mass"),
+    (_rx(r"\b(?:opacit(?:y|ies)|formations?(?! of\b))\b"), "lesion"),
     # abnormal MR signal is a lesion of the study ("calvarial signal abnormality", "focal
     # abnormal signal intensity", "marrow signal changes")
     (_rx(r"\b(?:signal (?:abnormalit(?:y|ies)|alterations?)|abnormal (?:marrow )?signals?"
@@ -145,7 +149,7 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
          r"activity(?! (?:of|in) (?:daily|disease))(?![^.;]{0,24}\d ?(?:MBq|GBq|kBq|mCi|uCi))"
          r"|(?:tracer|radiotracer|radiopharmaceutical|mIBG|FDG) (?:activity|localization|localisation)"
          r"|(?:increased|abnormal|focal|intense|pathologic(?:al)?) (?:radio-?)?(?:tracer )?activity"
-         r"|hyperfixations?|hypercaptations?"
+         r"|hyperfixations?|hypercaptations?|(?<!internal )(?<!screw )fixations?"
          r"|(?:MIBG|FDG|DOTATATE|somatostatin|tracer)[- ]avid\w{0,3})\b"), "uptake"),
     (_rx(r"\b(?:abnormalit(?:y|ies)|(?:abnormal|pathologic\w{0,3}|suspicious) findings?"
          r"|(?:evidence of |residual |active )?disease|pathology|malignancy)\b"), "generic"),
@@ -322,7 +326,7 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"to (?:preclude|exclude|search for|evaluate|assess|"
                        r"look for)|rule out|for suspect\w{0,3}|with suspect\w{0,3}|suspicion (?:of|for)|"
                        r"clinical(?:ly)? (?:suspicion|suspected|presentation|examination)|"
-                       r"(?:patient|child|girl|boy|infant) (?:was|is) suspicious|presented with|"
+                       r"(?:patient|child|girl|boy|infant) (?:was|is) suspicious|presented with|presents with|"
                        r"presenting with|referred (?:for|with|to)|"
                        r"(?<!revealed the )(?<!showed the )(?<!confirmed the )diagnosis of|"
                        r"work-?up (?:for|of)|"
