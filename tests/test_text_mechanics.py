@@ -203,3 +203,12 @@ def test_plain_words_for_a_mass_or_a_lesion():
     assert [f["finding"] for f in findings("A CT disclosed two opacities of tissue density in the left lung.")] == \
         ["lesion"]
     assert [f["finding"] for f in findings("The abdominal CT scan highlighted a small size formation.")] == ["lesion"]
+
+
+def test_descriptive_adverbs_are_no_generic_statement():
+    text = ("A young woman presented with abdominal pain.\n\nComputed tomography shows multiple mostly hypodense "
+            "liver lesions embedded in both lobes. An ill-defined heterogeneously enhancing ileocecal mass is seen "
+            "with adjacent large lymph nodal mass.")
+    found = findings(text)
+    assert [(f["procedure"], f["finding"]) for f in found][:2] == [("CT", "lesion"), ("CT", "mass")]
+    assert findings("Hypodense lesions are often seen with metastases on CT.") == []
