@@ -212,3 +212,15 @@ def test_descriptive_adverbs_are_no_generic_statement():
     found = findings(text)
     assert [(f["procedure"], f["finding"]) for f in found][:2] == [("CT", "lesion"), ("CT", "mass")]
     assert findings("Hypodense lesions are often seen with metastases on CT.") == []
+
+
+def test_a_new_case_starts_without_the_last_cases_study():
+    text = ("Case 1: a 60-year-old man. 18F FDG PET/CT identified a pulmonary nodule in the left upper lobe. "
+            "Case 2: an 88-year-old male was found to have a heterogeneous left-sided suprarenal mass.")
+    assert [f.get("procedure") for f in findings(text)] == ["FDG PET/CT", None]
+
+
+def test_indeterminate_characteristics_leave_the_mass_present():
+    found = findings("CT showed a large left-sided adrenal mass with indeterminate radiological characteristics.")
+    assert [(f["present"], f["certainty"]) for f in found] == [(True, "definite")]
+    assert findings("CT: the adrenal lesion is indeterminate.")[0].get("present") is None

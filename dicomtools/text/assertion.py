@@ -53,7 +53,11 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                           # how the images were made: "MRI without contrast shows a mass"
                           r"without (?:\([^()]{0,30}\) )?(?:(?:IV|intravenous|iodinated|oral) )?"
                           r"(?:contrast|gadolinium|sedation|an(?:a)?esthesia|fat[- ]s\w{1,10})|"
-                          r"non-?contrast)\b")),
+                          r"non-?contrast|"
+                          # the nature is open, the mass is there: "a mass with indeterminate
+                          # radiological characteristics"
+                          r"(?:indeterminate|equivocal|uncertain|unclear) (?:[\w-]{1,15} ){0,2}"
+                          r"(?:characteristics|features|appearances?|morphology|enhancement pattern))\b")),
     # "the lesions are no longer appreciable": gone on this study (before the "no" of "no ...")
     (NEGATED, BACKWARD, _rx(r"\b(?:was|were|is|are) no longer (?:seen|visible|appreciable|evident|"
                             r"present|identified|detectable|demonstrable|depicted|apparent)\b")),

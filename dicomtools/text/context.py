@@ -23,6 +23,8 @@ IN_PASSING = re.compile(r"\b(?:seen|noted|shown|demonstrated|visible|depicted|de
 # "uptake at that location": the place named before
 DEICTIC_PLACE = re.compile(r"\b(?:at|in|of|to) (?:that|this|the same|the corresponding|these|those) "
                             r"(?:locations?|sites?|areas?|regions?|levels?|places?|spots?)\b", re.IGNORECASE)
+# "Case 2: an 88-year-old male ...": the studies named before were another patient's
+NEW_CASE = re.compile(r"\W{0,3}(?:case|patient) (?:\d{1,2}|[IVX]{1,4}|one|two|three)\s?[:.)-]", re.IGNORECASE)
 # "..., and the spleen was normal": a clause with a subject of its own
 NEW_CLAUSE = re.compile(r", (?:and|while|whereas) (?=the |his |her )", re.IGNORECASE)
 SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})

@@ -42,6 +42,7 @@ from .clauses import (
 from .context import (
     DEICTIC_PLACE,
     IN_PASSING,
+    NEW_CASE,
     NEW_CLAUSE,
     SPINE_REGIONS,
     after_title,
@@ -187,6 +188,8 @@ class _Reader:
     # ---- one sentence --------------------------------------------------------------------
     def read(self, sentence: Sentence, line_start: bool = False, paragraph_start: bool = False) -> None:
         before = len(self.drafts)
+        if NEW_CASE.match(sentence.clean):  # "Case 2: an 88-year-old ...": another patient's studies
+            self.last_procedure = self.last_scan = None
         if paragraph_start and self.request_filled and not self.aside:
             self.request = self.request_filled = False  # "History: ..." is one paragraph
         self.places.enter(sentence.clean, line_start)

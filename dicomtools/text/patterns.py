@@ -344,6 +344,8 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                  r"well[- ]child (?:visit|check)|"
                  r"rhinoscop\w{1,4}|otoscop\w{1,4}|colonoscop\w{1,4}|bronchoscop\w{1,4}|cystoscop\w{1,4})\b")),
     ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
+                r"biochemical (?:investigations?|tests?|screening|work-?up|evaluation|findings|markers?)|"
+                r"hypersecretion|"
                 r"laborator\w{1,3}|serum|blood(?! pool| flow| vessels?| supply)|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
                 r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),
     # ("Staging studies revealed no metastasis": this patient's studies are no literature)
