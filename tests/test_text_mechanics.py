@@ -224,3 +224,12 @@ def test_indeterminate_characteristics_leave_the_mass_present():
     found = findings("CT showed a large left-sided adrenal mass with indeterminate radiological characteristics.")
     assert [(f["present"], f["certainty"]) for f in found] == [(True, "definite")]
     assert findings("CT: the adrenal lesion is indeterminate.")[0].get("present") is None
+
+
+def test_a_finding_told_of_no_study_needs_the_words_of_imaging():
+    story = ("I do have two primary tumors in my carotid sheath that I just had radiation therapy on. "
+             "I had no more issues with tumors for many years.")
+    assert findings(story) == []
+    imaged = findings("A 3-year-old boy. Imaging showed a 4 cm mass in the right adrenal gland.")
+    assert [(f.get("modality"), f["finding"], f["site"]) for f in imaged] == [(None, "mass", "adrenal gland")]
+    assert [f["finding"] for f in findings("A 3-year-old boy. There is retrocrural adenopathy.")] == ["lymph node"]

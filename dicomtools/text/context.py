@@ -23,6 +23,14 @@ IN_PASSING = re.compile(r"\b(?:seen|noted|shown|demonstrated|visible|depicted|de
 # "uptake at that location": the place named before
 DEICTIC_PLACE = re.compile(r"\b(?:at|in|of|to) (?:that|this|the same|the corresponding|these|those) "
                             r"(?:locations?|sites?|areas?|regions?|levels?|places?|spots?)\b", re.IGNORECASE)
+# A finding told of no study is a result only in the words of imaging: a result verb, an image,
+# a signal, a density, a size ("I had no more issues with tumors" is the story).
+IMAGED = re.compile(r"\b(?:show\w{0,3}|reveal\w{0,3}|found|demonstrat\w{1,4}|detect\w{0,3}|identif\w{1,6}|seen|"
+                    r"noted|visuali[sz]\w{1,4}|depict\w{0,3}|disclos\w{1,3}|imag\w{1,5}|radiolog\w{1,6}|scan\w{0,4}|"
+                    r"figure|fig|arrows?|arrowheads?|T[12]\w{0,3}|STIR|FLAIR|DWI|enhanc\w{1,6}|signal|intens\w{1,6}|"
+                    r"hypo\w{3,12}|hyper\w{3,12}|iso\w{3,12}|dens\w{1,6}|echo\w{0,8}|attenuat\w{1,6}|uptake|avid\w{0,3}|"
+                    r"SUV\w{0,3}|measur\w{1,4}|\d(?:\.\d)? ?(?:mm|cm)|there (?:is|are|was|were)|present|evident|"
+                    r"appear\w{0,3}|involv\w{1,4}|extend\w{0,3}|locat\w{1,4}|panel|view)\b", re.IGNORECASE)
 # "Case 2: an 88-year-old male ...": the studies named before were another patient's
 NEW_CASE = re.compile(r"\W{0,3}(?:case|patient) (?:\d{1,2}|[IVX]{1,4}|one|two|three)\s?[:.)-]", re.IGNORECASE)
 # "..., and the spleen was normal": a clause with a subject of its own

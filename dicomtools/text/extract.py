@@ -41,6 +41,7 @@ from .clauses import (
 )
 from .context import (
     DEICTIC_PLACE,
+    IMAGED,
     IN_PASSING,
     NEW_CASE,
     NEW_CLAUSE,
@@ -449,6 +450,9 @@ class _Reader:
         for draft in merged:
             if draft.procedure == "UNKNOWN":
                 continue  # a test the model has no procedure for (an EEG, an X-ray): not its finding
+            if draft.procedure is None and draft.modality_hint is None and not draft.study_level and not any(
+                    IMAGED.search(e.sentence) or prose.is_nominal(e.sentence) for e in draft.evidence):
+                continue  # said of no study, in no imaging words and not as a report line: the story
             procedure = draft.procedure
             modality = modality_of(procedure)
             values = dict(draft.values)
