@@ -18,7 +18,10 @@ def levels(clean: str) -> list[Mention]:
         first, second = m.group(1), m.group(2)
         before = clean[max(0, m.start() - 40):m.start()]
         after = clean[m.end():m.end() + 12].lower()
-        as_site = bool(_LEVEL_AS_SITE.search(before))
+        site_cue = _LEVEL_AS_SITE.search(before)
+        # "a lesion at C7." names the vertebra; "a mass at T12-L1 left paravertebral" a place of its own
+        as_site = bool(site_cue) and not (re.search(r"\bat(?: the)? $", site_cue.group())
+                                          and not re.match(r"\s*(?:[.,;:)]|$|vertebra)", clean[m.end():]))
         if second is None and not as_site and not _LEVEL_CONTEXT.search(before) and not after.startswith(
                 (" vertebra", " level", " vertebral", "-level")) and not _LONE_LEVEL.fullmatch(first):
             continue  # a lone "T2" is a sequence unless the words say "level"/"vertebra"
