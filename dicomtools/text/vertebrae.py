@@ -20,8 +20,8 @@ def levels(clean: str) -> list[Mention]:
         after = clean[m.end():m.end() + 12].lower()
         site_cue = _LEVEL_AS_SITE.search(before)
         # "a lesion at C7." names the vertebra; "a mass at T12-L1 left paravertebral" a place of its own
-        as_site = bool(site_cue) and not (re.search(r"\bat(?: the)? $", site_cue.group())
-                                          and not re.match(r"\s*(?:[.,;:)]|$|vertebra)", clean[m.end():]))
+        as_site = site_cue is not None and not (re.search(r"\bat(?: the)? $", site_cue.group())
+                                                and not re.match(r"\s*(?:[.,;:)]|$|vertebra)", clean[m.end():]))
         if second is None and not as_site and not _LEVEL_CONTEXT.search(before) and not after.startswith(
                 (" vertebra", " level", " vertebral", "-level")) and not _LONE_LEVEL.fullmatch(first):
             continue  # a lone "T2" is a sequence unless the words say "level"/"vertebra"
