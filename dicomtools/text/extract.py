@@ -268,7 +268,7 @@ class _Reader:
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)
         self._acquisition(clean, kinds, procedures, inherited)
         if not procedures and not kinds.get("anchor"):
-            normal = normal_organs(clean, kinds, inherited, evidence)
+            normal = normal_organs(clean, inherited, evidence)
             self.drafts += normal
             if not normal:
                 self._coreference(clean, kinds, inherited, evidence)
@@ -317,7 +317,7 @@ class _Reader:
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
         clause = NEW_CLAUSE.search(clean)  # "..., and the spleen was normal": its own organs
         if clause and not any(a.start >= clause.end() for a in anchors):
-            self.drafts += normal_organs(clean[clause.end():], {}, procedures[-1].value if procedures
+            self.drafts += normal_organs(clean[clause.end():], procedures[-1].value if procedures
                                          else inherited, evidence)
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,

@@ -5,7 +5,6 @@ covered (whole body for scintigraphy, PET and WB-MRI)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from . import assertion, lists
@@ -111,25 +110,28 @@ _PROPERTY = _rx(r"\b(?:signal|intensity|vascularity|flow|height|alignment|calibe
                 r"contour|configuration|thickness|echogenicity|density|attenuation|enhancement|uptake|activity|"
                 r"distribution|levels?|concentrations?|urine|urinary|serum|plasma|blood|function)\b")
 _NOT_IMAGING = frozenset({"exam", "lab", "pathology", "surgery"})
-_ALONG_WITH = _rx(r" ?,? ?(?:along with|as well as|together with) ")
+# "... were normal along with the liver, spleen ...", "... normal in size, as well as the spleen"
+_ALONG_WITH = _rx(r"[^,;]{0,30}?,? ?(?:along with|as well as|together with) ")
+_RELATIONAL = dict(_CONTEXT)["relational"]
 
 
-def normal_organs(clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> list[Draft]:
+def normal_organs(clean: str, procedure: str | None, evidence: Evidence) -> list[Draft]:
     """The absent lesions of a sentence that calls organs normal (no finding noun in it)."""
     state = _NORMAL_STATE.search(clean)
     if state is None or _NOT_NORMAL.search(clean, 0, state.start()) or modality_of(procedure or "") in ("NM", "PT"):
         return []
     if any(kind in _NOT_IMAGING and pattern.search(clean) for kind, pattern in _CONTEXT):
         return []  # "On examination, heart and lungs were normal": the clinician's, or a lab's
-    found, lateralities = places_in(clean)  # (a sentence without a finding noun has no places read yet)
-    relational = relational_zones(clean, kinds.get("relational", []))
+    # (a sentence without a finding noun has no places read yet: read them here)
+    found, lateralities = places_in(clean)
+    relational = relational_zones(clean, [Mention("relational", m.start(), m.end(), m.group().lower())
+                                          for m in _RELATIONAL.finditer(clean)])
     sites = [m for m in found if not any(a <= m.start < b for a, b in relational)]
     subject = [m for m in sites if m.end <= state.start()]
     if not subject or _PROPERTY.search(clean, subject[-1].end, state.start()) \
             or _PROPERTY.search(clean[:subject[0].start]):
         return []
-    after = _ALONG_WITH.match(clean, state.end()) or re.compile(r"[^,;]{0,30}?" + _ALONG_WITH.pattern,
-                                                                re.IGNORECASE).match(clean, state.end())
+    after = _ALONG_WITH.match(clean, state.end())
     if after is not None:
         subject += [m for m in sites if m.start >= after.end()]
     out: list[Draft] = []
