@@ -64,7 +64,8 @@ def test_a_caption_title_label_is_not_a_finding_of_its_own():
 
 def test_a_mass_lesion_is_a_mass():
     assert [f["finding"] for f in findings("CT showed a soft tissue mass lesion in the duodenum.")] == ["mass"]
-    assert [f["finding"] for f in findings("CT showed MIBG-avid lesions in the liver.")] != ["mass"]
+    # ... but "MIBG-avid lesions" stay lesions (the modifier is the tracer's, not a mass)
+    assert [f["finding"] for f in findings("MIBG scan showed MIBG-avid lesions in the liver.")] == ["lesion"]
 
 
 def test_wording_of_another_kind_of_study_does_not_inherit_the_study_named_before():
