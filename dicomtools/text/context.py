@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from . import prose
-from .frames import modality_of
+from .frames import LESIONS, modality_of
 from .mentions import Mention
 from .patterns import _HYBRID_CT, _STUDY_WORDING
 from .studies import UNPAIRED
@@ -86,3 +86,21 @@ def hybrid_ct(clean: str, procedures: list[Mention], last_scan: str | None) -> l
     scan = any(modality_of(p.value) in ("NM", "PT") for p in procedures) or last_scan is not None
     return [p for p in procedures if not (
         scan and p.value == "CT" and _HYBRID_CT.search(clean, max(0, p.start - 15), min(len(clean), p.end + 50)))]
+
+
+def antecedent_place(drafts: list[Draft], before: int, deictic: bool = False) -> None:
+    """"Chest ultrasound showed a mass in the right hemithorax. On CT the mass was ...": a
+    definite reference without a place of its own (``drafts[before:]``, the sentence's) is
+    where its antecedent (the lesion named last, by any test) is; so is any finding "at that
+    location", "at the same site" (``deictic``), at the last place named."""
+    for draft in drafts[before:]:
+        if draft.values.get("site") or not (deictic or (draft.definite_ref and draft.finding in LESIONS)):
+            continue
+        antecedent = next((d for d in reversed(drafts[max(0, before - 20):before])
+                           if d.present is True and not d.study_level
+                           and (d.values.get("site") if deictic else d.finding in LESIONS)), None)
+        if antecedent is not None and antecedent.values.get("site"):
+            draft.fill("site", antecedent.values["site"])
+            draft.fill("laterality", antecedent.values.get("laterality"))
+            if deictic:
+                draft.fill("vertebral_levels", antecedent.values.get("vertebral_levels"))

@@ -47,13 +47,13 @@ from .context import (
     NEW_CLAUSE,
     SPINE_REGIONS,
     after_title,
+    antecedent_place,
     hybrid_ct,
     sides_of_the_document,
     worded_for,
 )
 from .frames import (
     ATTRIBUTES,
-    LESIONS,
     Draft,
     apply_attributes,
     build_frames,
@@ -200,7 +200,7 @@ class _Reader:
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
         self.place_list.opens(sentence.clean, self.drafts[before:])
-        self._antecedent_place(before, DEICTIC_PLACE.search(sentence.clean) is not None)
+        antecedent_place(self.drafts, before, DEICTIC_PLACE.search(sentence.clean) is not None)
         item = _NUMBERED_ITEM.match(sentence.clean) if line_start else None
         if item and any(m.kind == "anchor" for m in find_mentions(item.group(1))):  # not "Deauville 4:"
             for draft in self.drafts[before:]:
@@ -322,23 +322,6 @@ class _Reader:
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
-
-    def _antecedent_place(self, before: int, deictic: bool = False) -> None:
-        """"Chest ultrasound showed a mass in the right hemithorax. On CT the mass was ...": a
-        definite reference without a place of its own is where its antecedent (the lesion
-        named last, by any test) is; so is any finding "at that location", "at the same site"
-        (``deictic``), at the last place named."""
-        for draft in self.drafts[before:]:
-            if draft.values.get("site") or not (deictic or (draft.definite_ref and draft.finding in LESIONS)):
-                continue
-            antecedent = next((d for d in reversed(self.drafts[max(0, before - 20):before])
-                               if d.present is True and not d.study_level
-                               and (d.values.get("site") if deictic else d.finding in LESIONS)), None)
-            if antecedent is not None and antecedent.values.get("site"):
-                draft.fill("site", antecedent.values["site"])
-                draft.fill("laterality", antecedent.values.get("laterality"))
-                if deictic:
-                    draft.fill("vertebral_levels", antecedent.values.get("vertebral_levels"))
 
     def _request(self, clean: str, line_start: bool) -> bool:
         """Track indication sections; True while the sentence is the request, not a result.
