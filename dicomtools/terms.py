@@ -45,6 +45,15 @@ SYNONYMS: dict[str, dict[str, str]] = {
         # the paranasal sinuses the standard's tables do not name one by one
         "sphenoid sinus": "paranasal sinus", "sphenoidal sinus": "paranasal sinus",
         "ethmoid sinus": "paranasal sinus", "ethmoidal sinus": "paranasal sinus",
+        # everyday and radiological names of places the tables hold under another name
+        "groin": "inguinal region", "pleura": "pleural structure", "pleural": "pleural structure",
+        "mca": "middle cerebral artery", "hemipelvis": "pelvis",
+        "skull base": "skull", "base of skull": "skull", "clivus": "skull", "calf": "lower leg",
+        "sella": "sella turcica", "sellar": "sella turcica", "pineal": "pineal gland",
+        "peritoneum": "peritoneal cavity", "peritoneal": "peritoneal cavity",
+        "peripheral zone": "prostate", "transition zone": "prostate",
+        "ap window lymph node": "lymph node of aortopulmonary window",
+        "aortopulmonary window lymph node": "lymph node of aortopulmonary window",
     },
     "finding": {"tumour": "neoplasm", "tumor": "neoplasm", "metastases": "metastasis",
                 "lymph nodes": "lymph node", "node": "lymph node", "masses": "mass",

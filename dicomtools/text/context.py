@@ -31,6 +31,9 @@ IMAGED = re.compile(r"\b(?:show\w{0,3}|reveal\w{0,3}|found|demonstrat\w{1,4}|det
                     r"hypo\w{3,12}|hyper\w{3,12}|iso\w{3,12}|dens\w{1,6}|echo\w{0,8}|attenuat\w{1,6}|uptake|avid\w{0,3}|"
                     r"SUV\w{0,3}|measur\w{1,4}|\d(?:\.\d)? ?(?:mm|cm)|there (?:is|are|was|were)|present|evident|"
                     r"appear\w{0,3}|involv\w{1,4}|extend\w{0,3}|locat\w{1,4}|panel|view)\b", re.IGNORECASE)
+# "uptake in the lesion", "the mass showed no uptake": a lesion named before
+LESION_REFERENCE = re.compile(r"\b(?:the|this|that|these|those) (?:[\w-]{1,20} ){0,2}?(?:lesions?|mass(?:es)?|"
+                              r"tumou?rs?|nodules?)\b", re.IGNORECASE)
 # "Case 2: an 88-year-old male ...": the studies named before were another patient's
 NEW_CASE = re.compile(r"\W{0,3}(?:case|patient) (?:\d{1,2}|[IVX]{1,4}|one|two|three)\s?[:.)-]", re.IGNORECASE)
 # "..., and the spleen was normal": a clause with a subject of its own
@@ -88,13 +91,15 @@ def hybrid_ct(clean: str, procedures: list[Mention], last_scan: str | None) -> l
         scan and p.value == "CT" and _HYBRID_CT.search(clean, max(0, p.start - 15), min(len(clean), p.end + 50)))]
 
 
-def antecedent_place(drafts: list[Draft], before: int, deictic: bool = False) -> None:
+def antecedent_place(drafts: list[Draft], before: int, deictic: bool = False, referred: bool = False) -> None:
     """"Chest ultrasound showed a mass in the right hemithorax. On CT the mass was ...": a
     definite reference without a place of its own (``drafts[before:]``, the sentence's) is
-    where its antecedent (the lesion named last, by any test) is; so is any finding "at that
-    location", "at the same site" (``deictic``), at the last place named."""
+    where its antecedent (the lesion named last, by any test) is; so is uptake "in the lesion",
+    "the mass showed no uptake" (``referred``: the sentence refers to a lesion named before), and
+    any finding "at that location", "at the same site" (``deictic``), at the last place named."""
     for draft in drafts[before:]:
-        if draft.values.get("site") or not (deictic or (draft.definite_ref and draft.finding in LESIONS)):
+        if draft.values.get("site") or not (deictic or (draft.definite_ref and draft.finding in LESIONS)
+                                             or (referred and draft.finding == "uptake")):
             continue
         antecedent = next((d for d in reversed(drafts[max(0, before - 20):before])
                            if d.present is True and not d.study_level
@@ -104,3 +109,36 @@ def antecedent_place(drafts: list[Draft], before: int, deictic: bool = False) ->
             draft.fill("laterality", antecedent.values.get("laterality"))
             if deictic:
                 draft.fill("vertebral_levels", antecedent.values.get("vertebral_levels"))
+
+
+# "CT confirmed the ultrasound appearances", "The ultrasound findings were confirmed on a CT
+# scan": the confirming study showed what the other one had shown
+_CONFIRMED = re.compile(
+    r"\bconfirm(?:ed|s|ing)\b (?:the |these |this |those |its |all )?(?:[\w-]{1,20} ){0,3}?(?:findings?|appearances?)\b"
+    r"|\b(?:findings?|appearances?) (?:[\w-]{1,20} ){0,4}?(?:was|were|is|are) (?:\w{1,12}ly )?confirmed\b",
+    re.IGNORECASE)
+
+
+def confirmed_findings(clean: str, procedures: list[Mention], drafts: list[Draft],
+                       evidence: object) -> list[Draft]:
+    """The findings a sentence without finding nouns confirms on another study: the
+    confirming study's copies of the confirmed study's positive findings (place only)."""
+    from .frames import Draft
+
+    said = _CONFIRMED.search(clean)
+    if said is None:
+        return []
+    passive = said.group(0).lower().endswith("confirmed")
+    confirming = next((p for p in procedures if p.start >= said.end()), None) if passive else \
+        next((p for p in reversed(procedures) if p.start < said.start()), None)
+    if confirming is None:
+        return []
+    named = [p.value for p in procedures if p is not confirming and p.value != confirming.value]
+    recent = drafts[-20:]
+    source = named[0] if named else next((d.procedure for d in reversed(recent)
+                                          if d.procedure not in (None, confirming.value)), None)
+    return [Draft(confirming.value, d.finding, True, d.certainty,
+                  values={k: d.values[k] for k in ("site", "laterality", "vertebral_levels") if d.values.get(k)},
+                  evidence=[evidence])  # type: ignore[list-item]
+            for d in recent if source is not None and d.procedure == source and d.present is True
+            and not d.study_level and d.finding is not None]

@@ -43,11 +43,13 @@ from .context import (
     DEICTIC_PLACE,
     IMAGED,
     IN_PASSING,
+    LESION_REFERENCE,
     NEW_CASE,
     NEW_CLAUSE,
     SPINE_REGIONS,
     after_title,
     antecedent_place,
+    confirmed_findings,
     hybrid_ct,
     sides_of_the_document,
     worded_for,
@@ -200,7 +202,8 @@ class _Reader:
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
         self.place_list.opens(sentence.clean, self.drafts[before:])
-        antecedent_place(self.drafts, before, DEICTIC_PLACE.search(sentence.clean) is not None)
+        antecedent_place(self.drafts, before, DEICTIC_PLACE.search(sentence.clean) is not None,
+                         LESION_REFERENCE.search(sentence.clean) is not None)
         item = _NUMBERED_ITEM.match(sentence.clean) if line_start else None
         if item and any(m.kind == "anchor" for m in find_mentions(item.group(1))):  # not "Deauville 4:"
             for draft in self.drafts[before:]:
@@ -267,6 +270,11 @@ class _Reader:
             return  # "Normal bones show no uptake ...": how normal anatomy looks, not a finding
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)
         self._acquisition(clean, kinds, procedures, inherited)
+        if procedures and not kinds.get("anchor"):
+            confirmed = confirmed_findings(clean, procedures, self.drafts, evidence)
+            if confirmed:
+                self.drafts += confirmed
+                return
         if not procedures and not kinds.get("anchor"):
             normal = normal_organs(clean, inherited, evidence)
             self.drafts += normal
@@ -301,7 +309,7 @@ class _Reader:
         for frame in frames:
             draft = frame_draft(clean, frame, kinds, cues, procedures, inherited, evidence,
                                 scan=self.last_scan)
-            if draft is not None:
+            if draft is not None and not frame.get("subject"):
                 found = [draft, *frame.get("copies", ())]
                 # "CT and MRI showed 2 liver nodules": the finding of each test of the list
                 group = groups.get(id(frame.get("proc")), [])

@@ -37,8 +37,11 @@ _STOP = frozenset(["a", "an", "the", "this", "that", "these", "those", "its", "t
                    "but", "however", "although", "though", "while", "whereas", "yet", "nor", "neither"])
 _TOKEN = re.compile(r"[\w.+/-]+|[^\w\s]")
 TURN = re.compile(r"[;:]|\b(?:whereas|while|but|however|although|though)\b", re.IGNORECASE)
+# (also "found to have", "was found": a clinical history ends where the imaging result starts,
+# "A girl presenting with ataxia was found to have a left adrenal mass on CT")
 _RESULT_VERB = re.compile(r"\b(?:revealed|reveals|revealing|showed|shows|showing|demonstrated|"
-                          r"demonstrates|demonstrating|detected|identified|depicted|visuali[sz]ed)\b",
+                          r"demonstrates|demonstrating|detected|identified|depicted|visuali[sz]ed|"
+                          r"(?:was|were) (?:\w{1,12}ly )?found|found to have|discovered)\b",
                           re.IGNORECASE)
 
 
@@ -160,6 +163,12 @@ def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
                 kept[-1]["merged"].append(uptake)  # "the mass showed mild FDG avidity"
                 continue
             frame["site_of"] = kept[-1]  # "the mass seen on MRI showed no MIBG uptake"
+            if (p1.value if p1 else None) == (p2.value if p2 else None) and p2 is not None \
+                    and p2.end <= lesion.start and modality_of(p2.value) in ("NM", "PT") \
+                    and is_definite_reference(clean, lesion.start):
+                # "On MIBG scintigraphy the lesion showed no uptake": the lesion named before is
+                # the subject; what the scan found in it is the uptake
+                kept[-1]["subject"] = True
         kept.append(frame)
     frames = kept
     for i, frame in enumerate(frames):
@@ -303,6 +312,8 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         apply_attributes(clean, draft, kinds, lo, hi)
     if draft.values.get("site") is None and present is False and "site_of" not in frame:
         region = region_of(clean, proc_mention, procedure)
+        if region is None and anchor.value == "metastasis":
+            region = "whole body"  # "no metastases", "metastatic work-up was negative": nowhere
         draft.fill("site", region)
     if draft.values.get("laterality") and not draft.values.get("site"):
         draft.values["laterality"] = None

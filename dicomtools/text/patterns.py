@@ -123,6 +123,8 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     # plain words for a mass or a lesion: "a lump in my left thyroid bed", "two opacities of
     # tissue density", "a small size formation" (not "formation of new bone")
     (_rx(r"\blumps?\b"), "mass"),
+    # an incidentaloma is a mass found by chance ("a 3-cm left adrenal incidentaloma")
+    (_rx(r"\bincidentalomas?\b"), "mass"),
     (_rx(r"\b(?:opacit(?:y|ies)|formations?(?! of\b))\b"), "lesion"),
     # abnormal MR signal is a lesion of the study ("calvarial signal abnormality", "focal
     # abnormal signal intensity", "marrow signal changes")
@@ -132,7 +134,8 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:photopenic|photon-deficient|cold) (?:areas?|defects?|regions?|foc(?:us|i)|spots?|lesions?)\b"),
      "lesion"),
     (_rx(r"\b(?:lymph ?nodes?|(?:lymph)?adenopath\w{1,3}|nodes)\b"), "lymph node"),
-    (_rx(r"\bmetasta(?:sis|ses|tic disease|si[sz]ed to|si[sz]ing to)\b"), "metastasis"),
+    (_rx(r"\bmetasta(?:sis|ses|tic disease|si[sz]ed to|si[sz]ing to)\b|"
+         r"\bmetastatic (?:work-?up|survey|evaluation|screening)\b"), "metastasis"),
     # a named tumour type the vocabulary codes is kept as said (ICD-O-3), not widened to neoplasm
     (_rx(r"\bganglioneuroblastomas?\b"), "ganglioneuroblastoma"),
     (_rx(r"\bneuroblastomas?\b"), "neuroblastoma"),
@@ -177,10 +180,11 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
      "thorax"),
     (_rx(r"\b(?:abdomen|abdominal|intra-?abdominal|mesogastri(?:um|c)|mid-?abdom(?:en|inal))\b"), "abdomen"),
     (_rx(r"\b(?:pelvis|pelvic|presacral|para-?pelvic)\b"), "pelvis"),
-    (_rx(r"\b(?:neck|cervical(?! (?:spine|vertebra|level))|supraclavicular)\b"), "neck"),
+    (_rx(r"\b(?:neck|cervical(?! (?:spine|vertebra|level))|supraclavicular|carotid space|parapharyngeal space)\b"),
+     "neck"),
     (_rx(r"\b(?:kidneys?|renal)\b"), "kidney"),
     (_rx(r"\b(?:liver|hepatic)\b"), "liver"),
-    (_rx(r"\b(?:lungs?|pulmonary)\b"), "lung"),
+    (_rx(r"\b(?:lungs?|pulmonary|lingula|lingular)\b"), "lung"),
     (_rx(r"\b(?:orbits?|orbital|periorbital)\b"), "orbit"),
     (_rx(r"\b(?:skull|calvari\w{1,2}|cranial vault)\b"), "skull"),
     (_rx(r"\b(?:femur|femora|femurs|femoral)\b"), "femur"),
@@ -301,7 +305,10 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
                        r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|"
                        r"(?<!arising )(?<!originating )(?<!arises )(?<!originates )from the (?:upper|lower) pole|"
-                       r"(?:displacement|encasement|compression|indentation) of|(?:at|in) the "
+                       r"(?:displacement|encasement|compression|indentation) of|"
+                       # "a retroperitoneal mass with no evident involvement of the adrenal glands"
+                       r"(?:(?:no|without) (?:\w{1,12} ){0,2})(?:involvement|invasion|infiltration) of|"
+                       r"(?:at|in) the "
                        r"(?:cent(?:er|re)|periphery|edge|margins?) of)\b|\bdisplaced\b")),
     ("interp", _rx(r"\b(?:consistent with|compatible with|suggestive of|suspicious (?:for|of)|"
                    r"in keeping with|represent(?:s|ing)?|typical (?:for|of)|characteristic of|"

@@ -1,0 +1,56 @@
+"""How later sentences refer back (issue 10, session of 2026-12-02): a study confirming
+another's findings, a lesion named before as the subject of a scan's uptake, a history that
+ends where the imaging result starts, and negatives said of the whole body."""
+
+from __future__ import annotations
+
+from dicomtools.text import extract_findings
+
+
+def brief(text: str) -> list[tuple]:
+    return [(f.modality, f.finding, f.present, f.site, f.laterality)
+            for f in (e.finding for e in extract_findings(text))]
+
+
+def test_a_study_that_confirms_the_findings_of_another_has_them_too():
+    us = "Ultrasound showed a left adrenal mass. "
+    expected = [("US", "mass", True, "adrenal gland", "left"), ("CT", "mass", True, "adrenal gland", "left")]
+    assert brief(us + "CT confirmed the ultrasound appearances.") == expected
+    assert brief(us + "The ultrasound findings were confirmed on a CT scan of the abdomen.") == expected
+    assert brief(us + "An abdominal CT scan confirmed the finding seen on the ultrasonography.") == expected
+
+
+def test_a_confirmation_without_findings_before_gives_nothing():
+    assert brief("CT confirmed the ultrasound appearances.") == []
+
+
+def test_the_lesion_named_before_is_the_subject_of_the_scans_uptake():
+    text = ("An abdominal ultrasound showed a 3-cm retroperitoneal mass. "
+            "On MIBG scintigraphy the lesion showed no uptake of radiotracer.")
+    assert brief(text) == [("US", "mass", True, "retroperitoneum", None),
+                           ("NM", "uptake", False, "retroperitoneum", None)]
+
+
+def test_a_place_the_mass_does_not_involve_is_not_its_place():
+    text = "Ultrasound showed a 3-cm round, retroperitoneal mass with no evident involvement of the adrenal glands."
+    assert brief(text) == [("US", "mass", True, "retroperitoneum", None)]
+
+
+def test_a_history_ends_where_the_imaging_result_starts():
+    assert brief("A 29-year-old woman presenting with hematuria was found to have bilateral adrenal "
+                 "masses on abdominal computed tomography.") == [("CT", "mass", True, "adrenal gland", "bilateral")]
+    assert brief("We report a case of a 29-year-old female presenting with tachycardia, who was found to "
+                 "have bilateral adrenal masses on abdominal computed tomography.") \
+        == [("CT", "mass", True, "adrenal gland", "bilateral")]
+
+
+def test_an_incidentaloma_is_a_mass():
+    assert brief("An abdominal CT revealed a 3-cm left adrenal incidentaloma.") \
+        == [("CT", "mass", True, "adrenal gland", "left")]
+
+
+def test_no_metastases_without_a_place_is_the_whole_body():
+    assert brief("CT showed a renal mass. No metastases were found.") \
+        == [("CT", "mass", True, "kidney", None), ("CT", "metastasis", False, "whole body", None)]
+    assert brief("CT showed a renal mass. Metastatic work-up was negative.")[1] \
+        == ("CT", "metastasis", False, "whole body", None)
