@@ -54,3 +54,19 @@ def test_no_metastases_without_a_place_is_the_whole_body():
         == [("CT", "mass", True, "kidney", None), ("CT", "metastasis", False, "whole body", None)]
     assert brief("CT showed a renal mass. Metastatic work-up was negative.")[1] \
         == ("CT", "metastasis", False, "whole body", None)
+
+
+def test_a_normal_study_in_other_words():
+    assert brief("Whole-body bone scintigraphy was also normal.") == [("NM", "uptake", False, "whole body", None)]
+    assert brief("After surgery meta-iodobenzylguanidine scintigraphy was found to be normal.") \
+        == [("NM", "uptake", False, "whole body", None)]
+
+
+def test_tests_named_after_the_finding_each_report_it():
+    assert brief("No evidence of metastatic disease was detected by CT and bone scan.") \
+        == [("CT", "metastasis", False, "whole body", None), ("NM", "metastasis", False, "whole body", None)]
+    found = brief("Medical evaluation including chest roentgenogram, ultrasonography of the abdomen, whole body "
+                  "computerized tomogram and bone scintigraphy showed no evidence of metastasis.")
+    assert sorted(found, key=str) == sorted([("US", "metastasis", False, "abdomen", None),
+                                             ("CT", "metastasis", False, "whole body", None),
+                                             ("NM", "metastasis", False, "whole body", None)], key=str)

@@ -110,7 +110,10 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                             r"depicted|observed|noted|shown|delineated|confirmed)|"
                             r"(?:was|were|is|are|remained|remains) (?:\w{1,12} )?negative|"
                             r"(?:was|were|is|are) (?:absent|excluded|ruled out)|"
-                            r"(?:was|were|is|are|appeared|remained) (?:entirely |completely )?"
+                            # "was also normal", "was found to be normal", "came back clear"
+                            r"(?:was|were|is|are|appeared|remained|came back) (?:(?:also|again|otherwise|"
+                            r"entirely|completely|totally|essentially|likewise|similarly|still|both|"
+                            r"found to be|reported as|reported to be|considered|interpreted as|read as) ){0,2}"
                             r"(?:unremarkable|normal|clear)|unremarkable|resolved|disappeared|"
                             # a verbless result: "mIBG: negative.", "Left adrenal: normal."
                             r"(?<=: )(?:negative|normal)(?=\W{0,3}$))\b")),

@@ -8,7 +8,7 @@ import re
 
 from .. import terms
 from . import assertion
-from .frames import TURN, Draft, modality_of
+from .frames import REGIONS, TURN, Draft, modality_of
 from .mentions import Mention, is_definite_reference
 
 # A sentence about normal organs ("Normal adrenal glands are usually not seen"), not a
@@ -53,14 +53,29 @@ def _coordinated(clean: str, procedures: list[Mention]) -> dict[int, list[Mentio
     return out
 
 
-# (the first test may carry its noun and a panel letter: "The CT scan (A) and MR image (B)")
+# (the first test may carry its noun and a panel letter: "The CT scan (A) and MR image (B)";
+# a test its region, the next its modifiers: "ultrasonography of the abdomen, whole body CT")
 _PROC_JOIN = re.compile(r"\)?(?: (?:scans?|images?|imaging|examinations?|studies|study))?(?: \([A-Za-z0-9]{1,3}\))?"
-                        r"(?:,? (?:and|&|as well as) (?:the )?(?:[a-z]{3,12} )?|, (?:the )?)", re.IGNORECASE)
+                        r"(?: of the [a-z]{3,12}| (?:chest|thorax|abdomen|pelvis|neck|brain|spine))?"
+                        r"(?:,? (?:and|&|as well as) (?:the |an? )?|, (?:the |an? )?)(?:[\w-]{2,12} ){0,3}",
+                        re.IGNORECASE)
+# "No metastases were detected by CT chest and bone scan": the tests named after the finding
+_TESTS_AFTER = re.compile(r"^[^;:]{0,60}?\b(?:by|on|at|with|using|including)\b(?:[^;:]{0,20})$", re.IGNORECASE)
 
 
-def _for_procedure(draft: Draft, procedure: str) -> Draft:
-    """The same finding read for another test of the subject list."""
-    copy = Draft(procedure, draft.finding, draft.present, draft.certainty, values=dict(draft.values),
+def names_tests_after(clean: str, anchor: Mention, group: list[Mention]) -> bool:
+    """Is a list of tests named after a finding noun the tests that found (or did not find) it?"""
+    return anchor.end <= group[0].start and _TESTS_AFTER.match(clean[anchor.end:group[0].start]) is not None \
+        and not TURN.search(clean, anchor.end, group[0].start)
+
+
+def _for_procedure(draft: Draft, procedure: str, region: str | None = None) -> Draft:
+    """The same finding read for another test of the subject list (``region``: where that
+    test looked, for a negative said of the region each test covered)."""
+    values = dict(draft.values)
+    if draft.present is False and values.get("site") in REGIONS and region:
+        values["site"] = region  # "no metastases on abdominal US and bone scan": each its own region
+    copy = Draft(procedure, draft.finding, draft.present, draft.certainty, values=values,
                  evidence=list(draft.evidence), enhanced=draft.enhanced, definite_ref=draft.definite_ref,
                  other=draft.other, modality_hint=None)
     return copy

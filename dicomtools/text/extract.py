@@ -38,6 +38,7 @@ from .clauses import (
     _property_of,
     _report_line,
     _tracer_term,
+    names_tests_after,
 )
 from .context import (
     DEICTIC_PLACE,
@@ -63,6 +64,7 @@ from .frames import (
     frame_draft,
     modality_of,
     names_exam,
+    region_of,
     relational_zones,
 )
 from .mentions import SEQUENCE, Mention, find_mentions, is_definite_reference, places_in
@@ -313,8 +315,10 @@ class _Reader:
                 found = [draft, *frame.get("copies", ())]
                 # "CT and MRI showed 2 liver nodules": the finding of each test of the list
                 group = groups.get(id(frame.get("proc")), [])
-                if group and frame["anchor"].start > group[-1].end:
-                    found += [_for_procedure(d, p.value) for p in group
+                if group and (frame["anchor"].start > group[-1].end
+                              or names_tests_after(clean, frame["anchor"], group)):
+                    frame["group"] = group
+                    found += [_for_procedure(d, p.value, region_of(clean, p, p.value)) for p in group
                               if p is not frame["proc"] and p.value != "UNKNOWN"
                               for d in list(found)]
                 panel = bool(_PANEL.match(clean))

@@ -59,10 +59,10 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     # a report line's modality code ("NM - Methylene diphosphonate avid lesion", "CR - lytic lesion")
     (_rx(r"^\W{0,3}NM(?= ?[-:] )"), "NM"),
     (_rx(r"^\W{0,3}(?:CR|DX)(?= ?[-:] )"), "UNKNOWN"),
-    (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|X-?rays?|CXR|KUB|plain films?|EEG"
+    (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|roentgenogra\w{1,4}|X-?rays?|CXR|KUB|plain films?|EEG"
          r"|(?<!CT )(?<!MR )angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
-    (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomograph\w{1,2}|CT|CECT|NECT|NCCT|HRCT|MDCT|CBCT|CTA|CTPA|"
-         r"CAT(?= scans?\b))\b"), "CT"),
+    (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomogra(?:ph\w{1,2}|ms?)|CT|CECT|NECT|NCCT|HRCT|MDCT|"
+         r"CBCT|CTA|CTPA|CAT(?= scans?\b))\b"), "CT"),
     # ("MR - Axial T1 ...", "MR: ...": a report line's label)
     (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|show\w{0,2}|"
          r"reveal\w{0,2}|demonstrat\w{1,3}|angiogra\w{1,4})| ?[-:] )|MRA"

@@ -85,6 +85,8 @@ def _names_own_finding(frame: dict, proc: Mention, lo: int, hi: int) -> bool:
     """Does a frame report a finding of this study: in the procedure's clause, or read for
     the same study named again nearby ("FDG uptake on the PET": "FDG" and "PET" are one)?"""
     own = frame.get("proc")
+    if any(p is proc for p in frame.get("group", ())):
+        return True  # "No metastases were found by CT and bone scan": read for each test
     if own is None or frame.get("generic") or own.value != proc.value:
         return False
     if own is proc:
