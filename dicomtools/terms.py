@@ -51,7 +51,7 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "skull base": "skull", "base of skull": "skull", "clivus": "skull", "calf": "lower leg",
         "sella": "sella turcica", "sellar": "sella turcica", "pineal": "pineal gland",
         "peritoneum": "peritoneal cavity", "peritoneal": "peritoneal cavity",
-        "peripheral zone": "prostate", "transition zone": "prostate",
+        "intravesical": "bladder", "peripheral zone": "prostate", "transition zone": "prostate",
         "ap window lymph node": "lymph node of aortopulmonary window",
         "aortopulmonary window lymph node": "lymph node of aortopulmonary window",
     },

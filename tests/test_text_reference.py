@@ -70,3 +70,20 @@ def test_tests_named_after_the_finding_each_report_it():
     assert sorted(found, key=str) == sorted([("US", "metastasis", False, "abdomen", None),
                                              ("CT", "metastasis", False, "whole body", None),
                                              ("NM", "metastasis", False, "whole body", None)], key=str)
+
+
+def test_the_urinary_bladder_is_a_place_not_a_urine_test():
+    assert brief("Ultrasound revealed a solid mass in the urinary bladder.") == [("US", "mass", True, "bladder", None)]
+    assert brief("Biphasic CT in both the cases showed hypervascular intravesical mass.") \
+        == [("CT", "mass", True, "bladder", None)]
+
+
+def test_case_one_of_a_report_is_no_hypothetical():
+    assert brief("In case 1, a tumor was detected in the head of pancreas on CT images.") \
+        == [("CT", "neoplasm", True, "pancreas", None)]
+
+
+def test_organs_otherwise_normal_are_not_encoded():
+    # the written gold convention: "other"/"otherwise" negatives around a finding are not findings
+    assert brief("The ultrasound revealed a mass in the bladder. The abdomen and pelvis were otherwise normal.") \
+        == [("US", "mass", True, "bladder", None)]

@@ -350,13 +350,16 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                  r"clinical(?:ly)? exam\w{0,7}|clinical evaluation|on palpation|palpa(?:ble|ted|tion)|"
                  r"well[- ]child (?:visit|check)|"
                  r"rhinoscop\w{1,4}|otoscop\w{1,4}|colonoscop\w{1,4}|bronchoscop\w{1,4}|cystoscop\w{1,4})\b")),
-    ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}|VMA|HVA|vanillylmandelic|homovanillic|"
+    ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}(?! (?:bladder|tract|system)\b)|VMA|HVA|"
+                r"vanillylmandelic|homovanillic|"
                 r"biochemical (?:investigations?|tests?|screening|work-?up|evaluation|findings|markers?)|"
                 r"hypersecretion|"
                 r"laborator\w{1,3}|serum|blood(?! pool| flow| vessels?| supply)|NSE|neuron[- ]specific|leukocyt\w{1,5}|"
                 r"lymphocyt\w{1,3}|CSF|cerebrospinal)\b")),
     # ("Staging studies revealed no metastasis": this patient's studies are no literature)
-    ("cohort", _rx(r"\b(?:patients|pts|cases|children|cohort|series|(?<!staging )(?<!imaging )(?<!further )"
+    # ("in both the cases": a two-case report's own patients)
+    ("cohort", _rx(r"\b(?:patients|pts|(?<!both )(?<!both the )cases|children|cohort|series|"
+                   r"(?<!staging )(?<!imaging )(?<!further )"
                    r"(?<!follow-up )(?<!these )(?<!both )studies|literature|review|"
                    r"guidelines?|recommend\w{0,5}|sensitivity|specificity|accuracy|"
                    r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"

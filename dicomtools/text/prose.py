@@ -85,7 +85,9 @@ _EXPLANATION = _rx(r"\b(?:explain\w{0,5}|explanation|attribut\w{1,6} to|accounts
                    r"(?:may|might|could|can) (?:\w{1,12}ly )?(?:be )?(?:due to|caused by|result\w{0,3} from))\b")
 # Addressing the reader, or a condition: "If your child has ...", "whether the tumor has spread".
 # ("your PET scan shows ...": a reply about the asker's own report, not a hypothetical)
-_HYPOTHETICAL = _rx(r"^\W{0,3}(?:\d{1,2} )?(?:if|when|whenever|unless|in case)\b|\b(?:you|whether)\b|"
+# ("In case 1, a tumor was detected ...": the case of a report, not a condition)
+_HYPOTHETICAL = _rx(r"^\W{0,3}(?:\d{1,2} )?(?:if|when|whenever|unless|in case(?! (?:\d|[IVX]{1,4}\b|one|two|three)))\b|"
+                    r"\b(?:you|whether)\b|"
                     r"\byour\b(?! (?:[\w-]+ ){0,2}(?:scans?|reports?|results?|study|images?|PET|CT|MRI))")
 # A past or report-present result verb: with one, the sentence reports this patient's study.
 _RESULT = _rx(r"\b(?:revealed|showed|shown|demonstrated|detected|identified|depicted|disclosed|"
@@ -323,3 +325,4 @@ _GENERAL = _rx(r"\b(?:is|are) (?:\w{1,12}ly )?(?:used|seen|present|located|obser
                r"\b(?:may|can|should|might|could) (?:be|reveal|show|appear|originate|infiltrate)\b|\d ?%|"
                r"\b(?:always|usually|typically|often|generally|commonly|rarely|normally|routinely|"
                r"consistently)\b|\b(?:neuroblastomas|tumou?rs|lesions|patients|cases|children)\b")
+

@@ -102,7 +102,7 @@ UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", "
 # "The liver and spleen appear normal in size", "The pancreas, adrenals and kidneys are
 # unremarkable", "Bony structures are intact": normal organs, one absent lesion each
 _NORMAL_STATE = _rx(r"\b(?:is|are|was|were|appears?|appeared|looks?|looked|seems?|seemed|remains?|remained)"
-                    r"(?: (?:also|otherwise|grossly|entirely|completely|essentially|both|all))?"
+                    r"(?: (?:also|grossly|entirely|completely|essentially|both|all))?"
                     r"(?: to be)? (?:normal|unremarkable|intact|preserved|within normal limits)\b"
                     # "normal in size", not "normal in height and alignment" (a property's)
                     r"(?! in (?!size|appearance|morphology)| for )")
