@@ -87,3 +87,19 @@ def test_organs_otherwise_normal_are_not_encoded():
     # the written gold convention: "other"/"otherwise" negatives around a finding are not findings
     assert brief("The ultrasound revealed a mass in the bladder. The abdomen and pelvis were otherwise normal.") \
         == [("US", "mass", True, "bladder", None)]
+
+
+def test_the_hilum_of_an_organ_is_that_organ():
+    assert brief("Ultrasound showed a mass in the hilum of the spleen.") == [("US", "mass", True, "spleen", None)]
+
+
+def test_findings_of_two_cases_of_one_report_stay_two():
+    text = ("In the first case, the abdominal ultrasound revealed an abdominal mass. "
+            "In the second case, the abdominal ultrasound showed an abdominal mass.")
+    assert brief(text) == [("US", "mass", True, "abdomen", None)] * 2
+
+
+def test_a_physical_examination_is_no_study():
+    text = ("CT showed a right adrenal nodule. His cardiac exam was significant for bradycardia; "
+            "he had bilateral trace pretibial edema.")
+    assert [f[1] for f in brief(text)] == ["nodule"]

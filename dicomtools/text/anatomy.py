@@ -149,6 +149,9 @@ def open_sites(clean: str) -> list[tuple[int, int, str]]:
             before = words[i - 1][2].lower()
             if _ORGAN_ADJECTIVE.match(before) and before not in _NOT_PLACES and before != "pulmonary":
                 return None
+        if term is not None and n == 1 and key in _part_keys() and i + 1 < len(words) \
+                and words[i + 1][2].lower() == "of":
+            return None  # "the hilum of the spleen": the place is the organ it is part of
         return term
 
     return _longest_runs(clean, 4, name)

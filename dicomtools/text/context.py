@@ -35,7 +35,12 @@ IMAGED = re.compile(r"\b(?:show\w{0,3}|reveal\w{0,3}|found|demonstrat\w{1,4}|det
 LESION_REFERENCE = re.compile(r"\b(?:the|this|that|these|those) (?:[\w-]{1,20} ){0,2}?(?:lesions?|mass(?:es)?|"
                               r"tumou?rs?|nodules?)\b", re.IGNORECASE)
 # "Case 2: an 88-year-old male ...": the studies named before were another patient's
-NEW_CASE = re.compile(r"\W{0,3}(?:case|patient) (?:\d{1,2}|[IVX]{1,4}|one|two|three)\s?[:.)-]", re.IGNORECASE)
+NEW_CASE = re.compile(r"\W{0,3}(?:(?:case|patient) (?:\d{1,2}|[IVX]{1,4}|one|two|three)\s?[:.)-]|"
+                      # "In the second case, ...", "Regarding our 3rd case", "Our 4th patient was ..."
+                      r"(?:in|regarding|for) (?:the|our) (?:first|second|third|fourth|fifth|other|latter|"
+                      r"\d(?:st|nd|rd|th)) (?:case|patient)\b|our (?:second|third|fourth|fifth|"
+                      r"\d(?:st|nd|rd|th)) (?:case|patient)\b|the (?:second|third|fourth|other) (?:case|patient)\b)",
+                      re.IGNORECASE)
 # "..., and the spleen was normal": a clause with a subject of its own
 NEW_CLAUSE = re.compile(r", (?:and|while|whereas) (?=the |his |her )", re.IGNORECASE)
 SPINE_REGIONS = frozenset({"spine", "cervical spine", "thoracic spine", "lumbar spine", "vertebral column"})

@@ -163,6 +163,7 @@ class _Reader:
         self.last_named: dict[str, str] = {}
         self.last_scan: str | None = None  # the last scintigraphy or PET named
         self.in_table = False  # between a "Table N" caption and the prose after it
+        self.case = 0  # the patient of a report of several ("Case 2: ...")
         self.section: str | None = None  # "abstract" until the body's first heading
         self.request = False  # inside an indication / clinical-question section
         self.request_filled = False  # the section has text: a blank line then ends it
@@ -195,6 +196,7 @@ class _Reader:
         before = len(self.drafts)
         if NEW_CASE.match(sentence.clean):  # "Case 2: an 88-year-old ...": another patient's studies
             self.last_procedure = self.last_scan = None
+            self.case += 1
         if paragraph_start and self.request_filled and not self.aside:
             self.request = self.request_filled = False  # "History: ..." is one paragraph
         self.places.enter(sentence.clean, line_start)
@@ -203,6 +205,8 @@ class _Reader:
             return
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
+        for draft in self.drafts[before:]:
+            draft.case = self.case  # findings of two patients are never one
         self.place_list.opens(sentence.clean, self.drafts[before:])
         antecedent_place(self.drafts, before, DEICTIC_PLACE.search(sentence.clean) is not None,
                          LESION_REFERENCE.search(sentence.clean) is not None)

@@ -62,6 +62,7 @@ class Draft:
     summary: bool = False  # read in an abstract: a restatement of the body
     panel: bool = False  # read in a figure panel ("B: Sagittal T1-weighted MRI showing ...")
     item: str | None = None  # its numbered item ("Nodule 2: ..."): another number, another finding
+    case: int = 0  # its patient, in a report of several cases
     tracer: str | None = None
     modality_hint: str | None = None
 
@@ -83,6 +84,11 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
     landmarks = relational_zones(clean, kinds.get("relational", []))
     if any(cue.start <= 3 for cue in kinds.get("exam", [])):
         return True  # "On examination, ...": the whole sentence is the clinician's
+    for cue in kinds.get("exam", []):
+        # "His cardiac exam was ...; he had pretibial edema": the examination goes on to the
+        # sentence's end, unless a test is named after it
+        if cue.start < anchor.start and not any(cue.end <= p.start < anchor.start for p in kinds.get("procedure", [])):
+            return True
     for cue in kinds.get("surgery", []) + kinds.get("lab", []) + kinds.get("exam", []):
         if lo <= cue.start < hi and not any(a <= cue.start < b for a, b in landmarks):
             return True  # (not "uptake adjacent to the resection margin": a landmark of the place)

@@ -11,7 +11,7 @@ _SINGULAR = frozenset({"mass", "lesion", "neoplasm", "neuroblastoma", "ganglione
 
 def _compatible(a: Draft, b: Draft) -> bool:
     """May ``b`` (read later) be the same finding as ``a``?"""
-    if a.procedure != b.procedure or a.present != b.present or b.other:
+    if a.procedure != b.procedure or a.present != b.present or b.other or a.case != b.case:
         return False
     if a.item is not None and b.item is not None and a.item != b.item:
         return False  # "Nodule 1: ..." and "Nodule 2: ...": two findings, whatever they share

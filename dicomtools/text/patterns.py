@@ -348,6 +348,7 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
     # the clinician's hands and eyes, not an image: "On examination, a mass was found"
     ("exam", _rx(r"\b(?:on (?:physical |clinical |local )?examination|physical(?:ly)? exam\w{0,7}|"
                  r"clinical(?:ly)? exam\w{0,7}|clinical evaluation|on palpation|palpa(?:ble|ted|tion)|"
+                 r"(?:cardiac|abdominal|neurologic\w{0,3}|respiratory|systemic|testicular|lymph node) exam\w{0,7}|"
                  r"well[- ]child (?:visit|check)|"
                  r"rhinoscop\w{1,4}|otoscop\w{1,4}|colonoscop\w{1,4}|bronchoscop\w{1,4}|cystoscop\w{1,4})\b")),
     ("lab", _rx(r"\b(?:catecholamine\w{0,3}|urin\w{1,4}(?! (?:bladder|tract|system)\b)|VMA|HVA|"
