@@ -103,3 +103,8 @@ def test_a_physical_examination_is_no_study():
     text = ("CT showed a right adrenal nodule. His cardiac exam was significant for bradycardia; "
             "he had bilateral trace pretibial edema.")
     assert [f[1] for f in brief(text)] == ["nodule"]
+
+
+def test_a_case_report_label_is_no_article_framing():
+    assert brief("Case report: We present a 66 year old patient with an incidentally found retroperitoneal "
+                 "mass on spine MRI.") == [("MR", "mass", True, "retroperitoneum", None)]

@@ -105,6 +105,7 @@ _CASE_RESULT = _rx(r"\b(?:revealing|showing|demonstrating|revealed|showed|demons
                    r"|\b(?:negative|positive|avid|seen|visible|detected|identified|enhancing) (?:\w{1,12} )?"
                    r"(?:on|in|at|by) (?:an? |the )?(?:[\w-]{1,20} ){0,4}?(?:CT|MRI|computed tomography|ultraso\w{2,8}|"
                    r"scintigra\w{1,6}|PET|m?IBG|bone scan)\b")
+_CASE_LABEL = _rx(r"^\W{0,3}case (?:reports?|presentations?|descriptions?|summary)\s?:")
 _TERMINAL = re.compile(r"[.!?;]\W{0,3}$")
 # Verbs that make a line a clause rather than a heading.
 _VERB = _rx(r"\b(?:is|are|was|were|be|been|has|have|had|there|shows?|showed|shown|reveal\w{0,2}|"
@@ -133,7 +134,9 @@ def non_report(clean: str, has_anchor_attributes: bool) -> str | None:
             return "heading"
     if _HYPOTHETICAL.search(clean):
         return "hypothetical"
-    if _ARTICLE.search(clean) and (_TITLE.search(clean) or not _CASE_RESULT.search(clean)):
+    # ("Case report: We present a patient with ...": the section's label, not the article's framing)
+    unlabelled = _CASE_LABEL.sub("", clean, count=1)
+    if _ARTICLE.search(unlabelled) and (_TITLE.search(unlabelled) or not _CASE_RESULT.search(unlabelled)):
         return "article"
     if _INTERPRETATION.match(clean):
         return "interpretation"
