@@ -108,3 +108,7 @@ def test_a_physical_examination_is_no_study():
 def test_a_case_report_label_is_no_article_framing():
     assert brief("Case report: We present a 66 year old patient with an incidentally found retroperitoneal "
                  "mass on spine MRI.") == [("MR", "mass", True, "retroperitoneum", None)]
+
+
+def test_the_aortocaval_region_is_the_retroperitoneum():
+    assert brief("FDG PET/CT showed an FDG avid lesion in the aorto-caval region.")[0][3] == "retroperitoneum"
