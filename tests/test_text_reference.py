@@ -112,3 +112,14 @@ def test_a_case_report_label_is_no_article_framing():
 
 def test_the_aortocaval_region_is_the_retroperitoneum():
     assert brief("FDG PET/CT showed an FDG avid lesion in the aorto-caval region.")[0][3] == "retroperitoneum"
+
+
+def test_negative_studies_in_everyday_words():
+    assert brief("The MIBG test had come back clear.") == [("NM", "uptake", False, "whole body", None)]
+    assert brief("His MIBG scan continues to show that he does not have any MIBG avid cancer.") \
+        == [("NM", "uptake", False, "whole body", None)]
+
+
+def test_the_place_of_a_test_that_is_no_image_is_no_studys_place():
+    assert brief("Chest CT, bone scan and pulmonary function test were normal.") \
+        == [("CT", "mass", False, "thorax", None), ("NM", "uptake", False, "whole body", None)]

@@ -62,6 +62,7 @@ def study_level(clean: str, procedures: list[Mention], frames: list[dict], cues:
         # ("Brain MRI, obtained for suspected cerebellar ataxia, was unremarkable": the
         # indication's place is not where the study looked)
         sites = [m for m in kinds.get("site", []) if proc.end <= m.start < hi
+                 and not _OTHER_TEST.match(clean, m.end)  # "bone scan and pulmonary function test"
                  and not any(a <= m.start < b for a, b in relational)
                  and not any(c.start < m.start <= c.end + 25 for c in kinds.get("indication", []))]
         copies: list[Draft] = []
@@ -94,6 +95,8 @@ def _names_own_finding(frame: dict, proc: Mention, lo: int, hi: int) -> bool:
     return abs(frame["anchor"].start - proc.start) < 80
 
 
+# A place word that names a test that is no image: "pulmonary function test", "marrow aspirate"
+_OTHER_TEST = _rx(r"\W{0,2}(?:function|biops\w{1,3}|aspirat\w{1,4}|trephines?|smears?|cytolog\w{1,3})\b")
 # Places without a left and a right one (or told apart by level, not side).
 UNPAIRED = frozenset({"vertebra", "spine", "cervical spine", "thoracic spine", "lumbar spine", "sacrum",
                       "spinal canal", "mediastinum", "posterior mediastinum", "retroperitoneum", "pelvis",
