@@ -147,3 +147,24 @@ def confirmed_findings(clean: str, procedures: list[Mention], drafts: list[Draft
                   evidence=[evidence])  # type: ignore[list-item]
             for d in recent if source is not None and d.procedure == source and d.present is True
             and not d.study_level and d.finding is not None]
+
+
+# regions a study covers without naming where in them a finding lies
+_COARSE_REGIONS = frozenset({"whole body", "abdomen", "thorax", "pelvis", "neck", "head", "bone", "trunk",
+                             *SPINE_REGIONS})
+_OF_ORGAN = re.compile(r"\)?(?: scan| examination| imaging| study| images?)?(?: of)?(?: the)? ?", re.IGNORECASE)
+
+
+def study_organ(clean: str, procedure: Mention, sites: list[Mention]) -> str | None:
+    """The one organ a study is of ("thyroid ultrasound", "CT of the liver", "MRI liver"):
+    findings of that study that name no place of their own lie in it ("a lesion in the left
+    lobe"); a body region ("abdominal CT") says nothing of where."""
+    for site in sites:
+        if site.value in _COARSE_REGIONS or not isinstance(site.value, str):
+            continue
+        if 0 <= procedure.start - site.end <= 1 or (
+                0 <= site.start - procedure.end <= 20
+                and _OF_ORGAN.fullmatch(clean, procedure.end, site.start)
+                and not re.match(r"\W{0,2}(?:and|or|,)", clean[site.end:site.end + 5])):
+            return site.value
+    return None

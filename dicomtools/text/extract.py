@@ -53,6 +53,7 @@ from .context import (
     confirmed_findings,
     hybrid_ct,
     sides_of_the_document,
+    study_organ,
     worded_for,
 )
 from .frames import (
@@ -171,6 +172,7 @@ class _Reader:
         self.indication: list[str] = []  # its text
         self.places = SectionPlaces()  # the place a labelled section is about
         self.place_list = PlaceList()  # "uptake involving:" and one line per place
+        self.organ: tuple[str, str] | None = None  # (procedure, organ) of a study of one organ
 
     def _named(self, p: Mention, procedures: list[Mention]) -> Mention:
         """A bare "scintigraphy"/"PET/CT" is the named study of the same sentence, else the
@@ -205,6 +207,10 @@ class _Reader:
             return
         self._read(sentence, line_start)
         self.places.fill(self.drafts[before:])
+        if self.organ is not None:  # "Thyroid ultrasound ... 3 cysts on the right": the thyroid's
+            for draft in self.drafts[before:]:
+                if draft.procedure == self.organ[0]:
+                    draft.fill("site", self.organ[1])
         for draft in self.drafts[before:]:
             draft.case = self.case  # findings of two patients are never one
         self.place_list.opens(sentence.clean, self.drafts[before:])
@@ -268,6 +274,8 @@ class _Reader:
         current = [p for p in procedures if not IN_PASSING.search(clean, max(0, p.start - 45), p.start)]
         if current:  # (not a study named in passing: "... seen on the patient's recent CT exam")
             self.last_procedure = current[-1].value
+            organ = study_organ(clean, current[-1], kinds.get("site", []))
+            self.organ = (current[-1].value, organ) if organ else None
         if kinds.get("cohort") or kinds.get("followup") or (kinds.get("outcome") and not procedures):
             return  # cohort statistics, guideline text, follow-up summaries: no findings
         if not procedures and _DIAGNOSIS.search(clean):

@@ -300,6 +300,8 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
             or next((m for m in lats if m.start < pre and own(m)), None)
     elif lat is None:
         draft.fill("laterality", lists.own_laterality(clean, listed[0], lats))
+    if lat is not None and site_m is None and not (pre <= lat.start < anchor.start or _trails(clean, anchor, lat)):
+        lat = None  # with no place, only the noun's own side word ("a left-sided mass") is its side
     if lat is not None and (draft.values.get("site") or site_m is None):
         draft.fill("laterality", lat.value)
         frame["lat_m"] = lat
@@ -321,14 +323,18 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         if region is None and anchor.value == "metastasis":
             region = "whole body"  # "no metastases", "metastatic work-up was negative": nowhere
         draft.fill("site", region)
-    if draft.values.get("laterality") and not draft.values.get("site"):
-        draft.values["laterality"] = None
     pair = next((m for m in lats if lat is not None and clean[lat.end:m.start] == " and "),
                 None) if draft.values.get("laterality") and not frame.get("copies") else None
     if pair is not None:  # "masses in the right and left adrenal gland, ... respectively": one per side
         frame["copies"] = [replace(draft, values={**draft.values, "laterality": pair.value},
                                    evidence=list(draft.evidence))]
     return draft
+
+def _trails(clean: str, anchor: Mention, lat: Mention) -> bool:
+    """Does the side word follow the noun inside its own phrase ("a mass to the right of the IVC")?"""
+    return 0 <= lat.start - anchor.end <= 40 and not re.search(r"[,;.]|\b(?:and|with|which|but)\b",
+                                                               clean[anchor.end:lat.start])
+
 
 def node_site(clean: str, site: Mention) -> object:
     """The lymph-node station a place word names ("mediastinal nodes" -> mediastinal lymph

@@ -61,10 +61,10 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"^\W{0,3}(?:CR|DX)(?= ?[-:] )"), "UNKNOWN"),
     (_rx(r"\b(?:perfusion SPECT|radiograph\w{0,2}|roentgenogra\w{1,4}|X-?rays?|CXR|KUB|plain films?|EEG"
          r"|(?<!CT )(?<!MR )angiogra\w{1,4}|mammogra\w{1,4}|fluoroscop\w{1,3})\b"), "UNKNOWN"),
-    (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomogra(?:ph\w{1,2}|ms?)|CT|CECT|NECT|NCCT|HRCT|MDCT|"
+    (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomogra(?:ph\w{0,2}|ms?)|CT|CECT|NECT|NCCT|HRCT|MDCT|"
          r"CBCT|CTA|CTPA|CAT(?= scans?\b))\b"), "CT"),
     # ("MR - Axial T1 ...", "MR: ...": a report line's label)
-    (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|show\w{0,2}|"
+    (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|technique|system|sequences?|protocol|findings|show\w{0,2}|"
          r"reveal\w{0,2}|demonstrat\w{1,3}|angiogra\w{1,4})| ?[-:] )|MRA"
          # "coronal T1 postcontrast MR and axial DWI": a plane, sequence or contrast word says MR
          r"|(?:(?<=T1 )|(?<=T2 )|(?<=axial )|(?<=coronal )|(?<=sagittal )|(?<=postcontrast )|"
@@ -371,8 +371,9 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"(?:has|have|had) been reported|(?:is|are|were) reported|reported (?:in|by) (?:the|\d)|"
                    r"previously reported|reported cases|"
                    r"generally|includes the following|diagnostic evaluation|"
-                   r"are imaged|is performed in|is indicated|metastasi[sz]es to|arises? from|"
-                   r"originates? from|occurs? in)\b|"
+                   r"are imaged|is performed in|is indicated|metastasi[sz]es to|"
+                   # ("a mass, which appears to arise from the vermis": this mass's origin)
+                   r"(?<!to )(?<!which )(?<!that )(?:arises? from|originates? from)|occurs? in)\b|"
                    # a share of a cohort ("in 30%", "30% of patients"), not "the anterior 50% of the convexity"
                    r"(?<=in )\d{1,3}(?:\.\d{1,2})? ?%|\d ?%(?= (?:of|in) (?:the )?(?:[\w-]+ )?(?:patients|cases|"
                    r"children|subjects|tumou?rs|lesions|neuroblastomas))|\(\d{1,3}(?:\.\d)? ?%\)|"
