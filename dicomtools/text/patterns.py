@@ -64,7 +64,8 @@ _PROCEDURES: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:comput(?:ed|er|eri[sz]ed) (?:axial )?tomogra(?:ph\w{0,2}|ms?)|CT|CECT|NECT|NCCT|HRCT|MDCT|"
          r"CBCT|CTA|CTPA|CAT(?= scans?\b))\b"), "CT"),
     # ("MR - Axial T1 ...", "MR: ...": a report line's label)
-    (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|technique|system|sequences?|protocol|findings|show\w{0,2}|"
+    (_rx(r"\b(?:MRI|MRT|MR(?= (?:imaging|images?|scans?|exam\w{0,7}|of|study|technique|system|sequences?|"
+         r"protocol|findings|show\w{0,2}|"
          r"reveal\w{0,2}|demonstrat\w{1,3}|angiogra\w{1,4})| ?[-:] )|MRA"
          # "coronal T1 postcontrast MR and axial DWI": a plane, sequence or contrast word says MR
          r"|(?:(?<=T1 )|(?<=T2 )|(?<=axial )|(?<=coronal )|(?<=sagittal )|(?<=postcontrast )|"
