@@ -93,7 +93,8 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                            r"without(?: any)?(?: evidence of)?|absence of|absent|free of|"
                            r"negative for|neither|nor|lack of|(?:complete |total )?resolution of|"
                            r"(?:failed|fails|fail) to (?:reveal|show|demonstrate|detect|identify|"
-                           r"depict|visuali[sz]e)(?: any)?|"
+                           r"depict|visuali[sz]e|locali[sz]e|locate|find|pick up)(?: any)?|"
+                           r"(?:was|were|is|are) not revealing of|"
                            r"(?:did|does|do|could|can) ?(?:not|n't) (?:reveal|show|demonstrate|"
                            r"detect|identify|display|depict|disclose|visuali[sz]e|find|see|have)"
                            r"(?: any)?(?: signs? of| evidence of)?|"
@@ -103,13 +104,16 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                            # "the tumor was not MIBG avid": the predicate is negated
                            r"(?:was|were|is|are) not(?! (?:only|seen|detected|identified|visuali[sz]ed|"
                            r"demonstrated|found|present|evident|appreciated|depicted|observed|noted|"
-                           r"shown|delineated|confirmed|performed|changed)\b))\b")),
+                           r"shown|delineated|confirmed|performed|changed|detectable|visible|revealing)\b))\b")),
     (NEGATED, BACKWARD, _rx(r"\b(?:(?:was|were|is|are|has been|have been|could|can|could be|"
                             r"would be)? ?(?:not|n't|never) (?:be )?(?:seen|detected|identified|"
                             r"visuali[sz]ed|demonstrated|found|present|evident|appreciated|"
                             r"depicted|observed|noted|shown|delineated|confirmed)|"
                             r"(?:was|were|is|are|remained|remains) (?:\w{1,12} )?negative|"
                             r"(?:was|were|is|are) (?:absent|excluded|ruled out)|"
+                            # "the lesion was undetectable using US, CT and MRI", "occult on CT"
+                            r"(?:was|were|is|are|remained|remains) (?:\w{1,12} )?(?:undetectable|undetected|"
+                            r"not detectable|occult|invisible|not visible|unrevealing|non-?revealing)|"
                             # "was also normal", "was found to be normal", "came back clear"
                             r"(?:was|were|is|are|appeared|remained|(?:came|come|comes) back) "
                             r"(?:(?:also|again|otherwise|entirely|completely|totally|essentially|likewise|similarly|still|both|"

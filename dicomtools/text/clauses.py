@@ -41,15 +41,20 @@ def _coordinated(clean: str, procedures: list[Mention]) -> dict[int, list[Mentio
     member's id -> the whole list."""
     out: dict[int, list[Mention]] = {}
     run: list[Mention] = []
+    spelled: list[Mention] = []  # "magnetic resonance imaging (MRI)": one test, spelled twice
     for p in procedures:
+        if run and p.value == run[-1].value and clean[run[-1].end:p.start] in (" (", "("):
+            spelled.append(run[-1])
+            run[-1] = p
+            continue
         if run and _PROC_JOIN.fullmatch(clean[run[-1].end:p.start]) and p.value != run[-1].value:
             run.append(p)
             continue
         if len(run) > 1:
-            out.update({id(m): run for m in run})
-        run = [p]
+            out.update({id(m): run for m in (*run, *spelled)})
+        run, spelled = [p], []
     if len(run) > 1:
-        out.update({id(m): run for m in run})
+        out.update({id(m): run for m in (*run, *spelled)})
     return out
 
 
@@ -57,7 +62,7 @@ def _coordinated(clean: str, procedures: list[Mention]) -> dict[int, list[Mentio
 # a test its region, the next its modifiers: "ultrasonography of the abdomen, whole body CT")
 _PROC_JOIN = re.compile(r"\)?(?: (?:scans?|images?|imaging|examinations?|studies|study))?(?: \([A-Za-z0-9]{1,3}\))?"
                         r"(?: of the [a-z]{3,12}| (?:chest|thorax|abdomen|pelvis|neck|brain|spine))?"
-                        r"(?:,? (?:and|&|as well as) (?:the |an? )?|, (?:the |an? )?)(?:[\w-]{2,12} ){0,3}",
+                        r"(?:,? (?:and|or|&|as well as) (?:the |an? )?|, (?:the |an? )?)(?:[\w-]{2,16} ){0,3}",
                         re.IGNORECASE)
 # "No metastases were detected by CT chest and bone scan": the tests named after the finding
 _TESTS_AFTER = re.compile(r"^[^;:]{0,60}?\b(?:by|on|at|with|using|including)\b(?:[^;:]{0,20})$", re.IGNORECASE)

@@ -1,0 +1,64 @@
+"""Studies and what they fail to show (issue 10, session of 2026-12-02 evening): a test list
+with an abbreviation spelled out, negatives worded as detection that failed, the organ a
+study is of, and the side of a place the tables do not name."""
+
+from __future__ import annotations
+
+import pytest
+
+from dicomtools.text import extract_findings
+
+
+def brief(text: str) -> list[tuple]:
+    return [(f.modality, f.finding, f.present, f.site, f.laterality)
+            for f in (e.finding for e in extract_findings(text))]
+
+
+def test_a_test_spelled_out_with_its_abbreviation_stays_in_the_list():
+    found = brief("Enhanced CT, magnetic resonance imaging (MRI) and 68Ga-Exendin-4 PET/CT showed a mass above the spleen.")
+    assert sorted(m for m, *_ in found) == ["CT", "MR", "PT"]
+    assert all(f[1:] == ("mass", True, None, None) for f in found)
+
+
+@pytest.mark.parametrize("text", [
+    "The lesion was undetectable using ultrasound, CT and MRI.",
+    "CT and MRI failed to localize the lesion.",
+    "The lesion was occult on CT and MRI.",
+    "CT or MRI was not revealing of lesion location.",
+])
+def test_detection_that_failed_is_an_absent_finding_on_each_test(text):
+    found = brief(text)
+    assert {m for m, *_ in found} >= {"CT", "MR"}
+    assert all(present is False for _, _, present, _, _ in found)
+
+
+def test_not_detectable_is_absent_and_a_plain_finding_stays_present():
+    assert brief("The tumour was not detectable on CT.") == [("CT", "neoplasm", False, None, None)]
+    assert brief("CT showed a tumour in the liver.") == [("CT", "neoplasm", True, "liver", None)]
+
+
+def test_a_study_of_one_organ_places_findings_that_name_only_a_part_of_it():
+    text = ("Computed tomography (CT) of the liver was obtained. "
+            "The axial images showed a well-defined 3-cm ovoid lesion in the left lobe.")
+    assert brief(text) == [("CT", "lesion", True, "liver", "left")]
+    # a body region says nothing of where in it the finding lies
+    assert brief("Abdominal CT showed a mass.") == [("CT", "mass", True, None, None)]
+
+
+def test_the_side_of_a_place_without_a_term_is_kept_only_from_the_findings_own_phrase():
+    assert brief("MRI showed a giant left-sided mass.") == [("MR", "mass", True, None, "left")]
+    assert brief("The left arm was swollen. MRI showed a mass.") == [("MR", "mass", True, None, None)]
+
+
+def test_a_mass_said_to_arise_from_a_place_is_this_patients_finding():
+    assert brief("Axial T2W MRI demonstrates a midline mass, which appears to arise from the cerebellar vermis.") \
+        == [("MR", "mass", True, "cerebellum", None)]
+    assert brief("Neuroblastoma arises from the adrenal medulla in most children.") == []
+
+
+@pytest.mark.parametrize("text, modality", [
+    ("The computed tomograph of the chest showed mediastinal lymphadenopathy.", "CT"),
+    ("MR Technique: images were obtained. Findings: metastatic disease in the marrow.", "MR"),
+])
+def test_everyday_spellings_of_a_study_name_it(text, modality):
+    assert [f[0] for f in brief(text)] == [modality]
