@@ -15,7 +15,8 @@ def brief(text: str) -> list[tuple]:
 
 
 def test_a_test_spelled_out_with_its_abbreviation_stays_in_the_list():
-    found = brief("Enhanced CT, magnetic resonance imaging (MRI) and 68Ga-Exendin-4 PET/CT showed a mass above the spleen.")
+    found = brief("Enhanced CT, magnetic resonance imaging (MRI) and 68Ga-Exendin-4 PET/CT "
+                  "showed a mass above the spleen.")
     assert sorted(m for m, *_ in found) == ["CT", "MR", "PT"]
     assert all(f[1:] == ("mass", True, None, None) for f in found)
 
