@@ -63,3 +63,13 @@ def test_a_mass_said_to_arise_from_a_place_is_this_patients_finding():
 ])
 def test_everyday_spellings_of_a_study_name_it(text, modality):
     assert [f[0] for f in brief(text)] == [modality]
+
+
+@pytest.mark.parametrize("text, regions", [
+    ("CT of the chest, abdomen and pelvis was normal.", ["thorax", "abdomen", "pelvis"]),
+    ("Head, orbital and abdominal CT scans were normal.", ["head", "orbit", "abdomen"]),
+    ("Thoraco-abdominal CT was negative.", ["thorax", "abdomen"]),
+    ("Abdominal CT was negative.", ["abdomen"]),
+])
+def test_a_negative_study_of_several_regions_is_negative_in_each(text, regions):
+    assert brief(text) == [("CT", "mass", False, region, None) for region in regions]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import vocab
 from ..observations import Measurement
 from . import assertion, lists
-from .mentions import Mention, is_definite_reference, is_post_contrast, procedure_region
+from .mentions import Mention, is_definite_reference, is_post_contrast, procedure_regions
 from .patterns import TRACER_STUDIES
 
 if TYPE_CHECKING:
@@ -319,10 +319,12 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
     else:
         apply_attributes(clean, draft, kinds, lo, hi)
     if draft.values.get("site") is None and present is False and "site_of" not in frame:
-        region = region_of(clean, proc_mention, procedure)
-        if region is None and anchor.value == "metastasis":
-            region = "whole body"  # "no metastases", "metastatic work-up was negative": nowhere
-        draft.fill("site", region)
+        regions = regions_of(clean, proc_mention, procedure)
+        if not regions and anchor.value == "metastasis":
+            regions = ["whole body"]  # "no metastases", "metastatic work-up was negative": nowhere
+        draft.fill("site", regions[0] if regions else None)
+        if not frame.get("copies"):
+            frame["copies"] = per_region(draft, regions)
     pair = next((m for m in lats if lat is not None and clean[lat.end:m.start] == " and "),
                 None) if draft.values.get("laterality") and not frame.get("copies") else None
     if pair is not None:  # "masses in the right and left adrenal gland, ... respectively": one per side
@@ -460,11 +462,24 @@ def procedure_for(clean: str, anchor: Mention, procedures: list[Mention]) -> Men
     return earlier[-1] if earlier else None
 
 
-def region_of(clean: str, proc: Mention | None, procedure: str | None) -> str | None:
-    """Where a negative study looked: 'whole body' for scintigraphy/PET and WB-MRI."""
+def regions_of(clean: str, proc: Mention | None, procedure: str | None) -> list[str]:
+    """Where a negative study looked: 'whole body' for scintigraphy/PET and WB-MRI, else each
+    region named with it ("CT of the chest, abdomen and pelvis")."""
     if modality_of(procedure) in ("NM", "PT") or procedure == "whole-body MRI":
-        return "whole body"
-    return procedure_region(clean, proc) if proc is not None else None
+        return ["whole body"]
+    return procedure_regions(clean, proc) if proc is not None else []
+
+
+def region_of(clean: str, proc: Mention | None, procedure: str | None) -> str | None:
+    """The first region a negative study looked at (see ``regions_of``)."""
+    regions = regions_of(clean, proc, procedure)
+    return regions[0] if regions else None
+
+
+def per_region(draft: Draft, regions: list[str]) -> list[Draft]:
+    """Copies of a negative finding for each further region its study covered."""
+    return [replace(draft, values={**draft.values, "site": region}, evidence=list(draft.evidence))
+            for region in regions[1:] if draft.values.get("site") == regions[0]]
 
 
 def relational_zones(clean: str, cues: list[Mention]) -> list[tuple[int, int]]:

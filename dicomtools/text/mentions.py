@@ -114,18 +114,29 @@ _PLACEHOLDERS = ("mIBG", "NM", "PET")
 SEQUENCE = "MR sequence"
 
 
-def procedure_region(clean: str, mention: Mention) -> str | None:
-    """The body region named with a procedure: 'abdominal ultrasound', 'CT of the chest'."""
-    before = clean[max(0, mention.start - 30):mention.start]
-    before = before.rsplit(",", 1)[-1].rsplit(".", 1)[-1]
-    after = clean[mention.end:mention.end + 40]
-    after_match = re.match(r"(?: scan| examination| imaging| study)? of the (\w{1,15}(?: and \w{1,15})?)",
-                           after, re.IGNORECASE)
-    for text in (after_match.group(1) if after_match else "", before[-25:]):
-        hits = [(m.start(), term) for pattern, term in _REGION_WORDS for m in pattern.finditer(text)]
+# a list of region words: "chest, abdomen and pelvis", "chest/abdomen/pelvis", "Head, orbital and abdominal"
+_REGION_LIST = r"((?:[\w-]{1,20}(?:, (?:and )?| and |/| & )){0,4}[\w-]{1,20})"
+_REGIONS_AFTER = re.compile(r"(?: scans?| examination| imaging| study)?(?: of the| of)? " + _REGION_LIST, re.IGNORECASE)
+_REGIONS_BEFORE = re.compile(_REGION_LIST + r" ?$", re.IGNORECASE)
+
+
+def procedure_regions(clean: str, mention: Mention) -> list[str]:
+    """The body regions named with a procedure, in order: 'abdominal ultrasound', 'CT of the
+    chest, abdomen and pelvis' (one per region: a negative study is negative in each)."""
+    before = clean[max(0, mention.start - 60):mention.start].rsplit(".", 1)[-1]
+    after = _REGIONS_AFTER.match(clean, mention.end, mention.end + 70)
+    before_match = _REGIONS_BEFORE.search(before)
+    for text in (after.group(1) if after else "", before_match.group(1) if before_match else ""):
+        hits = sorted((m.start(), term) for pattern, term in _REGION_WORDS for m in pattern.finditer(text))
         if hits:
-            return min(hits)[1]
-    return None
+            return list(dict.fromkeys(term for _, term in hits))
+    return []
+
+
+def procedure_region(clean: str, mention: Mention) -> str | None:
+    """The first body region named with a procedure (see ``procedure_regions``)."""
+    regions = procedure_regions(clean, mention)
+    return regions[0] if regions else None
 
 
 def _anchors(clean: str) -> list[Mention]:

@@ -108,7 +108,9 @@ _REGION_WORDS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:chest|thora[cx]\w{0,2})\b"), "thorax"),
     (_rx(r"\bpelv\w{1,3}\b"), "pelvis"),
     (_rx(r"\bneck\b"), "neck"),
-    (_rx(r"\b(?:brain|cranial|cerebral|head)\b"), "brain"),
+    (_rx(r"\b(?:brain|cranial|cerebral)\b"), "brain"),
+    (_rx(r"\bhead\b"), "head"),  # "CT head": the head, skull and scalp with the brain
+    (_rx(r"\borbit(?:s|al)?\b"), "orbit"),
     (_rx(r"\bspin\w{1,3}\b"), "spine"),
 ]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import assertion, lists
 from .clauses import _study_clause
-from .frames import Draft, apply_attributes, modality_of, region_of, relational_zones
+from .frames import Draft, apply_attributes, modality_of, per_region, regions_of, relational_zones
 from .mentions import Mention, places_in
 from .patterns import _CONTEXT, _NOT_DONE, _POSITIVE, _POSITIVE_BEFORE, _PROPERTY_NEGATED, _rx
 
@@ -77,7 +77,9 @@ def study_level(clean: str, procedures: list[Mention], frames: list[dict], cues:
             else:
                 apply_attributes(clean, draft, levels, proc.end, hi)
         elif present is not True:
-            draft.fill("site", region_of(clean, proc, proc.value))
+            regions = regions_of(clean, proc, proc.value)
+            draft.fill("site", regions[0] if regions else None)
+            copies = per_region(draft, regions)
         out += [draft, *copies]
     return out
 
