@@ -381,8 +381,14 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"(?<=in )\d{1,3}(?:\.\d{1,2})? ?%|\d ?%(?= (?:of|in) (?:the )?(?:[\w-]+ )?(?:patients|cases|"
                    r"children|subjects|tumou?rs|lesions|neuroblastomas))|\(\d{1,3}(?:\.\d)? ?%\)|"
                    r"\[\d{1,3}(?:(?:, ?|-)\d{1,3}){0,10}\]|"
+                   # a kind of tumour as the subject, in the present tense: "Ovarian germ cell
+                   # tumors (GCTs) are derived from ...", "These tumors grow rapidly"
                    r"^\W{0,3}(?:[\w-]{1,20} ){0,2}(?:tumou?rs|masses|lesions|neuroblastomas|"
-                   r"ganglioneuromas) (?:that|which|are|may|might|can|should|tend|typically|usually)\b")),
+                   r"ganglioneuromas) (?:that|which|are|may|might|can|should|tend|typically|usually)\b|"
+                   r"^\W{0,3}(?:[\w-]{1,20} ){0,3}(?:tumou?rs|neoplasms|neuroblastomas|ganglioneuromas|"
+                   r"paragangliomas|pheochromocytomas|phaeochromocytomas|carcinoids)(?: \([^()]{1,12}\))? "
+                   r"(?:grow|arise|occur|account|are (?:derived|classified|classed|rare|uncommon|usually|"
+                   r"typically|often|commonly))\b")),
     ("followup", _rx(r"\b(?:follow-?up (?:exam\w{0,8}|visits|studies)|regular follow-?up|annual follow-?up)\b")),
     # "no recurrence", "free of relapse": an outcome, not a study's finding, unless a study
     # says it ("Follow-up sonography showed no signs of recurrence": an absent neoplasm)
