@@ -109,7 +109,7 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                             r"would be)? ?(?:not|n't|never) (?:be )?(?:seen|detected|identified|"
                             r"visuali[sz]ed|demonstrated|found|present|evident|appreciated|"
                             r"depicted|observed|noted|shown|delineated|confirmed)|"
-                            r"(?:was|were|is|are|remained|remains) (?:\w{1,12} )?negative|"
+                            r"(?:was|were|is|are|remained|remains) (?:\w{1,12} ){0,2}negative|"
                             r"(?:was|were|is|are) (?:absent|excluded|ruled out)|"
                             # "the lesion was undetectable using US, CT and MRI", "occult on CT"
                             r"(?:was|were|is|are|remained|remains) (?:\w{1,12} )?(?:undetectable|undetected|"

@@ -78,8 +78,13 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
             and _ECHO_FEATURE.search(clean, max(0, anchor.start - 24), anchor.start):
         return True
     lo, hi = clause_around(clean, anchor.start)
+    procedures = kinds.get("procedure", [])
+
+    def imaged_between(a: int, b: int) -> bool:  # "..., MIBG scintigraphy revealed metastases"
+        return any(a <= p.start < b and _RESULT_VERB.search(clean, p.end, b) for p in procedures)
+
     for cue in kinds.get("pathology", []):
-        if clause_around(clean, cue.start)[0] <= anchor.start:
+        if clause_around(clean, cue.start)[0] <= anchor.start and not imaged_between(cue.end, anchor.start):
             return True  # from the pathology clause to the end of the sentence
     landmarks = relational_zones(clean, kinds.get("relational", []))
     if any(cue.start <= 3 for cue in kinds.get("exam", [])):
@@ -90,8 +95,11 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
         if cue.start < anchor.start and not any(cue.end <= p.start < anchor.start for p in kinds.get("procedure", [])):
             return True
     for cue in kinds.get("surgery", []) + kinds.get("lab", []) + kinds.get("exam", []):
-        if lo <= cue.start < hi and not any(a <= cue.start < b for a, b in landmarks):
-            return True  # (not "uptake adjacent to the resection margin": a landmark of the place)
+        if lo <= cue.start < hi and not any(a <= cue.start < b for a, b in landmarks) \
+                and not (cue.start > anchor.end and imaged_between(lo, anchor.start)):
+            # (not "uptake adjacent to the resection margin": a landmark of the place; not
+            # "ultrasonography revealed a mass and elevated urine VMA": the lab comes after)
+            return True
     for cue in kinds.get("indication", []):
         if cue.start <= anchor.start < cue.end:
             return True
