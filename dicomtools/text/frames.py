@@ -264,7 +264,8 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
                     key=lambda m: m.value in REGIONS)  # "thoracic paravertebral": the specific one
     after = specific_site(clean, next((m for m in sites if m.start >= anchor.end), None), sites)
     site_m = next(iter(premod), None) or after \
-        or specific_site(clean, next((m for m in sites if m.start < pre), None), sites)
+        or specific_site(clean, _described(clean, [m for m in sites if m.start < pre], pre)
+                         or next((m for m in sites if m.start < pre), None), sites)
     listed: list[Mention] = []
     if after is not None and (site_m is after or lists.general(site_m)):
         after = lists.named_by_list(clean, after, sites) or after
@@ -339,6 +340,15 @@ def frame_draft(clean: str, frame: dict, kinds: dict, cues: list, procedures: li
         frame["copies"] = [replace(draft, values={**draft.values, "laterality": pair.value},
                                    evidence=list(draft.evidence))]
     return draft
+
+def _described(clean: str, before: list[Mention], pre: int) -> Mention | None:
+    """The place a "with no ..." phrase describes: "a bulky left adrenal gland with no discrete
+    mass lesion" (the nearest place before it, in the same list item)."""
+    if before and re.fullmatch(r"[\w -]{0,25}? (?:with|without|showing|containing)(?: no| any)?\W{0,2}",
+                               clean[before[-1].end:pre]):
+        return before[-1]
+    return None
+
 
 def _trails(clean: str, anchor: Mention, lat: Mention) -> bool:
     """Does the side word follow the noun inside its own phrase ("a mass to the right of the IVC")?"""

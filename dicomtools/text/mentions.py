@@ -106,10 +106,13 @@ def _procedures(clean: str) -> list[Mention]:
             out[-1] = Mention("procedure", prev.start, mention.end, mention.value)
         else:
             out.append(mention)
-    return out
+    # "she underwent 131I-MIBG therapy": a treatment with the agent, not a study
+    return [m for m in out if not (m.value in _ISOTOPE_STUDIES and _TREATMENT.match(clean, m.end))]
 
 
 _PLACEHOLDERS = ("mIBG", "NM", "PET")
+_ISOTOPE_STUDIES = ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy", "mIBG")
+_TREATMENT = re.compile(r"[ -]?(?:therap\w{1,4}|treatment|radiotherapy)\b", re.IGNORECASE)
 #: A sequence of an MR study ("T2-weighted MRI showed ..."): the MR study named last, else MRI.
 SEQUENCE = "MR sequence"
 
