@@ -96,7 +96,7 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
             return True
     for cue in kinds.get("surgery", []) + kinds.get("lab", []) + kinds.get("exam", []):
         if lo <= cue.start < hi and not any(a <= cue.start < b for a, b in landmarks) \
-                and not (cue.start > anchor.end and imaged_between(lo, anchor.start)):
+                and not imaged_between(lo if cue.start > anchor.end else cue.end, anchor.start):
             # (not "uptake adjacent to the resection margin": a landmark of the place; not
             # "ultrasonography revealed a mass and elevated urine VMA": the lab comes after)
             return True
