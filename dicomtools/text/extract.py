@@ -169,6 +169,7 @@ class _Reader:
         self.request = False  # inside an indication / clinical-question section
         self.request_filled = False  # the section has text: a blank line then ends it
         self.aside = False  # ... or a differential-diagnosis / discussion section
+        self.specimen = False  # ... or a pathology section (one paragraph)
         self.indication: list[str] = []  # its text
         self.places = SectionPlaces()  # the place a labelled section is about
         self.place_list = PlaceList()  # "uptake involving:" and one line per place
@@ -199,8 +200,9 @@ class _Reader:
         if NEW_CASE.match(sentence.clean):  # "Case 2: an 88-year-old ...": another patient's studies
             self.last_procedure = self.last_scan = None
             self.case += 1
-        if paragraph_start and self.request_filled and not self.aside:
-            self.request = self.request_filled = False  # "History: ..." is one paragraph
+        if paragraph_start and self.request_filled and (not self.aside or self.specimen):
+            # "History: ..." is one paragraph, and so is "Pathology: ..."
+            self.request = self.request_filled = self.specimen = False
         self.places.enter(sentence.clean, line_start)
         if self.place_list.item(sentence.clean, line_start, self.drafts,
                                 Evidence(sentence.raw, sentence.start, sentence.end)):
@@ -369,13 +371,15 @@ class _Reader:
             kind, end = label
             if kind == "diagnosis" and prose.is_nominal(clean[end:]):
                 return True  # the case's diagnosis line (a name, no result verb): this sentence only
-            if kind in ("request", "aside"):
-                self.request, self.aside, start = True, kind == "aside", end
-                self.request_filled = False
+            if kind in ("request", "aside", "pathology"):
+                self.request, self.aside, start = True, kind != "request", end
+                self.specimen, self.request_filled = kind == "pathology", False
             elif kind == "report" or any(m.kind == "procedure" for m in find_mentions(clean[:end])):
                 self.request = self.aside = False
         if self.request and not self.aside and len(self.indication) < 20 and clean[start:].strip():
             self.indication.append(clean[start:].strip())
+            self.request_filled = True
+        if self.specimen and clean[start:].strip():
             self.request_filled = True
         return self.request
 

@@ -205,6 +205,10 @@ _REQUEST_LABEL = _rx(r"(?:(?:clinical|relevant|past|medical|surgical|family) ){0
 # Sections of a teaching file or case page that are not the case's results.
 _ASIDE_LABEL = _rx(r"(?:differential(?: diagnos[ie]s)?|ddx|discussion|teaching points?|(?:key )?pearls|"
                    r"references?|learning points?)")
+# The pathologist's section of a case page: what the specimen showed, not a study.
+_PATHOLOGY_LABEL = _rx(r"(?:gross |microscopic |surgical )?(?:histo)?patholog\w{0,4}(?: findings| report)?|"
+                       r"histology|(?:surgical|operative|intraoperative) findings")
+_SPECIMEN_LABEL = _rx(r"\W{0,3}[A-Za-z][A-Za-z ]{1,40}, (?:resection|excision|biopsy)\s?:")
 _REPORT_LABEL = _rx(r"(?:our |the |main |key |imaging |scan )?(?:findings?|impressions?|conclusions?|results?)|"
                     r"report|opinion|technique|"
                     r"comparison|assessment|summary|interpretation")
@@ -229,12 +233,16 @@ _PRESENT_RESULT = _rx(r"\b(?:shows|reveals|demonstrates|depicts|displays)\b")
 
 
 def section_label(clean: str) -> tuple[str, int] | None:
-    """A header label opening a sentence: ("request"|"aside"|"diagnosis"|"report"|"other", end of the label).
+    """A header label opening a sentence: ("request"|"aside"|"pathology"|"diagnosis"|"report"|"other",
+    end of the label).
 
     "Indication: ...", "Clinical question: ..." -> request; "Findings:", "IMPRESSION" (a
     heading line alone) -> report; any other "Words:" (a procedure prefix "WB-MRI:", "Date:")
     -> other, for the caller to judge.
     """
+    specimen = _SPECIMEN_LABEL.match(clean)
+    if specimen is not None:
+        return "pathology", specimen.end()
     m = _LABEL.match(clean)
     if m is None:
         bare = clean.strip(" .:-").lower()
@@ -242,6 +250,8 @@ def section_label(clean: str) -> tuple[str, int] | None:
     name = m.group(1).strip()
     if _REQUEST_LABEL.fullmatch(name):
         return "request", m.end()
+    if _PATHOLOGY_LABEL.fullmatch(name):
+        return "pathology", m.end()
     if _ASIDE_LABEL.fullmatch(name):
         return "aside", m.end()
     if _DIAGNOSIS_LABEL.fullmatch(name):
