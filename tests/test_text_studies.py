@@ -73,3 +73,28 @@ def test_everyday_spellings_of_a_study_name_it(text, modality):
 ])
 def test_a_negative_study_of_several_regions_is_negative_in_each(text, regions):
     assert brief(text) == [("CT", "mass", False, region, None) for region in regions]
+
+
+def test_a_tumour_type_a_study_showed_is_a_neoplasm_of_it_and_only_then():
+    assert brief("Magnetic resonance imaging revealed bilateral adrenal pheochromocytoma.") \
+        == [("MR", "neoplasm", True, "adrenal gland", "bilateral")]
+    assert brief("The final diagnosis was pheochromocytoma.") == []
+    assert brief("CT showed a large subdural hematoma.") == []
+
+
+def test_a_lab_or_pathology_clause_does_not_take_the_imaging_result_with_it():
+    assert brief("Urinary VMA was normal and ultrasound showed a hypoechoic lesion in the right adrenal gland.") \
+        == [("US", "lesion", True, "adrenal gland", "right")]
+    assert brief("Following resection and histopathological confirmation, MIBG scintigraphy revealed osseous "
+                 "metastases.") == [("NM", "metastasis", True, "bone", None)]
+
+
+def test_an_mibg_treatment_gives_no_isotope_to_the_scan():
+    found = [e.finding for e in extract_findings(
+        "MIBG scintigraphy revealed osseous metastases and hence, she underwent 131I-MIBG therapy.")]
+    assert [(f.procedure, f.tracer) for f in found] == [("mIBG scintigraphy", None)]
+
+
+def test_a_pathology_section_is_the_specimens():
+    text = "Left Adrenal Gland, Resection:\n\n  • Tumor dimension: 3.7 x 2.3 x 2.7cm\n\nCT showed a left adrenal mass."
+    assert brief(text) == [("CT", "mass", True, "adrenal gland", "left")]

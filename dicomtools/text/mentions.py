@@ -46,6 +46,7 @@ from .patterns import (
     _SEQ_FIRST,
     _SEQ_PAIR,
     _SEQ_VERB,
+    _SHOWN_TUMOUR,
     _SIG_FIRST,
     _SITES,
     _SIZE,
@@ -162,6 +163,9 @@ def _anchors(clean: str) -> list[Mention]:
             components.append(s)
         else:
             found.append(Mention("anchor", s, e, t))
+    for m in _SHOWN_TUMOUR.finditer(clean):
+        if not any(m.start(1) < h.end and h.start < m.end(1) for h in found):
+            found.append(Mention("anchor", m.start(1), m.end(1), "neoplasm"))
     # "areas of tumor necrosis": the tumour names whose necrosis it is, not another finding
     found = [h for h in found if not any(_HEAD_GAP.match(clean[h.end:c]) for c in components if c >= h.end)]
     found.sort(key=lambda x: (x.start, -x.end))

@@ -160,6 +160,14 @@ _ANCHORS: list[tuple[re.Pattern[str], str]] = [
     (_rx(r"\b(?:abnormalit(?:y|ies)|(?:abnormal|pathologic\w{0,3}|suspicious) findings?"
          r"|(?:evidence of |residual |active )?disease|pathology|malignancy)\b"), "generic"),
 ]
+# A tumour type a study is said to have shown ("MRI revealed bilateral adrenal pheochromocytoma",
+# "CT showed a right temporal hemangioblastoma") is a neoplasm of that study; the same names
+# elsewhere are the diagnosis or background. (Group 1: the name.)
+_SHOWN_TUMOUR = _rx(r"\b(?:revealed|showed|shows|demonstrated|demonstrates|detected|identified|disclosed|"
+                    r"depicted)(?: an?| the)?(?: (?:bilateral|left|right|multiple|large|small|huge|giant|solitary|"
+                    r"[a-z-]{3,15}(?:al|ic|ar|ed)))*"
+                    r" ((?!(?:hae|he)matoma|seroma|granuloma|lymphangioma|neuroblastoma|ganglioneuroma|"
+                    r"ganglioneuroblastoma)[a-z]{4,20}omas?)\b")
 # A noun followed by another finding noun is a modifier ("tumor masses", "MIBG-avid lesion").
 _HEAD_GAP = _rx(r"^[ -]{0,2}$")
 
