@@ -58,6 +58,8 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
                           # radiological characteristics"
                           r"(?:indeterminate|equivocal|uncertain|unclear) (?:[\w-]{1,15} ){0,2}"
                           r"(?:characteristics|features|appearances?|morphology|enhancement pattern))\b")),
+    # "No - the soft tissue uptake warrants against this": the answer to a question, not a negation
+    (PSEUDO, FORWARD, _rx(r"^\W{0,3}no(?= ?[-\u2013:,.] )")),
     # "the lesions are no longer appreciable": gone on this study (before the "no" of "no ...")
     (NEGATED, BACKWARD, _rx(r"\b(?:was|were|is|are) no longer (?:seen|visible|appreciable|evident|"
                             r"present|identified|detectable|demonstrable|depicted|apparent)\b")),

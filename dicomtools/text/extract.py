@@ -75,6 +75,7 @@ from .patterns import (
     _NUMBERED_ITEM,
     _PANEL,
     _PATIENT_REPORT,
+    _QUESTION,
     _SUBJECTLESS_SIZE,
     _THERAPY,
     TRACER_STUDIES,
@@ -282,6 +283,8 @@ class _Reader:
             return  # cohort statistics, guideline text, follow-up summaries: no findings
         if not procedures and _DIAGNOSIS.search(clean):
             return  # "ganglioneuroma ... was considered, the most likely diagnosis": reasoning
+        if _QUESTION.match(clean):
+            return  # "1) Are there any abnormal areas of uptake?": a teaching file's question
         if _NORMAL_ANATOMY.match(clean):
             return  # "Normal bones show no uptake ...": how normal anatomy looks, not a finding
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)

@@ -112,6 +112,9 @@ def _procedures(clean: str) -> list[Mention]:
 
 
 _PLACEHOLDERS = ("mIBG", "NM", "PET")
+_IMAGING_SUBJECT = re.compile(r"\b(?:scans?|images?|imaging|study|examination|sequences?)"
+                              r"(?: (?:also|further|clearly|then))? $", re.IGNORECASE)
+_NOT_IMAGING = re.compile(r"[;.]|\b(?:patholog|histolog|biops|cytolog|surg|resect|immunohisto)", re.IGNORECASE)
 _ISOTOPE_STUDIES = ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy", "mIBG")
 _TREATMENT = re.compile(r"[ -]?(?:therap\w{1,4}|treatment|radiotherapy)\b", re.IGNORECASE)
 #: A sequence of an MR study ("T2-weighted MRI showed ..."): the MR study named last, else MRI.
@@ -143,7 +146,7 @@ def procedure_region(clean: str, mention: Mention) -> str | None:
     return regions[0] if regions else None
 
 
-def _anchors(clean: str) -> list[Mention]:
+def _anchors(clean: str, procedures: list[Mention] | tuple[Mention, ...] = ()) -> list[Mention]:
     found = []
     for pattern, kind in _ANCHORS:
         for m in pattern.finditer(clean):
@@ -164,7 +167,10 @@ def _anchors(clean: str) -> list[Mention]:
         else:
             found.append(Mention("anchor", s, e, t))
     for m in _SHOWN_TUMOUR.finditer(clean):
-        if not any(m.start(1) < h.end and h.start < m.end(1) for h in found):
+        # (the study is the verb's subject: not "Pathology demonstrated metastatic paraganglioma")
+        shown = any(p.end <= m.start() and not _NOT_IMAGING.search(clean, p.end, m.start()) for p in procedures) \
+            or _IMAGING_SUBJECT.search(clean, max(0, m.start() - 30), m.start() + 1) is not None
+        if shown and not any(m.start(1) < h.end and h.start < m.end(1) for h in found):
             found.append(Mention("anchor", m.start(1), m.end(1), "neoplasm"))
     # "areas of tumor necrosis": the tumour names whose necrosis it is, not another finding
     found = [h for h in found if not any(_HEAD_GAP.match(clean[h.end:c]) for c in components if c >= h.end)]
@@ -499,7 +505,8 @@ def find_mentions(clean: str) -> list[Mention]:
     from . import vertebrae  # (it builds Mentions: imported here, after this module)
     low = clean.lower()
     digits = any(c.isdigit() for c in clean)
-    heads = [*_procedures(clean), *_anchors(clean)]
+    procedures = _procedures(clean)
+    heads = [*procedures, *_anchors(clean, procedures)]
     # Without a procedure or a finding noun a sentence can only add attributes to the
     # previous finding ("Restricted diffusion ... could be detected"): skip the rest.
     mentions = [*heads, *((*_sites(clean), *_laterality(clean), *_context(clean, low)) if heads else ()),

@@ -424,6 +424,9 @@ _NOT_DONE = re.compile(r"(?: \w{1,15}){0,2}? (?:(?:had|has|have|was|were) not be
                        r"(?:done|performed|obtained|available|carried out)\b", re.IGNORECASE)
 _THERAPY = re.compile(r"\b(?:ablat\w{2,5}|therap\w{1,4}|treat\w{1,5}|radionuclide therapy|PRRT|"
                       r"cycles?)\b", re.IGNORECASE)
+# A question of a teaching file: "1) Are there any abnormal areas of uptake?"
+_QUESTION = _rx(r"\W{0,3}(?:\d{1,2}[.)] ?)?(?:is|are|was|were|does|do|did|what|which|where|how|why|can|"
+                r"could|should|would|will|has|have)\b[^?]{0,300}\?\W{0,3}$")
 # A numbered item of a report: "Nodule 1:", "Lesion #2:", "Mass A -".
 _NUMBERED_ITEM = re.compile(r"\W{0,3}([A-Za-z]{3,20} ?(?:#|no\.? ?)?(?:\d{1,2}|[A-H]))\s?[:)-]")
 # A size with no subject: "Measures 1.2 x 0.8 x 1.0 cm.", "Size = 1.5 x 1.5 cm", "measuring 6 mm".
