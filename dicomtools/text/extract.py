@@ -28,7 +28,6 @@ from ..sr.rows import ROW_OF_FIELD
 from ..sr.templates import template_for
 from . import assertion, prose
 from .clauses import (
-    _HEADING,
     _NORMAL_ANATOMY,
     _coordinated,
     _for_procedure,
@@ -56,12 +55,12 @@ from .context import (
     study_organ,
     worded_for,
 )
+from .exclusions import excluded
 from .frames import (
     ATTRIBUTES,
     Draft,
     apply_attributes,
     build_frames,
-    excluded,
     frame_draft,
     modality_of,
     names_exam,
@@ -81,6 +80,7 @@ from .patterns import (
     TRACER_STUDIES,
 )
 from .places import PlaceList, SectionPlaces
+from .sections import Sections
 from .sentences import Sentence, split_sentences
 from .studies import normal_organs, study_level
 
@@ -149,7 +149,7 @@ def read_text(text: str, *, max_chars: int = MAX_TEXT) -> tuple[list[ExtractedFi
     for sentence in split_sentences(text):
         reader.read(sentence, line_start=_opens_line(text, sentence.start),
                     paragraph_start=_opens_paragraph(text, sentence.start))
-    indication = " ".join(reader.indication)[:1024] or None
+    indication = " ".join(reader.sections.indication)[:1024] or None
     return reader.finish(), indication
 
 
@@ -164,14 +164,8 @@ class _Reader:
         self.isotopes: list[str] = []
         self.last_named: dict[str, str] = {}
         self.last_scan: str | None = None  # the last scintigraphy or PET named
-        self.in_table = False  # between a "Table N" caption and the prose after it
         self.case = 0  # the patient of a report of several ("Case 2: ...")
-        self.section: str | None = None  # "abstract" until the body's first heading
-        self.request = False  # inside an indication / clinical-question section
-        self.request_filled = False  # the section has text: a blank line then ends it
-        self.aside = False  # ... or a differential-diagnosis / discussion section
-        self.specimen = False  # ... or a pathology section (one paragraph)
-        self.indication: list[str] = []  # its text
+        self.sections = Sections()  # indication, discussion and pathology sections, tables
         self.places = SectionPlaces()  # the place a labelled section is about
         self.place_list = PlaceList()  # "uptake involving:" and one line per place
         self.organ: tuple[str, str] | None = None  # (procedure, organ) of a study of one organ
@@ -201,9 +195,7 @@ class _Reader:
         if NEW_CASE.match(sentence.clean):  # "Case 2: an 88-year-old ...": another patient's studies
             self.last_procedure = self.last_scan = None
             self.case += 1
-        if paragraph_start and self.request_filled and (not self.aside or self.specimen):
-            # "History: ..." is one paragraph, and so is "Pathology: ..."
-            self.request = self.request_filled = self.specimen = False
+        self.sections.paragraph(paragraph_start)
         self.places.enter(sentence.clean, line_start)
         if self.place_list.item(sentence.clean, line_start, self.drafts,
                                 Evidence(sentence.raw, sentence.start, sentence.end)):
@@ -228,7 +220,7 @@ class _Reader:
         if len(self.drafts) >= MAX_FINDINGS:
             return  # not report prose any more (see MAX_FINDINGS): keep the time bounded
         clean = sentence.clean
-        if not clean or self._request(clean, line_start) or self._layout(clean):
+        if not clean or self.sections.request(clean, line_start) or self.sections.layout(clean):
             return
         mentions = find_mentions(clean)
         kinds: dict[str, list[Mention]] = {}
@@ -340,7 +332,7 @@ class _Reader:
                               for d in list(found)]
                 panel = bool(_PANEL.match(clean))
                 for one in found:
-                    one.summary = self.section == "abstract"
+                    one.summary = self.sections.section == "abstract"
                     one.panel = panel
                     self.drafts.append(one)
         self._study_level(clean, procedures, frames, cues, kinds, evidence)
@@ -351,64 +343,6 @@ class _Reader:
         if not frames:
             self._coreference(clean, kinds, inherited if not procedures else procedures[-1].value,
                               evidence)
-
-    def _request(self, clean: str, line_start: bool) -> bool:
-        """Track indication sections; True while the sentence is the request, not a result.
-        A "Differential diagnosis:" / "Discussion:" section is read the same way (what the
-        case could be, or what cases are like: not its results), without being the indication.
-
-        An "Indication:" / "Clinical question:" / "History:" ... label opens the section; a
-        "Findings:" / "Impression:" / "Conclusion:" label or a procedure-prefixed line
-        ("WB-MRI: ...") ends it, and so does a line that opens with a test and a result verb
-        ("WB-MRI revealed ..."): the report went on without a label. Other unlabelled lines
-        inside it are the request's own text.
-        """
-        if self.request and line_start and prose.reports_result(clean):
-            first = find_mentions(clean[:40])
-            if first and first[0].kind == "procedure" and first[0].start <= 3:
-                self.request = False
-                return False
-        label = prose.section_label(clean)
-        start = 0
-        if label is not None:
-            kind, end = label
-            if kind == "diagnosis" and prose.is_nominal(clean[end:]):
-                return True  # the case's diagnosis line (a name, no result verb): this sentence only
-            if kind in ("request", "aside", "pathology"):
-                self.request, self.aside, start = True, kind != "request", end
-                self.specimen, self.request_filled = kind == "pathology", False
-            elif kind == "report" or any(m.kind == "procedure" for m in find_mentions(clean[:end])):
-                self.request = self.aside = False
-        if self.request and not self.aside and len(self.indication) < 20 and clean[start:].strip():
-            self.indication.append(clean[start:].strip())
-            self.request_filled = True
-        if self.specimen and clean[start:].strip():
-            self.request_filled = True
-        return self.request
-
-    def _layout(self, clean: str) -> bool:
-        """Track sections and tables; True when the sentence is layout, not prose to read.
-
-        A table is skipped from its "Table N" caption until a punctuated sentence of several
-        words (prose or a figure caption) follows: its cells are column values, not clauses.
-        An "Abstract" heading starts a summary of the article; the body's first heading
-        ("Background", "Case presentation", ...) ends it.
-        """
-        if self.in_table:
-            if not prose.ends_table(clean):
-                return True
-            self.in_table = False
-        if prose.is_caption(clean):
-            self.in_table = True
-            return True
-        heading = _HEADING.fullmatch(clean)
-        if heading:
-            if heading.group(1):
-                self.section = "abstract"
-            elif self.section == "abstract":
-                self.section = "body"
-            return True
-        return False
 
     def _acquisition(self, clean: str, kinds: dict, procedures: list[Mention], inherited: str | None) -> None:
         """Administered activity and contrast agent belong to the procedure nearest them."""
@@ -425,7 +359,7 @@ class _Reader:
     def _study_level(self, clean: str, procedures: list[Mention], frames: list[dict], cues: list,
                      kinds: dict, evidence: Evidence) -> None:
         for one in study_level(clean, procedures, frames, cues, kinds, evidence):
-            one.summary = self.section == "abstract"
+            one.summary = self.sections.section == "abstract"
             self.drafts.append(one)
 
     def _coreference(self, clean: str, kinds: dict, procedure: str | None, evidence: Evidence) -> None:
