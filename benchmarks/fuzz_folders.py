@@ -32,11 +32,13 @@ def _load(code: Path):
     sys.path.insert(0, str(code))
     import dicomtools  # noqa: F401
     import dicomtools.concordance  # noqa: F401
-    name = "dicomtools.concordance.fuzz"
-    spec = importlib.util.spec_from_file_location(name, HERE / "dicomtools/concordance/fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    module = None
+    for part in ("fuzz_trees", "fuzz"):  # the trees first: the campaign imports them
+        name = f"dicomtools.concordance.{part}"
+        spec = importlib.util.spec_from_file_location(name, HERE / f"dicomtools/concordance/{part}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
     return module
 
 
