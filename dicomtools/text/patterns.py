@@ -204,7 +204,8 @@ _SITES: list[tuple[re.Pattern[str], str]] = [
     # (the cerebellum and "intracranial" are the standard's own terms: the open tables name them)
     (_rx(r"\b(?:brain|cerebral)\b"), "brain"),
     (_rx(r"\b(?:spine|spinal(?! cord))\b"), "spine"),
-    (_rx(r"\bvertebra(?:e|l bod(?:y|ies))?\b"), "vertebra"),
+    (_rx(r"\bvertebra(?:e|l bod(?:y|ies))?\b|\bvertebral(?! (?:column|arter\w{1,3}|canal|foramen|foramina|levels?))\b"),
+     "vertebra"),  # "a T8 vertebral lesion", "no focal vertebral lesions"
 ]
 
 # "both the left and right lobe", "the right and left paratracheal nodes": both sides of one
