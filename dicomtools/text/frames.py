@@ -35,7 +35,9 @@ _STOP = frozenset(["a", "an", "the", "this", "that", "these", "those", "its", "t
                    "are", "was", "were", "be", "been", "there", "seen", "noted", "no", "without", "any", "evidence",
                    "as", "which", "showing", "revealing", "demonstrating", "detecting", "identifying", "visualized",
                    "visualised", "depicted", "confirmed", "including", "than", "also", "both", "either",
-                   "but", "however", "although", "though", "while", "whereas", "yet", "nor", "neither"])
+                   "but", "however", "although", "though", "while", "whereas", "yet", "nor", "neither",
+                   # a verb's particle ends the noun phrase too: "ruled out other tumors"
+                   "out", "excluded", "disclosed", "displayed", "found", "had", "has", "have"])
 _TOKEN = re.compile(r"[\w.+/-]+|[^\w\s]")
 TURN = re.compile(r"[;:]|\b(?:whereas|while|but|however|although|though)\b", re.IGNORECASE)
 # (also "found to have", "was found": a clinical history ends where the imaging result starts,
