@@ -23,8 +23,12 @@ def excluded(clean: str, anchor: Mention, kinds: dict) -> bool:
         return any(a <= p.start < b and _RESULT_VERB.search(clean, p.end, b) for p in procedures)
 
     for cue in kinds.get("pathology", []):
-        if clause_around(clean, cue.start)[0] <= anchor.start and not imaged_between(cue.end, anchor.start):
-            return True  # from the pathology clause to the end of the sentence
+        # from the pathology clause to the end of the sentence, unless a study is the subject
+        # of the noun's own clause ("Abdomen CT revealed a liver mass that proved to be
+        # hepatoblastoma on biopsy")
+        if clause_around(clean, cue.start)[0] <= anchor.start and not imaged_between(
+                lo if cue.start > anchor.end else cue.end, anchor.start):
+            return True
     landmarks = relational_zones(clean, kinds.get("relational", []))
     if any(cue.start <= 3 for cue in kinds.get("exam", [])):
         return True  # "On examination, ...": the whole sentence is the clinician's

@@ -420,7 +420,11 @@ _PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|fl
 # to be, not what an image showed.
 _DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
                         r"(?:diagnos\w{1,3}|considerations?)|(?:was|were) diagnosed (?:with|as)|"
-                        r"(?:could|can)(?:not| not) be ruled out)\b", re.IGNORECASE)
+                        r"(?:could|can)(?:not| not) be ruled out|"
+                        # "These imaging findings strongly suggested a primary bone neoplasm": the reading
+                        r"^\W{0,3}(?:these|the|such|all|imaging) (?:imaging |radiological |CT |MRI? )?"
+                        r"(?:findings|features|appearances) (?:\w{2,12} )?(?:suggested|suggest|suggesting|"
+                        r"indicated|favou?red|raised|pointed))\b", re.IGNORECASE)
 _NOT_DONE = re.compile(r"(?: \w{1,15}){0,2}? (?:(?:had|has|have|was|were) not been|(?:was|were) not|not) "
                        r"(?:done|performed|obtained|available|carried out)\b", re.IGNORECASE)
 _THERAPY = re.compile(r"\b(?:ablat\w{2,5}|therap\w{1,4}|treat\w{1,5}|radionuclide therapy|PRRT|"
