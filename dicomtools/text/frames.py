@@ -339,6 +339,10 @@ _EXAM_END = (r"(?:show\w{0,3}|reveal\w{0,2}|detect\w{0,2}|demonstrat\w{1,3}|iden
              r"was|were|is|are|a|an|no|with|and the)\b")
 
 
+_REGION_RUN = re.compile(r"(?:(?:,? and |, | or |/)(?:abdom\w{0,5}|pelv\w{1,3}|chest|thora\w{1,4}|neck|head|"
+                         r"brain|cranial|orbit\w{0,3}|spin\w{1,3})){1,4} ?", re.IGNORECASE)
+
+
 def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
     """'Chest X-ray', 'abdominal ultrasound', 'CT of the abdomen': the site is the region the
     examination covered, not where a finding is."""
@@ -350,6 +354,8 @@ def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
         if 0 <= p.start - site.end <= 2 and not re.match(r"[- ](?:avid|positive|negative|uptake)",
                                                          clean[p.end:p.end + 10], re.IGNORECASE):
             return True  # "suprarenal MIBG-avid mass": the test names the uptake, not the region
+        if site.end < p.start and _REGION_RUN.fullmatch(clean, site.end, p.start):
+            return True  # "Abdominal and pelvic CT": each region word is the study's
         gap = clean[p.end:site.start]
         if 0 <= site.start - p.end <= 45 and re.fullmatch(
                 r"(?: scan| examination| imaging| study| images?)? of the"
