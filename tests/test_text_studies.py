@@ -98,3 +98,23 @@ def test_an_mibg_treatment_gives_no_isotope_to_the_scan():
 def test_a_pathology_section_is_the_specimens():
     text = "Left Adrenal Gland, Resection:\n\n  • Tumor dimension: 3.7 x 2.3 x 2.7cm\n\nCT showed a left adrenal mass."
     assert brief(text) == [("CT", "mass", True, "adrenal gland", "left")]
+
+
+def test_a_negative_metastasis_beside_another_noun_is_its_own_finding():
+    assert brief("MIBG: No lesion or metastases were identified.") == [
+        ("NM", "lesion", False, "whole body", None), ("NM", "metastasis", False, "whole body", None)]
+    found = brief("68Ga-DOTA-TATE PET/CT revealed a 2.3cm pancreatic head lesion, consistent with a "
+                  "well-differentiated insulinoma and no metastatic disease.")
+    assert found == [("PT", "lesion", True, "pancreas", None), ("PT", "metastasis", False, "whole body", None)]
+
+
+def test_a_biopsy_after_the_imaging_result_does_not_take_it():
+    assert brief("Abdomen CT revealed a liver mass that proved to be hepatoblastoma on biopsy.") \
+        == [("CT", "mass", True, "liver", None)]
+    assert brief("These imaging findings strongly suggested a primary bone neoplasm.") == []
+
+
+def test_region_words_before_a_study_are_the_studys():
+    assert brief("Abdominal and pelvic ultrasound showed a mass in the liver.") == [("US", "mass", True, "liver", None)]
+    assert brief("CT of the thorax ruled out other tumors.") == [("CT", "neoplasm", False, "thorax", None)]
+    assert brief("MRI showed a T8 vertebral lesion.") == [("MR", "lesion", True, "vertebra", None)]

@@ -85,7 +85,9 @@ def build_frames(clean: str, anchors: list[Mention], kinds: dict, cues: list,
         prev = frames[-1] if frames else None
         last = max([prev["anchor"], *prev["merged"]], key=lambda m: m.end) if prev else None
         gap = clean[last.end:anchor.start] if last else ""
-        interp = any(anchor.start - 45 <= c.end <= anchor.start for c in interps)
+        # ("consistent with an insulinoma and no metastatic disease": the negative is a finding)
+        interp = any(anchor.start - 45 <= c.end <= anchor.start for c in interps) \
+            and not re.search(r"\b(?:and|with|but) (?:no|without)\b", gap)
         located = prev is not None and prev["anchor"].value == "uptake" and re.fullmatch(
             r"(?: (?:was|were|is|are)(?: also)? (?:found|seen|noted|identified|detected|present|observed))?"
             r" (?:at|in|within|of|involving|corresponding to|in the region of)(?: the| an?)?"

@@ -20,8 +20,10 @@ def _compatible(a: Draft, b: Draft) -> bool:
         return same_kind and a.values.get("site") == b.values.get("site")
     # a lesion told twice may be called a mass, then a tumour; "no nodules" (right lobe), then
     # "no mass" (isthmus) are two statements unless they say the same place the same way
+    # ("no lesion or metastases": two statements, a metastasis is what is asked about)
     kinds_ok = a.finding == b.finding or ({a.finding, b.finding} <= LESIONS and (
-        a.present is not False or all(a.values.get(k) == b.values.get(k) for k in ("site", "laterality"))))
+        a.present is not False or (all(a.values.get(k) == b.values.get(k) for k in ("site", "laterality"))
+                                   and "metastasis" not in (a.finding, b.finding))))
     if kinds_ok and a.panel and b.panel:
         # panels of one figure: the lesion in another view, unless they say another place
         return not _disagree(a, b, "site", "laterality")
