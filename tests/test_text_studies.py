@@ -118,3 +118,11 @@ def test_region_words_before_a_study_are_the_studys():
     assert brief("Abdominal and pelvic ultrasound showed a mass in the liver.") == [("US", "mass", True, "liver", None)]
     assert brief("CT of the thorax ruled out other tumors.") == [("CT", "neoplasm", False, "thorax", None)]
     assert brief("MRI showed a T8 vertebral lesion.") == [("MR", "lesion", True, "vertebra", None)]
+
+
+def test_organs_a_study_showed_normal_have_no_lesion():
+    assert brief("Computed tomography of the abdomen showed normal adrenal glands.") \
+        == [("CT", "lesion", False, "adrenal gland", "bilateral")]
+    assert brief("CT showed normal size of the liver.") == []
+    assert brief("Bone scintigraphy demonstrated normal bone scintigraphy.") \
+        == [("NM", "uptake", False, "whole body", None)]

@@ -70,7 +70,9 @@ _CUES: list[tuple[str, str, re.Pattern[str]]] = [
     (NEGATED, FORWARD, _rx(r"\b(?:falsely |false-)?negative (?:on|at|in|with)(?= (?:the )?(?:[\w/-]{1,20} ){0,3}?"
                            r"(?:scans?|study|scintigra\w{1,6}|MRI|CT|PET(?:/CT)?|ultraso\w{2,8}|imaging)\b)")),
     # "underwent a negative I-123 MIBG scan": the result said before the study
-    (NEGATED, FORWARD, _rx(r"\b(?:an?|the) (?:negative|normal|unremarkable)(?= (?:[\w/\[\]-]{1,20} ){0,3}?"
+    # ("Bone scintigraphy demonstrated normal bone scintigraphy": the same, without an article)
+    (NEGATED, FORWARD, _rx(r"(?:\b(?:an?|the)|(?<=demonstrated)|(?<=showed)|(?<=revealed)) "
+                           r"(?:negative|normal|unremarkable)(?= (?:[\w/\[\]-]{1,20} ){0,3}?"
                            r"(?:scans?|study|studies|scintigra\w{1,6}|MRI|CT|PET|ultraso\w{2,8}|imaging)\b)")),
     (EQUIVOCAL, BOTH, _rx(r"\b(?:equivocal|inconclusive|indeterminate|non-?diagnostic|doubtful|"
                           r"(?:of )?(?:uncertain|unclear|undetermined) (?:significance|nature|origin)|"

@@ -82,7 +82,7 @@ from .patterns import (
 from .places import PlaceList, SectionPlaces
 from .sections import Sections
 from .sentences import Sentence, split_sentences
-from .studies import normal_organs, study_level
+from .studies import normal_organs, shown_normal_organs, study_level
 
 #: Longest text accepted (characters). A report is a few kB, a whole case-report article
 #: ~50 kB; 10 MB is not a report. Worst-case time is linear: a few seconds at the limit.
@@ -282,7 +282,8 @@ class _Reader:
         evidence = Evidence(sentence.raw, sentence.start, sentence.end)
         self._acquisition(clean, kinds, procedures, inherited)
         if procedures and not kinds.get("anchor"):
-            confirmed = confirmed_findings(clean, procedures, self.drafts, evidence)
+            confirmed = confirmed_findings(clean, procedures, self.drafts, evidence) \
+                or shown_normal_organs(clean, procedures[-1].value, evidence)
             if confirmed:
                 self.drafts += confirmed
                 return

@@ -5,6 +5,7 @@ covered (whole body for scintigraphy, PET and WB-MRI)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from . import assertion, lists
@@ -125,6 +126,9 @@ _RELATIONAL = dict(_CONTEXT)["relational"]
 def normal_organs(clean: str, procedure: str | None, evidence: Evidence) -> list[Draft]:
     """The absent lesions of a sentence that calls organs normal (no finding noun in it)."""
     state = _NORMAL_STATE.search(clean)
+    shown = _SHOWN_NORMAL.search(clean) if state is None else None
+    if shown is not None and modality_of(procedure or "") not in ("NM", "PT"):
+        return _shown_normal(clean, shown, procedure, evidence)
     if state is None or _NOT_NORMAL.search(clean, 0, state.start()) or modality_of(procedure or "") in ("NM", "PT"):
         return []
     if any(kind in _NOT_IMAGING and pattern.search(clean) for kind, pattern in _CONTEXT):
@@ -154,4 +158,38 @@ def normal_organs(clean: str, procedure: str | None, evidence: Evidence) -> list
         draft.fill("laterality", side)
         out.append(draft)
         side_before = side
+    return out
+
+
+# "Computed tomography of the abdomen showed normal adrenal glands": the organs named after it
+_SHOWN_NORMAL = _rx(r"\b(?:showed|shows|revealed|reveals|demonstrated|demonstrates|disclosed) (?:an? |the )?"
+                    r"(?:normal|unremarkable) (?=[a-z])"
+                    # a property is normal, not the organ: "normal size of the liver"
+                    r"(?!(?:size|sized|shape|position|morphology|contours?|echo\w{0,10}|density|attenuation|"
+                    r"signal|thickness|calib(?:er|re)|volume|appearance|enhancement)\b)")
+
+
+def shown_normal_organs(clean: str, procedure: str | None, evidence: Evidence) -> list[Draft]:
+    """The absent lesions of organs a study "showed normal" (a sentence with no finding noun)."""
+    shown = _SHOWN_NORMAL.search(clean)
+    if shown is None or modality_of(procedure or "") in ("NM", "PT"):
+        return []
+    return _shown_normal(clean, shown, procedure, evidence)
+
+
+def _shown_normal(clean: str, shown: re.Match[str], procedure: str | None, evidence: Evidence) -> list[Draft]:
+    if any(kind in _NOT_IMAGING and pattern.search(clean) for kind, pattern in _CONTEXT):
+        return []
+    stop = re.compile(r"[,;.(]| (?:and|with|but|except) ").search(clean, shown.end())
+    end = stop.start() if stop else len(clean)
+    found, lateralities = places_in(clean)
+    out: list[Draft] = []
+    for site in (m for m in found if shown.end() <= m.start < end):
+        side = lists.own_laterality(clean, site, lateralities)
+        if side is None and site.value not in UNPAIRED and clean[site.end - 1:site.end].lower() == "s":
+            side = "bilateral"  # "normal adrenal glands"
+        draft = Draft(procedure, "lesion", False, None, evidence=[evidence], study_level=True)
+        draft.fill("site", site.value)
+        draft.fill("laterality", side)
+        out.append(draft)
     return out
