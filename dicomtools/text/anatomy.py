@@ -22,7 +22,7 @@ _VAGUE_ANATOMY = frozenset({
     "extremity", "entire body", "soft tissue", "left", "right", "anterior", "posterior",
     "superior", "inferior", "upper", "lower", "level", "segment", "margin", "contrast",
     "image", "signal", "uptake", "tumor", "tumour", "neoplasm", "cyst", "abscess",
-    "implant", "catheter", "drug", "radiopharmaceutical",
+    "implant", "catheter", "drug", "radiopharmaceutical", "perfusion", "flow", "blood flow",
     # devices some segmentation lists hold beside anatomy
     "needle", "stent", "wire", "clip", "tube", "port", "drain", "pacemaker", "prosthesis", "gas"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,30}")
