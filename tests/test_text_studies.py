@@ -126,3 +126,15 @@ def test_organs_a_study_showed_normal_have_no_lesion():
     assert brief("CT showed normal size of the liver.") == []
     assert brief("Bone scintigraphy demonstrated normal bone scintigraphy.") \
         == [("NM", "uptake", False, "whole body", None)]
+
+
+def test_an_image_guided_biopsy_is_no_imaging_study():
+    text = ("The lymphoma was diagnosed after percutaneous ultrasound guided biopsy of the retroperitoneal mass. "
+            "A large retroperitoneal soft tissue mass is seen.")
+    assert brief(text) == [(None, "mass", True, "retroperitoneum", None)]
+    assert brief("Percutaneous computed tomography (CT)-guided biopsy was performed.") == []
+
+
+def test_a_differential_list_gives_no_findings():
+    assert brief("MRI showed a mass. Other diagnoses were suggested including retroperitoneal sarcoma and "
+                 "adenopathy secondary to a kidney, breast or thyroid tumour.") == [("MR", "mass", True, None, None)]

@@ -89,8 +89,10 @@ def _procedures(clean: str) -> list[Mention]:
             out[-1] = Mention("procedure", prev.start, mention.end, mention.value)
         else:
             out.append(mention)
-    # "she underwent 131I-MIBG therapy": a treatment with the agent, not a study
-    return [m for m in out if not (m.value in _ISOTOPE_STUDIES and _TREATMENT.match(clean, m.end))]
+    # "she underwent 131I-MIBG therapy": a treatment with the agent, not a study; an
+    # "ultrasound-guided biopsy" / "CT-guided biopsy" is a biopsy, not an imaging study
+    return [m for m in out if not (m.value in _ISOTOPE_STUDIES and _TREATMENT.match(clean, m.end))
+            and not _GUIDED.match(clean, m.end)]
 
 
 _PLACEHOLDERS = ("mIBG", "NM", "PET")
@@ -98,6 +100,7 @@ _IMAGING_SUBJECT = re.compile(r"\b(?:scans?|images?|imaging|study|examination|se
                               r"(?: (?:also|further|clearly|then))? $", re.IGNORECASE)
 _NOT_IMAGING = re.compile(r"[;.]|\b(?:patholog|histolog|biops|cytolog|surg|resect|immunohisto)", re.IGNORECASE)
 _ISOTOPE_STUDIES = ("I-123 mIBG scintigraphy", "I-131 mIBG scintigraphy", "mIBG")
+_GUIDED = re.compile(r"\)?[ -]?guided\b", re.IGNORECASE)
 _TREATMENT = re.compile(r"[ -]?(?:therap\w{1,4}|treatment|radiotherapy)\b", re.IGNORECASE)
 #: A sequence of an MR study ("T2-weighted MRI showed ..."): the MR study named last, else MRI.
 SEQUENCE = "MR sequence"

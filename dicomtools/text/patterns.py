@@ -316,6 +316,8 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"(?: to| of)\b|\b(?:abutting|displacing|compressing|encasing|indenting|"
                        r"abuts|displaces|compresses|encases|encased|splay\w{0,3}|in (?:the )?(?:direct )?course of|"
                        r"contacting|extending (?:to|into|through|towards)|extension (?:to|into)|"
+                       # "located to the right side of the aorta", "to the left of the IVC"
+                       r"(?:to|on) the (?:right|left)(?: side)? of|"
                        r"invading|infiltrating|behind|above|below|near|(?<=extending )along|beside|"
                        r"(?<!arising )(?<!originating )(?<!arises )(?<!originates )from the (?:upper|lower) pole|"
                        r"(?:displacement|encasement|compression|indentation) of|"
@@ -421,6 +423,9 @@ _PROPERTY_NEGATED = re.compile(r"(?: (?:\w{1,14} ){0,2}?)?(?:vasculari\w{1,8}|fl
 _DIAGNOSIS = re.compile(r"\b(?:(?:was|were) (?:considered|suspected)|most likely diagnosis|differential "
                         r"(?:diagnos\w{1,3}|considerations?)|(?:was|were) diagnosed (?:with|as)|"
                         r"(?:could|can)(?:not| not) be ruled out|"
+                        # "other diagnoses were suggested including ...": a differential
+                        r"diagnos[ie]s (?:were|was|is|are) (?:suggested|considered|proposed|raised)|"
+                        r"(?:first |initial )?proposed diagnosis|"
                         # "These imaging findings strongly suggested a primary bone neoplasm": the reading
                         r"^\W{0,3}(?:these|the|such|all|imaging) (?:imaging |radiological |CT |MRI? )?"
                         r"(?:findings|features|appearances) (?:\w{2,12} )?(?:suggested|suggest|suggesting|"
