@@ -351,7 +351,9 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                        r"(?:patient|child|girl|boy|infant) (?:was|is) suspicious|presented with|presents with|"
                        r"presenting with|referred (?:for|with|to)|"
                        r"(?<!revealed the )(?<!showed the )(?<!confirmed the )diagnosis of|"
-                       r"work-?up (?:for|of)|"
+                       # ("A workup for metastatic disease was negative": its result)
+                       r"work-?up (?:for|of)(?![^.;]{0,60}\b(?:was|were) (?:\w{1,12} )?(?:negative|normal|"
+                       r"unremarkable|clear)\b)|"
                        r"screening for|history of|known|treated|treatment|therapy|chemotherapy|"
                        r"indication|differential diagnosis|"
                        # request phrasing of a referral: "search for occult tumour", "r/o NB",
@@ -380,7 +382,7 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"guidelines?|recommend\w{0,5}|sensitivity|specificity|accuracy|"
                    r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"
                    r"et al|percent|neuroblastomas|tumors are|is widely|are widely|"
-                   r"typically|usually|commonly|in general|"
+                   r"typically|usually|commonly|in general|each type of|all types of|"
                    # what the literature reports, not what a study of this patient "reported"
                    r"(?:has|have|had) been reported|(?:is|are|were) reported|reported (?:in|by) (?:the|\d)|"
                    r"previously reported|reported cases|"
