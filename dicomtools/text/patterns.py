@@ -383,6 +383,10 @@ _CONTEXT: list[tuple[str, re.Pattern[str]]] = [
                    r"false[- ](?:negative|positive)\w{0,3}|detection rate|incidence|prevalence|"
                    r"et al|percent|neuroblastomas|tumors are|is widely|are widely|"
                    r"typically|usually|commonly|in general|each type of|all types of|"
+                   # what a test or a tumour is like in general: "MIBG is highly effective in the
+                   # detection of neuroblastoma", "The most common locations are ..."
+                   r"(?:is|are) (?:highly |very |most )?(?:effective|useful|sensitive|specific|valuable) "
+                   r"(?:in|for)|most common (?:locations?|sites?|presentations?|types?)|"
                    # what the literature reports, not what a study of this patient "reported"
                    r"(?:has|have|had) been reported|(?:is|are|were) reported|reported (?:in|by) (?:the|\d)|"
                    r"previously reported|reported cases|"
