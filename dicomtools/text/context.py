@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING
 
 from . import prose
-from .frames import LESIONS, modality_of
+from .frames import LESIONS, REGIONS, modality_of
 from .mentions import Mention
 from .patterns import _HYBRID_CT, _STUDY_WORDING
 from .studies import UNPAIRED
@@ -150,8 +150,7 @@ def confirmed_findings(clean: str, procedures: list[Mention], drafts: list[Draft
 
 
 # regions a study covers without naming where in them a finding lies
-_COARSE_REGIONS = frozenset({"whole body", "abdomen", "thorax", "pelvis", "neck", "head", "bone", "trunk",
-                             *SPINE_REGIONS})
+_COARSE_REGIONS = frozenset({*REGIONS, "head", "bone", "trunk", *SPINE_REGIONS})
 _OF_ORGAN = re.compile(r"\)?(?: scan| examination| imaging| study| images?)?(?: of)?(?: the)? ?", re.IGNORECASE)
 
 

@@ -193,7 +193,7 @@ class _Reader:
     def read(self, sentence: Sentence, line_start: bool = False, paragraph_start: bool = False) -> None:
         before = len(self.drafts)
         if NEW_CASE.match(sentence.clean):  # "Case 2: an 88-year-old ...": another patient's studies
-            self.last_procedure = self.last_scan = None
+            self.last_procedure = self.last_scan = self.organ = None
             self.case += 1
         self.sections.paragraph(paragraph_start)
         self.places.enter(sentence.clean, line_start)

@@ -19,7 +19,7 @@ from ..observations import Measurement
 from . import assertion, lists
 from .mentions import Mention, is_definite_reference, procedure_regions
 from .mr_signals import is_post_contrast
-from .patterns import TRACER_STUDIES
+from .patterns import _REGION_WORDS, TRACER_STUDIES
 
 if TYPE_CHECKING:
     from .extract import Evidence
@@ -341,8 +341,14 @@ _EXAM_END = (r"(?:show\w{0,3}|reveal\w{0,2}|detect\w{0,2}|demonstrat\w{1,3}|iden
              r"was|were|is|are|a|an|no|with|and the)\b")
 
 
-_REGION_RUN = re.compile(r"(?:(?:,? and |, | or |/)(?:abdom\w{0,5}|pelv\w{1,3}|chest|thora\w{1,4}|neck|head|"
-                         r"brain|cranial|orbit\w{0,3}|spin\w{1,3})){1,4} ?", re.IGNORECASE)
+_RUN_JOIN = re.compile(r",? and |, | or |/", re.IGNORECASE)
+
+
+def _region_run(gap: str) -> bool:
+    """Is ``gap`` a run of study-region words ("and pelvic", ", orbital and abdominal")?"""
+    words = _RUN_JOIN.split(gap.rstrip())
+    return len(words) > 1 and not words[0] and all(
+        any(pattern.fullmatch(word) for pattern, _ in _REGION_WORDS) for word in words[1:])
 
 
 def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
@@ -356,7 +362,7 @@ def names_exam(clean: str, site: Mention, procedures: list[Mention]) -> bool:
         if 0 <= p.start - site.end <= 2 and not re.match(r"[- ](?:avid|positive|negative|uptake)",
                                                          clean[p.end:p.end + 10], re.IGNORECASE):
             return True  # "suprarenal MIBG-avid mass": the test names the uptake, not the region
-        if site.end < p.start and _REGION_RUN.fullmatch(clean, site.end, p.start):
+        if site.end < p.start and _region_run(clean[site.end:p.start]):
             return True  # "Abdominal and pelvic CT": each region word is the study's
         gap = clean[p.end:site.start]
         if 0 <= site.start - p.end <= 45 and re.fullmatch(

@@ -125,12 +125,6 @@ def procedure_regions(clean: str, mention: Mention) -> list[str]:
     return []
 
 
-def procedure_region(clean: str, mention: Mention) -> str | None:
-    """The first body region named with a procedure (see ``procedure_regions``)."""
-    regions = procedure_regions(clean, mention)
-    return regions[0] if regions else None
-
-
 def _anchors(clean: str, procedures: list[Mention] | tuple[Mention, ...] = ()) -> list[Mention]:
     found = []
     for pattern, kind in _ANCHORS:

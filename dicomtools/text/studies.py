@@ -126,9 +126,6 @@ _RELATIONAL = dict(_CONTEXT)["relational"]
 def normal_organs(clean: str, procedure: str | None, evidence: Evidence) -> list[Draft]:
     """The absent lesions of a sentence that calls organs normal (no finding noun in it)."""
     state = _NORMAL_STATE.search(clean)
-    shown = _SHOWN_NORMAL.search(clean) if state is None else None
-    if shown is not None and modality_of(procedure or "") not in ("NM", "PT"):
-        return _shown_normal(clean, shown, procedure, evidence)
     if state is None or _NOT_NORMAL.search(clean, 0, state.start()) or modality_of(procedure or "") in ("NM", "PT"):
         return []
     if any(kind in _NOT_IMAGING and pattern.search(clean) for kind, pattern in _CONTEXT):
@@ -145,11 +142,18 @@ def normal_organs(clean: str, procedure: str | None, evidence: Evidence) -> list
     after = _ALONG_WITH.match(clean, state.end())
     if after is not None:
         subject += [m for m in sites if m.start >= after.end()]
+    return _absent_lesions(clean, subject, lateralities, procedure, evidence)
+
+
+def _absent_lesions(clean: str, organs: list[Mention], lateralities: list[Mention], procedure: str | None,
+                    evidence: Evidence) -> list[Draft]:
+    """One absent lesion per organ called normal, with its side."""
     out: list[Draft] = []
     side_before: str | None = None
-    for i, site in enumerate(subject):
+    for i, site in enumerate(organs):
         side = lists.own_laterality(clean, site, lateralities)
-        if side is None and i and side_before and clean[subject[i - 1].end:site.start] == " and ":
+        if side is None and i and side_before and site.value not in UNPAIRED \
+                and clean[organs[i - 1].end:site.start] == " and ":
             side = side_before  # "the left kidney and adrenal gland": one side for both
         if side is None and site.value not in UNPAIRED and clean[site.end - 1:site.end].lower() == "s":
             side = "bilateral"  # "the kidneys", "adrenals"
@@ -183,13 +187,5 @@ def _shown_normal(clean: str, shown: re.Match[str], procedure: str | None, evide
     stop = re.compile(r"[,;.(]| (?:and|with|but|except) ").search(clean, shown.end())
     end = stop.start() if stop else len(clean)
     found, lateralities = places_in(clean)
-    out: list[Draft] = []
-    for site in (m for m in found if shown.end() <= m.start < end):
-        side = lists.own_laterality(clean, site, lateralities)
-        if side is None and site.value not in UNPAIRED and clean[site.end - 1:site.end].lower() == "s":
-            side = "bilateral"  # "normal adrenal glands"
-        draft = Draft(procedure, "lesion", False, None, evidence=[evidence], study_level=True)
-        draft.fill("site", site.value)
-        draft.fill("laterality", side)
-        out.append(draft)
-    return out
+    return _absent_lesions(clean, [m for m in found if shown.end() <= m.start < end], lateralities,
+                           procedure, evidence)
