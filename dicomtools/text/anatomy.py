@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from itertools import pairwise
 
 from .. import terms, vocab
 
@@ -112,19 +111,22 @@ def _longest_runs(clean: str, max_words: int, name: Callable[[list[Word], int, i
     """(start, end, term) of the longest runs of up to ``max_words`` words, joined only by
     spaces or hyphens, that ``name(words, i, n)`` gives a term for; one pass, left to right."""
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(clean)]
+    # reach[i]: how many words from i on are joined only by spaces or hyphens (computed once,
+    # right to left, instead of checking every gap of every candidate run)
+    reach = [1] * len(words)
+    for j in range(len(words) - 2, -1, -1):
+        if not clean[words[j][1]:words[j + 1][0]].strip(" -"):
+            reach[j] = reach[j + 1] + 1
     out: list[tuple[int, int, str]] = []
     i = 0
     while i < len(words):
         if may_start is not None and not may_start(words[i][2]):
             i += 1
             continue
-        for n in range(min(max_words, len(words) - i), 0, -1):
-            span = words[i:i + n]
-            if any(clean[x[1]:y[0]].strip(" -") for x, y in pairwise(span)):
-                continue  # only words separated by spaces or hyphens
+        for n in range(min(max_words, reach[i]), 0, -1):
             term = name(words, i, n)
             if term is not None:
-                out.append((span[0][0], span[-1][1], term))
+                out.append((words[i][0], words[i + n - 1][1], term))
                 i += n
                 break
         else:
@@ -132,29 +134,49 @@ def _longest_runs(clean: str, max_words: int, name: Callable[[list[Word], int, i
     return out
 
 
+@lru_cache(maxsize=65536)
+def _site_named(joined: str, single: bool) -> tuple[str | None, bool]:
+    """(site term, whether its key is a part's short name) of words joined without spaces;
+    cached because the same words recur in every report (a third of the extractor's time)."""
+    index = _anatomy_index()
+    key = terms.normalise(joined)
+    term = index.get(key) or index.get(terms.us_spelling(key)) \
+        or (index.get(key[:-1]) if key.endswith("s") else None) \
+        or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
+        or (_noun_of(index, key) if single else None)
+    return term, single and key in _part_keys()
+
+
+@lru_cache(maxsize=1)
+def _site_starts() -> frozenset[str]:
+    """The first three letters of every site spelling (and its US form): plurals, Latin
+    plurals and adjectives keep them, so a word without them starts no site name."""
+    return frozenset(k[:3] for key in _anatomy_index() for k in (key, terms.us_spelling(key)))
+
+
+@lru_cache(maxsize=65536)
+def _may_start_site(word: str) -> bool:
+    key = terms.normalise(word)
+    return len(key) < 3 or key[:3] in _site_starts() or terms.us_spelling(key)[:3] in _site_starts()
+
+
 def open_sites(clean: str) -> list[tuple[int, int, str]]:
     """Sites of the open vocabulary (any anatomy of PS3.16, by its name): the longest run of
     up to four words that names one, plural "-s"/"-es" allowed on the last word."""
-    index = _anatomy_index()
 
     def name(words: list[Word], i: int, n: int) -> str | None:
         # "the distal right tibia": a side word inside the name is the laterality's
-        key = terms.normalise("".join(w for j, (_, _, w) in enumerate(words[i:i + n])
-                                      if not (0 < j < n - 1 and w.lower() in _SIDES)))
-        term = index.get(key) or index.get(terms.us_spelling(key)) \
-            or (index.get(key[:-1]) if key.endswith("s") else None) \
-            or (index.get(key[:-2]) if key.endswith("es") else None) or _latin_singular(index, key) \
-            or (_noun_of(index, key) if n == 1 else None)
-        if term is not None and n == 1 and key in _part_keys() and i > 0:
+        term, part = _site_named("".join(w for j, (_, _, w) in enumerate(words[i:i + n])
+                                         if not (0 < j < n - 1 and w.lower() in _SIDES)), n == 1)
+        if term is not None and part and i > 0:
             before = words[i - 1][2].lower()
             if _ORGAN_ADJECTIVE.match(before) and before not in _NOT_PLACES and before != "pulmonary":
                 return None
-        if term is not None and n == 1 and key in _part_keys() and i + 1 < len(words) \
-                and words[i + 1][2].lower() == "of":
+        if term is not None and part and i + 1 < len(words) and words[i + 1][2].lower() == "of":
             return None  # "the hilum of the spleen": the place is the organ it is part of
         return term
 
-    return _longest_runs(clean, 4, name)
+    return _longest_runs(clean, 4, name, _may_start_site)
 
 
 # Finding terms of the generated tables that name no morphology one can point at in a report
@@ -185,7 +207,6 @@ def open_findings(clean: str) -> list[tuple[int, int, str]]:
     """Finding nouns of the open vocabulary: the longest run of up to three words naming a
     generated finding term ("blood clot", "abscesses", "oedema", "emboli")."""
     index = _finding_index()
-    starts = _finding_starts()
 
     def name(words: list[Word], i: int, n: int) -> str | None:
         key = terms.normalise("".join(w for _, _, w in words[i:i + n]))
@@ -193,5 +214,10 @@ def open_findings(clean: str) -> list[tuple[int, int, str]]:
         return index.get(key) or index.get(us) or (index.get(us[:-1]) if us.endswith("s") else None) \
             or (index.get(us[:-2]) if us.endswith("es") else None) or _latin_singular(index, us)
 
-    # no finding term begins so: most words of a sentence are passed over at once
-    return _longest_runs(clean, 3, name, lambda word: terms.us_spelling(word[:5].lower())[:4] in starts)
+    return _longest_runs(clean, 3, name, _may_start_finding)
+
+
+@lru_cache(maxsize=65536)
+def _may_start_finding(word: str) -> bool:
+    """No finding term begins so: most words of a sentence are passed over at once."""
+    return terms.us_spelling(word[:5].lower())[:4] in _finding_starts()

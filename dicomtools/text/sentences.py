@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: A run of text without any sentence boundary is cut after this many characters. Real
 #: sentences are far shorter; the cap bounds the cost of every per-sentence regex.
@@ -39,10 +39,11 @@ class Sentence:
     start: int
     end: int
     raw: str
+    # computed once: the matchers read it several times per sentence
+    clean: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def clean(self) -> str:
-        return normalise(self.raw)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clean", normalise(self.raw))
 
 
 # Characters mapped one to one before matching; why: reports mix typographic symbols
